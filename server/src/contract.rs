@@ -1,0 +1,111 @@
+//! The contract as plain data: the operation table each family's generated code exports, and
+//! the checks middleware makes with it before poem-openapi sees a request.
+
+/// One operation of a spec: what routing needs to know without poem-openapi.
+#[derive(Debug)]
+pub struct OperationInfo {
+    pub id: &'static str,
+    pub method: &'static str,
+    /// The spec's path template, e.g. `/v5/imagecaches/{image_cache_id}`.
+    pub path: &'static str,
+    /// The query parameters the operation declares.
+    pub query: &'static [&'static str],
+}
+
+/// A family's whole operation table.
+#[derive(Debug)]
+pub struct Contract {
+    /// Whether query parameters the operation does not declare are refused (the spec's
+    /// `x-unknown-query-parameters: reject`).
+    pub reject_unknown_query: bool,
+    pub operations: &'static [OperationInfo],
+}
+
+/// Builds a declared error response from a status and the family's error envelope; `Err` gives
+/// the body back when the operation does not declare that status.
+pub trait FromError<E>: Sized {
+    fn from_error(status: u16, body: E) -> Result<Self, E>;
+}
+
+/// Why a request does not fit the contract.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    #[error("no operation has the path {0}")]
+    UnknownPath(String),
+    #[error("{method} is not allowed on {path}; allowed: {}", allow.join(", "))]
+    MethodNotAllowed { method: String, path: String, allow: Vec<&'static str> },
+    #[error("unknown query parameter `{0}`")]
+    UnknownQuery(String),
+}
+
+impl Contract {
+    /// Finds the operation for `method` and the raw `path`, and checks the query's names.
+    pub fn check(&self, method: &str, path: &str, query: Option<&str>) -> Result<&OperationInfo, Mismatch> {
+        let candidates: Vec<&OperationInfo> =
+            self.operations.iter().filter(|op| template_matches(op.path, path)).collect();
+        if candidates.is_empty() {
+            return Err(Mismatch::UnknownPath(path.to_owned()));
+        }
+        let Some(op) = candidates.iter().find(|op| op.method.eq_ignore_ascii_case(method)) else {
+            let mut allow: Vec<&'static str> = candidates.iter().map(|op| op.method).collect();
+            allow.sort_unstable();
+            allow.dedup();
+            return Err(Mismatch::MethodNotAllowed { method: method.to_owned(), path: path.to_owned(), allow });
+        };
+        if self.reject_unknown_query {
+            for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+                let name = pair.split('=').next().unwrap_or_default();
+                let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+                if !op.query.contains(&name.as_ref()) {
+                    return Err(Mismatch::UnknownQuery(name.into_owned()));
+                }
+            }
+        }
+        Ok(op)
+    }
+
+    /// Whether any operation lives under `path` (used to pick the family of an unknown path).
+    pub fn owns_prefix(&self, path: &str) -> bool {
+        self.operations.iter().any(|op| {
+            let fixed = op.path.split('{').next().unwrap_or_default();
+            let first = fixed.trim_start_matches('/').split('/').take(2).collect::<Vec<_>>().join("/");
+            path.trim_start_matches('/').starts_with(&first)
+        })
+    }
+}
+
+/// `/a/{b}/c` matches `/a/anything/c`; a trailing slash on the request is not significant.
+fn template_matches(template: &str, path: &str) -> bool {
+    let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&str> = path.split('/').collect();
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(t, p)| if t.starts_with('{') { !p.is_empty() } else { t == p })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPS: &[OperationInfo] = &[
+        OperationInfo { id: "list", method: "GET", path: "/v5/things", query: &["name"] },
+        OperationInfo { id: "show", method: "GET", path: "/v5/things/{id}", query: &[] },
+        OperationInfo { id: "delete", method: "DELETE", path: "/v5/things/{id}", query: &[] },
+    ];
+    const STRICT: Contract = Contract { reject_unknown_query: true, operations: OPS };
+
+    #[test]
+    fn finds_operations_and_reports_mismatches() {
+        assert_eq!(STRICT.check("GET", "/v5/things", Some("name=a")).map(|o| o.id), Ok("list"));
+        assert_eq!(STRICT.check("DELETE", "/v5/things/x/", None).map(|o| o.id), Ok("delete"));
+        assert_eq!(STRICT.check("GET", "/v5/other", None).unwrap_err(), Mismatch::UnknownPath("/v5/other".into()));
+        assert_eq!(
+            STRICT.check("PUT", "/v5/things/x", None).unwrap_err(),
+            Mismatch::MethodNotAllowed { method: "PUT".into(), path: "/v5/things/x".into(), allow: vec!["DELETE", "GET"] }
+        );
+        assert_eq!(STRICT.check("GET", "/v5/things", Some("nam%65=a&x=1")).unwrap_err(), Mismatch::UnknownQuery("x".into()));
+        let lenient = Contract { reject_unknown_query: false, operations: OPS };
+        assert!(lenient.check("GET", "/v5/things", Some("x=1")).is_ok());
+        assert!(STRICT.owns_prefix("/v5/things/zzz") && !STRICT.owns_prefix("/v2/images"));
+    }
+}

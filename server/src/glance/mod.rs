@@ -1,0 +1,6 @@
+//! OpenStack Images API v2 (`glance`): the generated contract layer only, not yet mounted.
+//!
+//! The handlers and store arrive with the Glance issue; until then the routes are not served
+//! (404), and nothing answers 501.
+
+pub mod generated;

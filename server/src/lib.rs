@@ -1,0 +1,25 @@
+//! imagespec's reference server: the four image-registry API families, generated from
+//! `specs/`, over one in-memory store.
+//!
+//! ```text
+//! specs/<family>.yaml ──cargo codegen──▶ <family>/generated/ (models, response enums, trait, routes)
+//! <family>/handlers.rs ──implements the trait, calls──▶ store/ (no HTTP)
+//! <family>/error.rs: StoreError and framework errors → the family's wire envelope
+//! app.rs: mounts each live family at its real paths, with /specs/ and /docs/
+//! ```
+//!
+//! Invariants: the store never imports poem or generated code; generated code never names the
+//! store; nobody edits `generated/` by hand.
+
+pub mod app;
+pub mod auth;
+pub mod cce;
+pub mod contract;
+pub mod docs;
+pub mod glance;
+pub mod middleware;
+pub mod snowflake;
+pub mod store;
+pub mod swr;
+
+pub use app::app;

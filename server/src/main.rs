@@ -1,0 +1,101 @@
+//! `imagespec-server`: parse flags, build the store, bind, serve until SIGINT or SIGTERM.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use imagespec_server::{
+    app::{LIVE_FAMILIES, app},
+    auth::{Credentials, DEVELOPMENT_CREDENTIALS},
+    store::{State, Store, SystemClock},
+};
+use poem::{
+    Server,
+    listener::{Acceptor, Listener, TcpListener},
+};
+
+/// Reference server for the Glance, SWR, CCE and Snowflake image-registry APIs.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", env = "IMAGESPEC_HOST")]
+    host: std::net::IpAddr,
+    /// Port to listen on; 0 picks a free port (printed at start-up).
+    #[arg(long, default_value_t = 8080, env = "IMAGESPEC_PORT")]
+    port: u16,
+    /// TOML file mapping tokens, AK/SK pairs and Snowflake tokens to principals
+    /// (see server/demo/credentials.toml). Without it, the development set is used and printed.
+    #[arg(long, env = "IMAGESPEC_CREDENTIALS")]
+    credentials: Option<PathBuf>,
+    /// JSON file with every family's initial state (see server/demo/state.json). Without it,
+    /// the server starts empty.
+    #[arg(long, env = "IMAGESPEC_STATE")]
+    state: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let credentials = match &args.credentials {
+        Some(path) => Credentials::load(path).with_context(|| "loading the credentials file")?,
+        None => Credentials::development(),
+    };
+    let state = match &args.state {
+        Some(path) => State::load(path).context("loading the state file")?,
+        None => State::default(),
+    };
+    let store = Store::new(state, Arc::new(SystemClock));
+    let acceptor = TcpListener::bind(SocketAddr::new(args.host, args.port))
+        .into_acceptor()
+        .await
+        .with_context(|| format!("binding {}:{}", args.host, args.port))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("the listener has no address")?;
+    print_banner(addr, args.credentials.is_none());
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app(store, Arc::new(credentials)), shutdown_signal(), None)
+        .await
+        .context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_banner(addr: SocketAddr, development: bool) {
+    println!("imagespec-server listening on http://{addr}");
+    println!("  Swagger UI:  http://{addr}/docs/");
+    println!("  specs:       http://{addr}/specs/{{glance,swr,cce,snowflake}}.yaml");
+    println!("  live families: {}", LIVE_FAMILIES.join(", "));
+    if development {
+        println!("  development credentials (no --credentials given):");
+        for line in DEVELOPMENT_CREDENTIALS.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+            println!("    {line}");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,83 @@
+//! Middleware shared by the families: request ids, and the contract guard that refuses unknown
+//! paths, methods and query parameters before poem-openapi parses anything.
+
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response, error::ResponseError, http::StatusCode};
+
+use crate::contract::{Contract, Mismatch};
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served (empty outside a request).
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Gives every request an id, visible to error converters, and returns it in `header`.
+pub struct RequestId(pub &'static str);
+
+impl<E: Endpoint> Middleware<E> for RequestId {
+    type Output = RequestIdEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        RequestIdEndpoint { inner, header: self.0 }
+    }
+}
+
+pub struct RequestIdEndpoint<E> {
+    inner: E,
+    header: &'static str,
+}
+
+impl<E: Endpoint> Endpoint for RequestIdEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let result = REQUEST_ID.scope(id.clone(), self.inner.call(req)).await;
+        let mut resp = match result {
+            Ok(r) => r.into_response(),
+            Err(e) => e.into_response(),
+        };
+        if let Ok(value) = id.parse() {
+            resp.headers_mut().insert(self.header, value);
+        }
+        Ok(resp)
+    }
+}
+
+impl ResponseError for Mismatch {
+    fn status(&self) -> StatusCode {
+        match self {
+            Mismatch::UnknownPath(_) => StatusCode::NOT_FOUND,
+            Mismatch::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Mismatch::UnknownQuery(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// Checks each request against a family's operation table.
+pub struct ContractGuard(pub &'static Contract);
+
+impl<E: Endpoint> Middleware<E> for ContractGuard {
+    type Output = ContractGuardEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        ContractGuardEndpoint { inner, contract: self.0 }
+    }
+}
+
+pub struct ContractGuardEndpoint<E> {
+    inner: E,
+    contract: &'static Contract,
+}
+
+impl<E: Endpoint> Endpoint for ContractGuardEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, req: Request) -> poem::Result<E::Output> {
+        self.contract.check(req.method().as_str(), req.uri().path(), req.uri().query())?;
+        self.inner.call(req).await
+    }
+}

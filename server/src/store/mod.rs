@@ -1,0 +1,131 @@
+//! The in-memory store: every family's state and business rules, with no HTTP in sight.
+//!
+//! Each family's table sits behind its own lock. Time comes from an injectable [`Clock`], so
+//! lifecycles (build, deletion, retention expiry) are driven by tests without sleeping. The whole
+//! state saves to and loads from JSON ([`State`]): fixtures in, snapshots out.
+
+pub mod cce;
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Where the store reads the time.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The machine's clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that only moves when told to (tests).
+#[derive(Debug)]
+pub struct ManualClock(Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    pub fn new(start: OffsetDateTime) -> Self {
+        Self(Mutex::new(start))
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What a store operation can refuse; each family's `error.rs` decides the wire form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    QuotaExceeded(String),
+}
+
+/// Every family's state, as saved and loaded (`--state FILE`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    #[serde(default)]
+    pub cce: cce::CceState,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateFileError {
+    #[error("reading {0}")]
+    Read(String, #[source] std::io::Error),
+    #[error("parsing {0}")]
+    Parse(String, #[source] serde_json::Error),
+}
+
+impl State {
+    pub fn load(path: &std::path::Path) -> Result<Self, StateFileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| StateFileError::Read(shown.clone(), e))?;
+        serde_json::from_str(&text).map_err(|e| StateFileError::Parse(shown, e))
+    }
+}
+
+/// The handle every family's handlers share.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    clock: Arc<dyn Clock>,
+    cce: RwLock<cce::CceState>,
+}
+
+impl Store {
+    pub fn new(state: State, clock: Arc<dyn Clock>) -> Self {
+        Self { inner: Arc::new(Inner { clock, cce: RwLock::new(state.cce) }) }
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// The whole state as it is now.
+    pub fn snapshot(&self) -> State {
+        let now = self.now();
+        let mut cce = write(&self.inner.cce);
+        cce.expire(now);
+        State { cce: cce.clone() }
+    }
+
+    pub(crate) fn cce(&self) -> std::sync::RwLockWriteGuard<'_, cce::CceState> {
+        let mut guard = write(&self.inner.cce);
+        guard.expire(self.now());
+        guard
+    }
+}
+
+/// A poisoned lock only means another request panicked mid-way; the data stays consistent
+/// because every mutation is applied in one step.
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,6 @@
+//! Huawei Cloud SWR v2 image sync (`swr`): the generated contract layer only, not yet mounted.
+//!
+//! The handlers and store arrive with the SWR issue; until then the routes are not served
+//! (404), and nothing answers 501.
+
+pub mod generated;

@@ -1,0 +1,2 @@
+//! CI.
+pub fn run() -> anyhow::Result<()> { Ok(()) }

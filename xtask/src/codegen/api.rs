@@ -1,0 +1,312 @@
+//! IR → `generated/api.rs`: response enums, request enums, the family trait, the routes wrapper
+//! and the operation table.
+
+use anyhow::{Result, bail};
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::ir::{Api, Body, Operation, Param, ParamIn, Response, Ty};
+use super::models::{default_literal, docs, rust_type, validator_args};
+
+pub fn generate(api: &Api) -> Result<TokenStream> {
+    let family = api.family.to_upper_camel_case();
+    let trait_name = format_ident!("{}Api", family);
+    let routes_name = format_ident!("{}Routes", family);
+    let mut items = Vec::new();
+    let mut trait_methods = Vec::new();
+    let mut route_methods = Vec::new();
+    let mut table = Vec::new();
+    for op in &api.operations {
+        for suffix in ["Reply", "Payload"] {
+            let generated = format!("{}{suffix}", op.id.to_upper_camel_case());
+            if api.types.iter().any(|t| t.name == generated) {
+                bail!("components.schemas.{generated} clashes with a generated type; rename the schema (specs/README.md#r6)");
+            }
+        }
+        let resp = format_ident!("{}Reply", op.id.to_upper_camel_case());
+        items.push(response_enum(op, &resp)?);
+        let body = match &op.body {
+            Some(b) => Some(body(op, b, &mut items)?),
+            None => None,
+        };
+        let params = op.params.iter().map(|p| param(op, p, &mut items)).collect::<Result<Vec<_>>>()?;
+        let method = format_ident!("{}", op.id);
+        let trait_args = params.iter().map(|p| &p.trait_arg).chain(body.as_ref().map(|b| &b.trait_arg));
+        let route_args = params.iter().map(|p| &p.route_arg).chain(body.as_ref().map(|b| &b.route_arg));
+        let call_args = params.iter().map(|p| &p.call_arg).chain(body.as_ref().map(|b| &b.call_arg));
+        let doc = docs(op.summary.as_deref());
+        trait_methods.push(quote! {
+            #doc
+            fn #method(&self, req: &Request, #(#trait_args),*) -> impl Future<Output = #resp> + Send;
+        });
+        let path = poem_path(&op.path);
+        let verb = &op.method;
+        let id = &op.id;
+        let route_doc = docs(Some(&route_doc(op)));
+        route_methods.push(quote! {
+            #route_doc
+            #[oai(path = #path, method = #verb, operation_id = #id)]
+            async fn #method(&self, req: &Request, #(#route_args),*) -> #resp {
+                self.0.#method(req, #(#call_args),*).await
+            }
+        });
+        let http_method = op.method.to_uppercase();
+        let spec_path = &op.path;
+        let query = op.params.iter().filter(|p| p.location == ParamIn::Query).map(|p| &p.wire);
+        table.push(quote! {
+            OperationInfo { id: #id, method: #http_method, path: #spec_path, query: &[#(#query),*] },
+        });
+    }
+    let reject = api.reject_unknown_query;
+    let trait_doc = format!(" The `{}` operations, one method per operationId of `specs/{}.yaml`.", api.family, api.family);
+    Ok(quote! {
+        #[allow(unused_imports)]
+        use std::future::Future;
+
+        #[allow(unused_imports)]
+        use poem::Request;
+        #[allow(unused_imports)]
+        use poem_openapi::{ApiRequest, ApiResponse, OpenApi, param::{Header, Path, Query}, payload::{Binary, Json}};
+
+        #[allow(unused_imports)]
+        use super::models::*;
+        use crate::contract::{Contract, FromError, OperationInfo};
+
+        #(#items)*
+
+        #[doc = #trait_doc]
+        pub trait #trait_name: Send + Sync + 'static {
+            #(#trait_methods)*
+        }
+
+        /// The poem-openapi routes of the family; each parses and validates its request, then
+        /// delegates to the trait.
+        pub struct #routes_name<T>(pub T);
+
+        #[OpenApi]
+        impl<T: #trait_name> #routes_name<T> {
+            #(#route_methods)*
+        }
+
+        /// Every operation of the spec, for middleware that needs the contract without poem-openapi.
+        pub const CONTRACT: Contract = Contract {
+            reject_unknown_query: #reject,
+            operations: &[#(#table)*],
+        };
+    })
+}
+
+fn response_enum(op: &Operation, name: &proc_macro2::Ident) -> Result<TokenStream> {
+    let variants = op.responses.iter().map(variant).collect::<Result<Vec<_>>>()?;
+    let doc = format!(" The responses `{}` declares.", op.id);
+    let conversions = from_error_impls(op, name);
+    Ok(quote! {
+        #[doc = #doc]
+        #[derive(ApiResponse)]
+        pub enum #name { #(#variants)* }
+        #(#conversions)*
+    })
+}
+
+/// `FromError<E>` for each error envelope `E` the enum carries, so handlers can answer any
+/// declared error status without naming the variant.
+fn from_error_impls(op: &Operation, name: &proc_macro2::Ident) -> Vec<TokenStream> {
+    let mut envelopes: Vec<&Ty> = Vec::new();
+    for r in op.responses.iter().filter(|r| r.status >= 400 && r.headers.is_empty()) {
+        if let Some((_, ty @ Ty::Named(_))) = &r.media {
+            if !envelopes.contains(&ty) {
+                envelopes.push(ty);
+            }
+        }
+    }
+    envelopes
+        .into_iter()
+        .map(|envelope| {
+            let ty = rust_type(envelope);
+            let arms = op.responses.iter().filter(|r| r.status >= 400 && r.headers.is_empty()).filter_map(|r| {
+                let (_, t) = r.media.as_ref()?;
+                (t == envelope).then(|| {
+                    let status = Literal::u16_unsuffixed(r.status);
+                    let ident = format_ident!("{}", status_name(r.status));
+                    quote!(#status => Ok(Self::#ident(Json(body))),)
+                })
+            });
+            quote! {
+                impl FromError<#ty> for #name {
+                    fn from_error(status: u16, body: #ty) -> Result<Self, #ty> {
+                        match status { #(#arms)* _ => Err(body) }
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+fn variant(r: &Response) -> Result<TokenStream> {
+    let ident = format_ident!("{}", status_name(r.status));
+    let status = Literal::u16_unsuffixed(r.status);
+    let doc = docs(Some(&r.description));
+    let mut fields = Vec::new();
+    if let Some((mt, ty)) = &r.media {
+        fields.push(payload(mt, ty)?);
+    }
+    for (name, required) in &r.headers {
+        let ty = if *required { quote!(String) } else { quote!(Option<String>) };
+        fields.push(quote!(#[oai(header = #name)] #ty));
+    }
+    let fields = if fields.is_empty() { quote!() } else { quote!((#(#fields),*)) };
+    Ok(quote! {
+        #doc
+        #[oai(status = #status)]
+        #ident #fields,
+    })
+}
+
+fn payload(media_type: &str, ty: &Ty) -> Result<TokenStream> {
+    let inner = rust_type(ty);
+    Ok(match (media_type, ty) {
+        ("application/octet-stream", Ty::Binary) => quote!(Binary<poem::Body>),
+        (mt, _) if mt == "application/json" => quote!(Json<#inner>),
+        (mt, ty) => bail!("unsupported media type {mt} for {ty:?} (specs/README.md#r9)"),
+    })
+}
+
+struct Arg {
+    trait_arg: TokenStream,
+    route_arg: TokenStream,
+    call_arg: TokenStream,
+}
+
+fn param(op: &Operation, p: &Param, items: &mut Vec<TokenStream>) -> Result<Arg> {
+    let ident = format_ident!("{}", p.rust);
+    let wire = &p.wire;
+    let inner = rust_type(&p.ty);
+    let mut attrs = vec![quote!(name = #wire)];
+    if let Some(v) = validator_args(&p.validators) {
+        attrs.push(v);
+    }
+    let is_array = matches!(p.ty, Ty::Array(_));
+    let value_ty = match (&p.default, p.required || is_array) {
+        (_, true) => inner,
+        (Some(default), false) => {
+            let fn_name = format!("default_{}_{}", op.id, p.rust.trim_end_matches('_'));
+            let fn_ident = format_ident!("{}", fn_name);
+            let lit = default_literal(&p.ty, default)?;
+            items.push(quote!(fn #fn_ident() -> #inner { #lit }));
+            attrs.push(quote!(default = #fn_name));
+            inner
+        }
+        (None, false) => quote!(Option<#inner>),
+    };
+    let wrapper = match p.location {
+        ParamIn::Path => quote!(Path),
+        ParamIn::Query => quote!(Query),
+        ParamIn::Header => quote!(Header),
+    };
+    Ok(Arg {
+        trait_arg: quote!(#ident: #value_ty),
+        route_arg: quote!(#[oai(#(#attrs),*)] #ident: #wrapper<#value_ty>),
+        call_arg: quote!(#ident.0),
+    })
+}
+
+fn body(op: &Operation, b: &Body, items: &mut Vec<TokenStream>) -> Result<Arg> {
+    let [(mt, ty)] = b.media.as_slice() else {
+        return request_enum(op, b, items);
+    };
+    let (payload_ty, value_ty, unwrap) = match (mt.as_str(), ty) {
+        ("application/json", ty) => {
+            let inner = rust_type(ty);
+            (quote!(Json<#inner>), inner, quote!(.0))
+        }
+        ("application/octet-stream", Ty::Binary) => (quote!(Binary<poem::Body>), quote!(poem::Body), quote!(.0)),
+        _ => return request_enum(op, b, items),
+    };
+    Ok(if b.required {
+        Arg { trait_arg: quote!(body: #value_ty), route_arg: quote!(body: #payload_ty), call_arg: quote!(body #unwrap) }
+    } else {
+        Arg {
+            trait_arg: quote!(body: Option<#value_ty>),
+            route_arg: quote!(body: Option<#payload_ty>),
+            call_arg: quote!(body.map(|b| b #unwrap)),
+        }
+    })
+}
+
+/// A body with several media types (or a vendor JSON type) becomes an `ApiRequest` enum.
+fn request_enum(op: &Operation, b: &Body, items: &mut Vec<TokenStream>) -> Result<Arg> {
+    let name = format_ident!("{}Payload", op.id.to_upper_camel_case());
+    let mut variants = Vec::new();
+    for (mt, ty) in &b.media {
+        let ident = format_ident!("{}", media_variant(mt));
+        let inner = rust_type(ty);
+        let payload = match ty {
+            Ty::Binary => quote!(Binary<poem::Body>),
+            _ if mt.contains("json") => quote!(Json<#inner>),
+            _ => bail!("unsupported request media type {mt} (specs/README.md#r9)"),
+        };
+        variants.push(quote!(#[oai(content_type = #mt)] #ident(#payload),));
+    }
+    let doc = format!(" The request bodies `{}` accepts, by media type.", op.id);
+    items.push(quote! {
+        #[doc = #doc]
+        #[derive(ApiRequest)]
+        pub enum #name { #(#variants)* }
+    });
+    let ty = if b.required { quote!(#name) } else { quote!(Option<#name>) };
+    Ok(Arg { trait_arg: quote!(body: #ty), route_arg: quote!(body: #ty), call_arg: quote!(body) })
+}
+
+fn media_variant(media_type: &str) -> String {
+    let tail = media_type.split('/').nth(1).unwrap_or(media_type);
+    tail.replace(['.', '+', '-'], "_").to_upper_camel_case()
+}
+
+fn route_doc(op: &Operation) -> String {
+    match (&op.summary, &op.description) {
+        (Some(s), Some(d)) => format!("{s}\n\n{d}"),
+        (Some(s), None) => s.clone(),
+        (None, Some(d)) => d.clone(),
+        (None, None) => op.id.to_snake_case(),
+    }
+}
+
+/// `/a/{b}` → `/a/:b`, the syntax poem-openapi routes use.
+fn poem_path(path: &str) -> String {
+    path.split('/')
+        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(var) => format!(":{var}"),
+            None => s.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn status_name(status: u16) -> String {
+    match status {
+        200 => "Ok",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "NoContent",
+        206 => "PartialContent",
+        300 => "MultipleChoices",
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        406 => "NotAcceptable",
+        409 => "Conflict",
+        410 => "Gone",
+        413 => "PayloadTooLarge",
+        415 => "UnsupportedMediaType",
+        416 => "RangeNotSatisfiable",
+        422 => "UnprocessableEntity",
+        429 => "TooManyRequests",
+        500 => "InternalServerError",
+        503 => "ServiceUnavailable",
+        other => return format!("Status{other}"),
+    }
+    .to_owned()
+}

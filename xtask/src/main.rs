@@ -1,0 +1,49 @@
+//! Project automation in Rust, as in the cargo-xtask pattern: `cargo xtask <command>`.
+//!
+//! Every command is also reachable as a test, so `cargo test --workspace` runs the same checks.
+
+mod ci;
+mod codegen;
+mod lint;
+mod tidy;
+mod util;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "imagespec project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate server/src/<family>/generated/ from specs/ (`--check` only compares).
+    Codegen {
+        #[arg(long)]
+        check: bool,
+    },
+    /// Lint every spec against the OpenAPI 3.1 meta-schema and specs/README.md's rules.
+    Lint,
+    /// Install what the tests need (Chromium, the Python clients) and run every test.
+    Ci,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Codegen { check } => codegen::run(if check { codegen::Mode::Check } else { codegen::Mode::Write }),
+        Command::Lint => lint::run(),
+        Command::Ci => ci::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

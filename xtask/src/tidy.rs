@@ -1,0 +1,1 @@
+//! Repository hygiene checks, run as tests.
