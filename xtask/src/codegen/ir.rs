@@ -326,17 +326,23 @@ fn operation(
     })
 }
 
+/// poem-openapi applies element rules to each item of a container, so an array's item rules
+/// (pattern, lengths, bounds) and its own (item counts) become one validator list.
 fn validators(schema: &Value) -> Validators {
-    let n = |k: &str| schema.get(k).and_then(Value::as_u64);
-    let f = |k: &str| schema.get(k).and_then(Value::as_f64);
+    let element = match schema.get("items") {
+        Some(items) if type_names(schema).iter().any(|t| t == "array") => items,
+        _ => schema,
+    };
+    let n = |s: &Value, k: &str| s.get(k).and_then(Value::as_u64);
+    let f = |k: &str| element.get(k).and_then(Value::as_f64);
     Validators {
-        pattern: text(schema, "pattern"),
-        min_length: n("minLength"),
-        max_length: n("maxLength"),
+        pattern: text(element, "pattern"),
+        min_length: n(element, "minLength"),
+        max_length: n(element, "maxLength"),
         minimum: f("minimum"),
         maximum: f("maximum"),
-        min_items: n("minItems"),
-        max_items: n("maxItems"),
+        min_items: n(schema, "minItems"),
+        max_items: n(schema, "maxItems"),
     }
 }
 

@@ -29,7 +29,16 @@ pub struct CreateImageCacheRequestBody {
     pub image_cache_size: i32,
     /// Container image references to cache. Choice: at least one, at most 100, each 1-512
     /// characters without whitespace.
-    #[oai(rename = "images", validator(min_items = 1, max_items = 100))]
+    #[oai(
+        rename = "images",
+        validator(
+            pattern = "^\\S+$",
+            min_length = 1,
+            max_length = 512,
+            min_items = 1,
+            max_items = 100
+        )
+    )]
     pub images: Vec<String>,
     /// Unique per project: a lowercase letter first, then lowercase letters, digits and `-`,
     /// 1-128 characters, not ending with `-`.
@@ -81,7 +90,7 @@ pub struct ImageCacheBuildingConfig {
     /// images can be cached.
     #[oai(
         rename = "image_pull_secrets",
-        validator(max_items = 50),
+        validator(min_length = 1, max_length = 253, max_items = 50),
         skip_serializing_if_is_none
     )]
     pub image_pull_secrets: Option<Vec<String>>,

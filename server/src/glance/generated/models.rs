@@ -226,7 +226,7 @@ pub struct Image {
     #[oai(rename = "stores", skip_serializing_if_is_none)]
     pub stores: Option<String>,
     /// The image's tags, without duplicates and in no particular order.
-    #[oai(rename = "tags")]
+    #[oai(rename = "tags", validator(max_length = 255))]
     pub tags: Vec<String>,
     /// When the image was last changed, in UTC with second precision.
     #[oai(
@@ -463,7 +463,7 @@ pub struct ImageCreate {
     #[oai(rename = "stores", skip_serializing_if_is_none)]
     pub stores: Option<serde_json::Value>,
     /// Tags for the image; duplicates are collapsed and more than 128 give 413.
-    #[oai(rename = "tags", skip_serializing_if_is_none)]
+    #[oai(rename = "tags", validator(max_length = 255), skip_serializing_if_is_none)]
     pub tags: Option<Vec<String>>,
     /// Read-only; a schema-valid value is refused with 403.
     #[oai(rename = "updated_at", skip_serializing_if_is_none)]

@@ -43,7 +43,7 @@ fn default_create_image_sync_repo_request_body_sync_auto() -> bool {
 #[oai(rename = "CreateManualImageSyncRepoRequestBody")]
 pub struct CreateManualImageSyncRepoRequestBody {
     /// Tags of this repository to synchronize; at least one.
-    #[oai(rename = "imageTag")]
+    #[oai(rename = "imageTag", validator(min_length = 1, max_length = 128))]
     pub image_tag: Vec<String>,
     /// Whether a different image already stored under the same name and tag in the target organization may be replaced. When false such a tag is left alone and its job ends `existed`.
     #[oai(
