@@ -30,6 +30,7 @@ async fn call(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> Reply {
+    let uri_method = method.clone();
     let mut req = cli.request(method, uri);
     if let Some(t) = token {
         req = req.header("X-Auth-Token", t);
@@ -37,20 +38,37 @@ async fn call(
     if let Some(ct) = content_type {
         req = req.header("Content-Type", ct);
     }
-    reply(req.body(body).send().await).await
+    reply(method_of(&uri_method), uri, req.body(body).send().await).await
 }
 
-async fn reply(resp: poem::test::TestResponse) -> Reply {
+/// Every response is also checked against `specs/cce.yaml` with the conformance library.
+async fn reply(method: Method, uri: &str, resp: poem::test::TestResponse) -> Reply {
     let status = resp.0.status().as_u16();
     let headers = resp.0.headers().clone();
     let text = resp.0.into_body().into_string().await.expect("a text body");
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let path = uri.split('?').next().unwrap_or(uri);
+    if let Some(op) = spec().find(method.as_str(), path) {
+        let lookup = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let ct = headers.get("content-type").and_then(|v| v.to_str().ok());
+        let violations = imagespec_conformance::validate_response(spec(), op, status, ct, &lookup, text.as_bytes())
+            .expect("the spec's schemas compile");
+        assert!(violations.is_empty(), "{method} {uri} -> {status} breaks specs/cce.yaml: {violations:#?}\n{text}");
+    }
     Reply {
         status,
         request_id: header("x-request-id"),
         content_type: header("content-type"),
         body: if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) },
     }
+}
+
+fn spec() -> &'static imagespec_conformance::Spec {
+    static SPEC: std::sync::OnceLock<imagespec_conformance::Spec> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| {
+        let text = std::fs::read_to_string(crate::support::root().join("specs/cce.yaml")).expect("spec");
+        imagespec_conformance::Spec::from_text(&text).expect("the spec loads")
+    })
 }
 
 async fn get(cli: &TestClient<impl Endpoint>, uri: &str, token: &str) -> Reply {
@@ -255,14 +273,19 @@ async fn signed(
         Some(q) => format!("{path}?{q}"),
         None => path.to_owned(),
     };
-    let mut req = cli.request(method, uri).header(
+    let sent_method = method.clone();
+    let mut req = cli.request(method, uri.clone()).header(
         "Authorization",
         format!("SDK-HMAC-SHA256 Access={ALICE_AK}, SignedHeaders={names}, Signature={signature}"),
     );
     for (n, v) in &headers {
         req = req.header(*n, v);
     }
-    reply(req.body(body.to_vec()).send().await).await
+    reply(method_of(&sent_method), &uri, req.body(body.to_vec()).send().await).await
+}
+
+fn method_of(m: &Method) -> Method {
+    m.clone()
 }
 
 #[tokio::test]

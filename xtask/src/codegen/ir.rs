@@ -213,8 +213,10 @@ fn value_type(doc: &Value, hint: &str, schema: &Value, extra: &mut Vec<NamedType
         }
         return Ok((Ty::Named(hint.to_owned()), nullable));
     }
+    let concrete = types.iter().filter(|t| *t != "null").count();
     let ty = match main {
         None => Ty::Any,
+        Some(_) if concrete > 1 => Ty::Any,
         Some("string") if schema.get("format").and_then(Value::as_str) == Some("binary") => Ty::Binary,
         Some("string") => Ty::String,
         Some("integer") if schema.get("format").and_then(Value::as_str) == Some("int32") => Ty::Int32,

@@ -364,11 +364,13 @@ pub struct ImageCreate {
     /// A free-text description of the image.
     #[oai(rename = "description", skip_serializing_if_is_none)]
     pub description: Option<String>,
+    /// Any JSON value.
     #[oai(rename = "direct_url", skip_serializing_if_is_none)]
     pub direct_url: Option<serde_json::Value>,
     /// The disk format of the data to come.
     #[oai(rename = "disk_format", skip_serializing_if_is_none)]
     pub disk_format: Option<ImageCreateDiskFormat>,
+    /// Any JSON value.
     #[oai(rename = "file", skip_serializing_if_is_none)]
     pub file: Option<serde_json::Value>,
     /// The id to give the image, a UUID; a random one is chosen when absent.
@@ -450,8 +452,10 @@ pub struct ImageCreate {
         skip_serializing_if_is_none
     )]
     pub ramdisk_id: Option<String>,
+    /// Any JSON value.
     #[oai(rename = "schema", skip_serializing_if_is_none)]
     pub schema: Option<serde_json::Value>,
+    /// Any JSON value.
     #[oai(rename = "self", skip_serializing_if_is_none)]
     pub self_: Option<serde_json::Value>,
     /// Read-only; a schema-valid value is refused with 403.
@@ -460,6 +464,7 @@ pub struct ImageCreate {
     /// Read-only; a schema-valid value is refused with 403.
     #[oai(rename = "status", skip_serializing_if_is_none)]
     pub status: Option<ImageCreateStatus>,
+    /// Any JSON value.
     #[oai(rename = "stores", skip_serializing_if_is_none)]
     pub stores: Option<serde_json::Value>,
     /// Tags for the image; duplicates are collapsed and more than 128 give 413.
@@ -642,6 +647,7 @@ pub struct PatchOperation {
     /// A JSON pointer of one segment naming the attribute or custom property, such as `/name`.
     #[oai(rename = "path", validator(pattern = "^/"))]
     pub path: String,
+    /// Any JSON value.
     #[oai(rename = "value", skip_serializing_if_is_none)]
     pub value: Option<serde_json::Value>,
 }
@@ -658,6 +664,7 @@ pub struct PatchOperationV20 {
     /// The pointer of an attribute or existing custom property to set.
     #[oai(rename = "replace", validator(pattern = "^/"), skip_serializing_if_is_none)]
     pub replace: Option<String>,
+    /// Any JSON value.
     #[oai(rename = "value", skip_serializing_if_is_none)]
     pub value: Option<serde_json::Value>,
 }
