@@ -22,7 +22,8 @@ pub fn validate_response(
     header: &dyn Fn(&str) -> Option<String>,
     body: &[u8],
 ) -> Result<Vec<Violation>, SpecError> {
-    let responses = spec.document().pointer(&format!("{}/responses", op.pointer)).cloned().unwrap_or_default();
+    let responses =
+        spec.document().pointer(&format!("{}/responses", op.pointer)).cloned().unwrap_or_default();
     let code = status.to_string();
     let wildcard = format!("{}XX", status / 100);
     let Some((key, response)) = [code.as_str(), wildcard.as_str(), "default"]
@@ -31,15 +32,23 @@ pub fn validate_response(
     else {
         return Ok(vec![Violation {
             code: "C101",
-            message: format!("{} {} answered {status}, which the operation does not declare", op.method, op.path),
+            message: format!(
+                "{} {} answered {status}, which the operation does not declare",
+                op.method, op.path
+            ),
         }]);
     };
     let response = spec.resolve(&response).clone();
     let mut out = Vec::new();
     for (name, h) in response.get("headers").and_then(Value::as_object).into_iter().flatten() {
         let h = spec.resolve(h);
-        if h.get("required").and_then(Value::as_bool) == Some(true) && header(&name.to_ascii_lowercase()).is_none() {
-            out.push(Violation { code: "C105", message: format!("required header {name} is missing") });
+        if h.get("required").and_then(Value::as_bool) == Some(true)
+            && header(&name.to_ascii_lowercase()).is_none()
+        {
+            out.push(Violation {
+                code: "C105",
+                message: format!("required header {name} is missing"),
+            });
         }
     }
     let Some(content) = response.get("content").and_then(Value::as_object) else {
@@ -72,7 +81,11 @@ pub fn validate_response(
         "",
         media.replace('~', "~0").replace('/', "~1")
     );
-    let pointer = if spec.document().pointer(&pointer).is_some() { pointer } else { resolved_pointer(&responses, &key, &media)? };
+    let pointer = if spec.document().pointer(&pointer).is_some() {
+        pointer
+    } else {
+        resolved_pointer(&responses, &key, &media)?
+    };
     let validator = spec.validator(&pointer)?;
     for e in validator.iter_errors(&value) {
         out.push(Violation {

@@ -17,7 +17,10 @@ pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
         .nest_no_strip("/v5/imagecaches", cce::endpoint(store, credentials))
         .nest("/", docs::routes())
         .catch_error(|_: poem::error::NotFoundError| async {
-            (StatusCode::NOT_FOUND, poem::web::Json(serde_json::json!({"message": "no such API on this server"})))
+            (
+                StatusCode::NOT_FOUND,
+                poem::web::Json(serde_json::json!({"message": "no such API on this server"})),
+            )
                 .into_response()
         })
         .with(CatchPanic::new())

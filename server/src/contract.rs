@@ -40,7 +40,12 @@ pub enum Mismatch {
 
 impl Contract {
     /// Finds the operation for `method` and the raw `path`, and checks the query's names.
-    pub fn check(&self, method: &str, path: &str, query: Option<&str>) -> Result<&OperationInfo, Mismatch> {
+    pub fn check(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<&OperationInfo, Mismatch> {
         let candidates: Vec<&OperationInfo> =
             self.operations.iter().filter(|op| template_matches(op.path, path)).collect();
         if candidates.is_empty() {
@@ -50,7 +55,11 @@ impl Contract {
             let mut allow: Vec<&'static str> = candidates.iter().map(|op| op.method).collect();
             allow.sort_unstable();
             allow.dedup();
-            return Err(Mismatch::MethodNotAllowed { method: method.to_owned(), path: path.to_owned(), allow });
+            return Err(Mismatch::MethodNotAllowed {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                allow,
+            });
         };
         if self.reject_unknown_query {
             for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
@@ -68,7 +77,8 @@ impl Contract {
     pub fn owns_prefix(&self, path: &str) -> bool {
         self.operations.iter().any(|op| {
             let fixed = op.path.split('{').next().unwrap_or_default();
-            let first = fixed.trim_start_matches('/').split('/').take(2).collect::<Vec<_>>().join("/");
+            let first =
+                fixed.trim_start_matches('/').split('/').take(2).collect::<Vec<_>>().join("/");
             path.trim_start_matches('/').starts_with(&first)
         })
     }
@@ -98,12 +108,22 @@ mod tests {
     fn finds_operations_and_reports_mismatches() {
         assert_eq!(STRICT.check("GET", "/v5/things", Some("name=a")).map(|o| o.id), Ok("list"));
         assert_eq!(STRICT.check("DELETE", "/v5/things/x/", None).map(|o| o.id), Ok("delete"));
-        assert_eq!(STRICT.check("GET", "/v5/other", None).unwrap_err(), Mismatch::UnknownPath("/v5/other".into()));
+        assert_eq!(
+            STRICT.check("GET", "/v5/other", None).unwrap_err(),
+            Mismatch::UnknownPath("/v5/other".into())
+        );
         assert_eq!(
             STRICT.check("PUT", "/v5/things/x", None).unwrap_err(),
-            Mismatch::MethodNotAllowed { method: "PUT".into(), path: "/v5/things/x".into(), allow: vec!["DELETE", "GET"] }
+            Mismatch::MethodNotAllowed {
+                method: "PUT".into(),
+                path: "/v5/things/x".into(),
+                allow: vec!["DELETE", "GET"]
+            }
         );
-        assert_eq!(STRICT.check("GET", "/v5/things", Some("nam%65=a&x=1")).unwrap_err(), Mismatch::UnknownQuery("x".into()));
+        assert_eq!(
+            STRICT.check("GET", "/v5/things", Some("nam%65=a&x=1")).unwrap_err(),
+            Mismatch::UnknownQuery("x".into())
+        );
         let lenient = Contract { reject_unknown_query: false, operations: OPS };
         assert!(lenient.check("GET", "/v5/things", Some("x=1")).is_ok());
         assert!(STRICT.owns_prefix("/v5/things/zzz") && !STRICT.owns_prefix("/v2/images"));

@@ -49,7 +49,8 @@ fn spec_file(Path(file): Path<String>, files: Data<&Arc<SpecFiles>>) -> Response
         Some((_, content_type, body)) => {
             Response::builder().content_type(*content_type).body(body.clone())
         }
-        None => (StatusCode::NOT_FOUND, format!("no spec called {file}; try /specs/cce.yaml")).into_response(),
+        None => (StatusCode::NOT_FOUND, format!("no spec called {file}; try /specs/cce.yaml"))
+            .into_response(),
     }
 }
 
@@ -58,11 +59,16 @@ fn spec_file(Path(file): Path<String>, files: Data<&Arc<SpecFiles>>) -> Response
 #[handler]
 fn swagger(req: &Request, config: Data<&Arc<utoipa_swagger_ui::Config<'static>>>) -> Response {
     if req.original_uri().path() == "/docs" {
-        return Response::builder().status(StatusCode::PERMANENT_REDIRECT).header(header::LOCATION, "/docs/").finish();
+        return Response::builder()
+            .status(StatusCode::PERMANENT_REDIRECT)
+            .header(header::LOCATION, "/docs/")
+            .finish();
     }
     let tail = req.uri().path().trim_start_matches('/');
     match utoipa_swagger_ui::serve(tail, config.0.clone()) {
-        Ok(Some(file)) => Response::builder().content_type(file.content_type).body(file.bytes.to_vec()),
+        Ok(Some(file)) => {
+            Response::builder().content_type(file.content_type).body(file.bytes.to_vec())
+        }
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }

@@ -37,7 +37,9 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
@@ -75,7 +77,8 @@ fn print_banner(addr: SocketAddr, development: bool) {
     println!("  live families: {}", LIVE_FAMILIES.join(", "));
     if development {
         println!("  development credentials (no --credentials given):");
-        for line in DEVELOPMENT_CREDENTIALS.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        for line in DEVELOPMENT_CREDENTIALS.lines().filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
             println!("    {line}");
         }
     }
@@ -87,7 +90,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

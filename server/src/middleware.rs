@@ -1,7 +1,9 @@
 //! Middleware shared by the families: request ids, and the contract guard that refuses unknown
 //! paths, methods and query parameters before poem-openapi parses anything.
 
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response, error::ResponseError, http::StatusCode};
+use poem::{
+    Endpoint, IntoResponse, Middleware, Request, Response, error::ResponseError, http::StatusCode,
+};
 
 use crate::contract::{Contract, Mismatch};
 

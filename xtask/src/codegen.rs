@@ -36,7 +36,9 @@ pub fn run(mode: Mode) -> Result<()> {
         }
         match mode {
             Mode::Write => {
-                std::fs::create_dir_all(output.path.parent().context("generated files have a parent")?)?;
+                std::fs::create_dir_all(
+                    output.path.parent().context("generated files have a parent")?,
+                )?;
                 std::fs::write(&output.path, &output.contents)
                     .with_context(|| format!("writing {}", output.path.display()))?;
                 eprintln!("updated {}", relative(&output.path));
@@ -60,7 +62,9 @@ pub fn generate_all() -> Result<Vec<Output>> {
         if !spec_path(family).exists() {
             continue;
         }
-        outputs.extend(generate_family(family).with_context(|| format!("generating specs/{family}.yaml"))?);
+        outputs.extend(
+            generate_family(family).with_context(|| format!("generating specs/{family}.yaml"))?,
+        );
     }
     Ok(outputs)
 }
@@ -72,10 +76,17 @@ fn generate_family(family: &str) -> Result<Vec<Output>> {
     let models = models::generate(&api)?;
     let routes = api::generate(&api)?;
     Ok(vec![
-        Output { path: dir.join("models.rs"), contents: render(family, "Models: one type per component schema.", models)? },
+        Output {
+            path: dir.join("models.rs"),
+            contents: render(family, "Models: one type per component schema.", models)?,
+        },
         Output {
             path: dir.join("api.rs"),
-            contents: render(family, "Response enums, the family trait and its poem-openapi routes.", routes)?,
+            contents: render(
+                family,
+                "Response enums, the family trait and its poem-openapi routes.",
+                routes,
+            )?,
         },
     ])
 }

@@ -31,7 +31,10 @@ pub fn run() -> Result<()> {
 pub fn lint(doc: &Value) -> Vec<String> {
     let mut out = meta_schema(doc);
     if let Err(e) = serde_json::from_value::<utoipa::openapi::OpenApi>(doc.clone()) {
-        out.push(format!("utoipa's OpenAPI 3.1 model rejects {}: {e} (specs/README.md#r1)", utoipa_culprit(doc)));
+        out.push(format!(
+            "utoipa's OpenAPI 3.1 model rejects {}: {e} (specs/README.md#r1)",
+            utoipa_culprit(doc)
+        ));
     }
     if doc.get("openapi").and_then(Value::as_str) != Some("3.1.0") {
         out.push("`openapi` must be 3.1.0 (specs/README.md#r1)".into());
@@ -41,8 +44,13 @@ pub fn lint(doc: &Value) -> Vec<String> {
             out.push(format!("info.{key} is missing (specs/README.md#r1)"));
         }
     }
-    let envelopes: Vec<&str> =
-        doc.get("x-error-schemas").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let envelopes: Vec<&str> = doc
+        .get("x-error-schemas")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if envelopes.is_empty() {
         out.push("`x-error-schemas` must name the family's error envelope schema(s) (specs/README.md#r3)".into());
     }
@@ -63,7 +71,11 @@ pub fn lint(doc: &Value) -> Vec<String> {
         for method in METHODS {
             if let Some(op) = item.get(method) {
                 let at = format!("{} {path}", method.to_uppercase());
-                out.extend(operation(doc, path, item, op, &envelopes, &mut ids).into_iter().map(|f| format!("{at}: {f}")));
+                out.extend(
+                    operation(doc, path, item, op, &envelopes, &mut ids)
+                        .into_iter()
+                        .map(|f| format!("{at}: {f}")),
+                );
             }
         }
     }
@@ -73,9 +85,13 @@ pub fn lint(doc: &Value) -> Vec<String> {
 /// Narrows utoipa's "did not match any variant" down to the component or path it refused.
 fn utoipa_culprit(doc: &Value) -> String {
     use utoipa::openapi::{RefOr, path::PathItem, schema::Schema};
-    for (name, schema) in doc.pointer("/components/schemas").and_then(Value::as_object).into_iter().flatten() {
+    for (name, schema) in
+        doc.pointer("/components/schemas").and_then(Value::as_object).into_iter().flatten()
+    {
         if serde_json::from_value::<RefOr<Schema>>(schema.clone()).is_err() {
-            for (prop, ps) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+            for (prop, ps) in
+                schema.get("properties").and_then(Value::as_object).into_iter().flatten()
+            {
                 if serde_json::from_value::<RefOr<Schema>>(ps.clone()).is_err() {
                     return format!("components.schemas.{name}.properties.{prop}");
                 }
@@ -102,7 +118,9 @@ fn meta_schema(doc: &Value) -> Vec<String> {
     };
     validator
         .iter_errors(doc)
-        .map(|e| format!("at `{}`: {e} (OpenAPI 3.1 meta-schema; specs/README.md#r1)", e.instance_path()))
+        .map(|e| {
+            format!("at `{}`: {e} (OpenAPI 3.1 meta-schema; specs/README.md#r1)", e.instance_path())
+        })
         .collect()
 }
 
@@ -145,22 +163,31 @@ fn operation(
         .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
         .map(|p| resolve(doc, p).unwrap_or(p))
         .collect();
-    let in_template: BTreeSet<&str> =
-        path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+    let in_template: BTreeSet<&str> = path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect();
     let declared: BTreeSet<&str> = params
         .iter()
         .filter(|p| p.get("in").and_then(Value::as_str) == Some("path"))
         .filter_map(|p| p.get("name").and_then(Value::as_str))
         .collect();
     for name in in_template.difference(&declared) {
-        out.push(format!("path parameter `{name}` is not declared `in: path` (specs/README.md#r4)"));
+        out.push(format!(
+            "path parameter `{name}` is not declared `in: path` (specs/README.md#r4)"
+        ));
     }
     for name in declared.difference(&in_template) {
-        out.push(format!("path parameter `{name}` is not in the path template (specs/README.md#r4)"));
+        out.push(format!(
+            "path parameter `{name}` is not in the path template (specs/README.md#r4)"
+        ));
     }
     for p in params.iter().filter(|p| p.get("in").and_then(Value::as_str) == Some("path")) {
         if p.get("required").and_then(Value::as_bool) != Some(true) {
-            out.push(format!("path parameter `{}` must be required (specs/README.md#r4)", p["name"]));
+            out.push(format!(
+                "path parameter `{}` must be required (specs/README.md#r4)",
+                p["name"]
+            ));
         }
     }
     for p in &params {
@@ -173,7 +200,11 @@ fn operation(
     if has_input && !responses.contains_key("400") {
         out.push("takes parameters or a body but declares no 400 (specs/README.md#r8)".into());
     }
-    let secured = op.get("security").or_else(|| doc.get("security")).and_then(Value::as_array).is_some_and(|s| !s.is_empty());
+    let secured = op
+        .get("security")
+        .or_else(|| doc.get("security"))
+        .and_then(Value::as_array)
+        .is_some_and(|s| !s.is_empty());
     if secured && !responses.contains_key("401") {
         out.push("has security but declares no 401 (specs/README.md#r8)".into());
     }
@@ -181,11 +212,16 @@ fn operation(
     for (status, resp) in &responses {
         let resp = resolve(doc, resp).unwrap_or(resp);
         let content = resp.get("content").and_then(Value::as_object);
-        if content.into_iter().flatten().any(|(_, m)| m.get("example").is_some() || m.get("examples").is_some()) {
+        if content
+            .into_iter()
+            .flatten()
+            .any(|(_, m)| m.get("example").is_some() || m.get("examples").is_some())
+        {
             has_example = true;
         }
         if status.starts_with('4') || status.starts_with('5') {
-            let schema = content.and_then(|c| c.get("application/json")).and_then(|m| m.get("schema"));
+            let schema =
+                content.and_then(|c| c.get("application/json")).and_then(|m| m.get("schema"));
             let name = schema.and_then(schema_ref_name);
             if !name.is_some_and(|n| envelopes.contains(&n)) {
                 out.push(format!(
@@ -204,7 +240,8 @@ fn operation(
 /// The diagnostics for a test document, one per line, for snapshot comparison.
 #[cfg(test)]
 fn lint_file(rel: &str) -> String {
-    let text = std::fs::read_to_string(crate::util::project_root().join(rel)).expect("test data exists");
+    let text =
+        std::fs::read_to_string(crate::util::project_root().join(rel)).expect("test data exists");
     let doc: Value = yaml_serde::from_str(&text).expect("test data is YAML");
     lint(&doc).join("\n") + "\n"
 }
@@ -228,6 +265,9 @@ mod tests {
             std::fs::write(&expected_path, &actual).expect("writable");
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        assert_eq!(actual, expected, "lint output changed; rerun with UPDATE_EXPECT=1 if the change is intended");
+        assert_eq!(
+            actual, expected,
+            "lint output changed; rerun with UPDATE_EXPECT=1 if the change is intended"
+        );
     }
 }

@@ -35,7 +35,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Codegen { check } => codegen::run(if check { codegen::Mode::Check } else { codegen::Mode::Write }),
+        Command::Codegen { check } => {
+            codegen::run(if check { codegen::Mode::Check } else { codegen::Mode::Write })
+        }
         Command::Lint => lint::run(),
         Command::Ci => ci::run(),
     };

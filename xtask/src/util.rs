@@ -10,7 +10,10 @@ pub const FAMILIES: [&str; 4] = ["glance", "swr", "cce", "snowflake"];
 
 /// The workspace root (the parent of this crate's directory).
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// The path of a family's hand-written spec.
@@ -21,7 +24,8 @@ pub fn spec_path(family: &str) -> PathBuf {
 /// Reads a family's spec as plain JSON.
 pub fn load_spec(family: &str) -> Result<Value> {
     let path = spec_path(family);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     yaml_serde::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -30,7 +34,9 @@ pub fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Result<&'a Value> {
     match value.get("$ref").and_then(Value::as_str) {
         None => Ok(value),
         Some(r) => {
-            let pointer = r.strip_prefix('#').with_context(|| format!("only local $refs are supported: {r}"))?;
+            let pointer = r
+                .strip_prefix('#')
+                .with_context(|| format!("only local $refs are supported: {r}"))?;
             let target = doc.pointer(pointer).with_context(|| format!("dangling $ref {r}"))?;
             resolve(doc, target)
         }

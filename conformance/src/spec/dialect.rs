@@ -30,9 +30,12 @@ fn rewrite(v: &mut Value, in_schema: bool) {
                 schema(map);
             }
             for (key, child) in map.iter_mut() {
-                let child_is_schema = in_schema && SCHEMA_CHILDREN.contains(&key.as_str()) || key == "schema";
+                let child_is_schema =
+                    in_schema && SCHEMA_CHILDREN.contains(&key.as_str()) || key == "schema";
                 match key.as_str() {
-                    "properties" | "patternProperties" | "$defs" | "definitions" | "schemas" if in_schema || key == "schemas" => {
+                    "properties" | "patternProperties" | "$defs" | "definitions" | "schemas"
+                        if in_schema || key == "schemas" =>
+                    {
                         if let Value::Object(m) = child {
                             m.values_mut().for_each(|s| rewrite(s, true));
                         }
@@ -51,7 +54,8 @@ fn rewrite(v: &mut Value, in_schema: bool) {
     }
 }
 
-const SCHEMA_CHILDREN: [&str; 5] = ["items", "additionalProperties", "not", "contains", "propertyNames"];
+const SCHEMA_CHILDREN: [&str; 5] =
+    ["items", "additionalProperties", "not", "contains", "propertyNames"];
 
 fn schema(map: &mut Map<String, Value>) {
     if map.contains_key("$ref") {

@@ -48,9 +48,19 @@ impl Spec {
         for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
             for method in METHODS {
                 if let Some(op) = item.get(method) {
-                    let pointer = format!("/paths/{}/{method}", path.replace('~', "~0").replace('/', "~1"));
-                    let id = op.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned();
-                    operations.push(Operation { id, method: method.to_uppercase(), path: path.clone(), pointer });
+                    let pointer =
+                        format!("/paths/{}/{method}", path.replace('~', "~0").replace('/', "~1"));
+                    let id = op
+                        .get("operationId")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    operations.push(Operation {
+                        id,
+                        method: method.to_uppercase(),
+                        path: path.clone(),
+                        pointer,
+                    });
                 }
             }
         }
@@ -68,7 +78,9 @@ impl Spec {
     /// The operation a request for `method` and `path` (no query) addresses.
     pub fn find(&self, method: &str, path: &str) -> Option<&Operation> {
         let path = path.split('?').next().unwrap_or(path);
-        self.operations.iter().find(|op| op.method.eq_ignore_ascii_case(method) && template_matches(&op.path, path))
+        self.operations
+            .iter()
+            .find(|op| op.method.eq_ignore_ascii_case(method) && template_matches(&op.path, path))
     }
 
     /// Follows local `$ref`s.
@@ -85,12 +97,17 @@ impl Spec {
         if let Some(v) = cache.get(pointer) {
             return Ok(v.clone());
         }
-        let schema = self.doc.pointer(pointer).ok_or_else(|| SpecError::Schema(format!("nothing at {pointer}")))?;
+        let schema = self
+            .doc
+            .pointer(pointer)
+            .ok_or_else(|| SpecError::Schema(format!("nothing at {pointer}")))?;
         // The schema becomes a document of its own with the spec's components beside it, so
         // local `$ref`s (`#/components/schemas/X`) resolve without a registry.
         let mut root = match schema {
             Value::Object(m) => m.clone(),
-            other => [("allOf".to_owned(), Value::Array(vec![other.clone()]))].into_iter().collect(),
+            other => {
+                [("allOf".to_owned(), Value::Array(vec![other.clone()]))].into_iter().collect()
+            }
         };
         if let Some(c) = self.doc.get("components") {
             root.insert("components".into(), c.clone());
@@ -108,5 +125,6 @@ impl Spec {
 fn template_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.split('/').collect();
     let p: Vec<&str> = path.split('/').collect();
-    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| if t.starts_with('{') { !p.is_empty() } else { t == p })
+    t.len() == p.len()
+        && t.iter().zip(&p).all(|(t, p)| if t.starts_with('{') { !p.is_empty() } else { t == p })
 }

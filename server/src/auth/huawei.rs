@@ -32,9 +32,13 @@ pub enum HuaweiAuthError {
     UnknownAk(String),
     #[error("Incorrect IAM authentication information: verify aksk signature fail")]
     BadSignature,
-    #[error("Incorrect IAM authentication information: unsupported signing algorithm or malformed Authorization header")]
+    #[error(
+        "Incorrect IAM authentication information: unsupported signing algorithm or malformed Authorization header"
+    )]
     Malformed,
-    #[error("Incorrect IAM authentication information: signature expired, X-Sdk-Date is missing or more than 15 minutes from server time")]
+    #[error(
+        "Incorrect IAM authentication information: signature expired, X-Sdk-Date is missing or more than 15 minutes from server time"
+    )]
     Expired,
     #[error("the credential may not act in project {0}")]
     WrongProject(String),
@@ -69,7 +73,10 @@ pub fn verify_signature<'c>(
     parts: &SignedParts<'_>,
     now: OffsetDateTime,
 ) -> Result<&'c Principal, HuaweiAuthError> {
-    let rest = authorization.strip_prefix(ALGORITHM).and_then(|r| r.strip_prefix(' ')).ok_or(HuaweiAuthError::Malformed)?;
+    let rest = authorization
+        .strip_prefix(ALGORITHM)
+        .and_then(|r| r.strip_prefix(' '))
+        .ok_or(HuaweiAuthError::Malformed)?;
     let mut access = None;
     let mut signed_headers = None;
     let mut signature = None;
@@ -81,10 +88,12 @@ pub fn verify_signature<'c>(
             _ => return Err(HuaweiAuthError::Malformed),
         }
     }
-    let (Some(ak), Some(signed_headers), Some(signature)) = (access, signed_headers, signature) else {
+    let (Some(ak), Some(signed_headers), Some(signature)) = (access, signed_headers, signature)
+    else {
         return Err(HuaweiAuthError::Malformed);
     };
-    let (principal, sk) = creds.by_access_key(ak).ok_or_else(|| HuaweiAuthError::UnknownAk(ak.to_owned()))?;
+    let (principal, sk) =
+        creds.by_access_key(ak).ok_or_else(|| HuaweiAuthError::UnknownAk(ak.to_owned()))?;
     let date = (parts.header)("x-sdk-date").ok_or(HuaweiAuthError::Expired)?;
     let signed_at = parse_sdk_date(&date).ok_or(HuaweiAuthError::Expired)?;
     if (now - signed_at).abs() > WINDOW {
@@ -120,16 +129,21 @@ pub fn canonical_request(parts: &SignedParts<'_>, signed_headers: &str) -> Strin
 
 /// The hex HMAC-SHA256 signature of a canonical request.
 pub fn sign(sk: &str, sdk_date: &str, canonical: &str) -> Vec<u8> {
-    let to_sign = format!("{ALGORITHM}\n{sdk_date}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
-    let mut mac = Hmac::<Sha256>::new_from_slice(sk.as_bytes()).expect("HMAC takes keys of any length");
+    let to_sign =
+        format!("{ALGORITHM}\n{sdk_date}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(sk.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(to_sign.as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
 
 fn canonical_uri(raw_path: &str) -> String {
     let decoded = percent_decode_str(raw_path).decode_utf8_lossy();
-    let mut uri =
-        decoded.split('/').map(|s| utf8_percent_encode(s, UNRESERVED).to_string()).collect::<Vec<_>>().join("/");
+    let mut uri = decoded
+        .split('/')
+        .map(|s| utf8_percent_encode(s, UNRESERVED).to_string())
+        .collect::<Vec<_>>()
+        .join("/");
     if !uri.ends_with('/') {
         uri.push('/');
     }
@@ -137,7 +151,8 @@ fn canonical_uri(raw_path: &str) -> String {
 }
 
 fn canonical_query(raw_query: &str) -> String {
-    let decode = |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+    let decode =
+        |s: &str| percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
     let mut pairs: Vec<(String, String)> = raw_query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -149,7 +164,9 @@ fn canonical_query(raw_query: &str) -> String {
     pairs.sort();
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, UNRESERVED), utf8_percent_encode(v, UNRESERVED)))
+        .map(|(k, v)| {
+            format!("{}={}", utf8_percent_encode(k, UNRESERVED), utf8_percent_encode(v, UNRESERVED))
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -215,7 +232,8 @@ impl<E: Endpoint> Endpoint for HuaweiAuthEndpoint<E> {
 
 impl<E> HuaweiAuthEndpoint<E> {
     fn authenticate(&self, req: &Request, body: &[u8]) -> Result<&Principal, HuaweiAuthError> {
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header =
+            |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         if let Some(token) = header("x-auth-token") {
             return self.credentials.by_token(&token).ok_or(HuaweiAuthError::BadToken);
         }
@@ -236,7 +254,13 @@ mod tests {
     use super::*;
 
     fn parts<'a>(header: &'a dyn Fn(&str) -> Option<String>, body: &'a [u8]) -> SignedParts<'a> {
-        SignedParts { method: "GET", raw_path: "/v5/imagecaches", raw_query: Some("name=a%20b&limit=2"), header, body }
+        SignedParts {
+            method: "GET",
+            raw_path: "/v5/imagecaches",
+            raw_query: Some("name=a%20b&limit=2"),
+            header,
+            body,
+        }
     }
 
     #[test]
@@ -252,7 +276,10 @@ mod tests {
             "GET\n/v5/imagecaches/\nlimit=2&name=a%20b\nhost:127.0.0.1:8080\nx-sdk-date:20261201T120000Z\n\nhost;x-sdk-date\n\
              e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
-        assert_eq!(canonical_uri("/v2/manage/namespaces/ns/repos/team%24busybox"), "/v2/manage/namespaces/ns/repos/team%24busybox/");
+        assert_eq!(
+            canonical_uri("/v2/manage/namespaces/ns/repos/team%24busybox"),
+            "/v2/manage/namespaces/ns/repos/team%24busybox/"
+        );
     }
 
     #[test]
@@ -264,15 +291,26 @@ mod tests {
         let header = |n: &str| (n == "x-sdk-date").then(|| date.clone());
         let p = parts(&header, b"");
         let good = hex::encode(sign(&key.sk, &date, &canonical_request(&p, "x-sdk-date")));
-        let auth = |sig: &str, ak: &str| format!("SDK-HMAC-SHA256 Access={ak}, SignedHeaders=x-sdk-date, Signature={sig}");
-        assert_eq!(verify_signature(&creds, &auth(&good, &key.ak), &p, now).map(|p| p.name.as_str()), Ok("alice"));
+        let auth = |sig: &str, ak: &str| {
+            format!("SDK-HMAC-SHA256 Access={ak}, SignedHeaders=x-sdk-date, Signature={sig}")
+        };
+        assert_eq!(
+            verify_signature(&creds, &auth(&good, &key.ak), &p, now).map(|p| p.name.as_str()),
+            Ok("alice")
+        );
         let bad = hex::encode(sign("wrong", &date, &canonical_request(&p, "x-sdk-date")));
-        assert_eq!(verify_signature(&creds, &auth(&bad, &key.ak), &p, now), Err(HuaweiAuthError::BadSignature));
+        assert_eq!(
+            verify_signature(&creds, &auth(&bad, &key.ak), &p, now),
+            Err(HuaweiAuthError::BadSignature)
+        );
         assert_eq!(
             verify_signature(&creds, &auth(&good, &key.ak), &p, now + Duration::minutes(16)),
             Err(HuaweiAuthError::Expired)
         );
-        assert!(matches!(verify_signature(&creds, &auth(&good, "NOPE"), &p, now), Err(HuaweiAuthError::UnknownAk(_))));
+        assert!(matches!(
+            verify_signature(&creds, &auth(&good, "NOPE"), &p, now),
+            Err(HuaweiAuthError::UnknownAk(_))
+        ));
         assert_eq!(verify_signature(&creds, "Basic abc", &p, now), Err(HuaweiAuthError::Malformed));
     }
 }

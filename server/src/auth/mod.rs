@@ -57,23 +57,27 @@ pub const DEVELOPMENT_CREDENTIALS: &str = include_str!("../../demo/credentials.t
 impl Credentials {
     pub fn load(path: &Path) -> Result<Self, CredentialsError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CredentialsError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| CredentialsError::Read { path: shown.clone(), source })?;
         Self::parse(&text).map_err(|e| match e {
-            CredentialsError::Parse { source, .. } => CredentialsError::Parse { path: shown, source },
+            CredentialsError::Parse { source, .. } => {
+                CredentialsError::Parse { path: shown, source }
+            }
             other => other,
         })
     }
 
     pub fn parse(text: &str) -> Result<Self, CredentialsError> {
-        let creds: Self =
-            toml::from_str(text).map_err(|source| CredentialsError::Parse { path: "<inline>".into(), source })?;
+        let creds: Self = toml::from_str(text)
+            .map_err(|source| CredentialsError::Parse { path: "<inline>".into(), source })?;
         creds.validate()?;
         Ok(creds)
     }
 
     /// The development set (`server/demo/credentials.toml`).
     pub fn development() -> Self {
-        Self::parse(DEVELOPMENT_CREDENTIALS).expect("the embedded development credentials are valid")
+        Self::parse(DEVELOPMENT_CREDENTIALS)
+            .expect("the embedded development credentials are valid")
     }
 
     pub fn by_token(&self, token: &str) -> Option<&Principal> {
@@ -82,7 +86,9 @@ impl Credentials {
 
     /// The principal and secret key of an access key id.
     pub fn by_access_key(&self, ak: &str) -> Option<(&Principal, &str)> {
-        self.principals.iter().find_map(|p| p.access_keys.iter().find(|k| k.ak == ak).map(|k| (p, k.sk.as_str())))
+        self.principals
+            .iter()
+            .find_map(|p| p.access_keys.iter().find(|k| k.ak == ak).map(|k| (p, k.sk.as_str())))
     }
 
     pub fn by_snowflake_token(&self, token: &str) -> Option<&Principal> {
@@ -92,14 +98,23 @@ impl Credentials {
     fn validate(&self) -> Result<(), CredentialsError> {
         let mut seen = std::collections::HashSet::new();
         for p in &self.principals {
-            let secrets = p.tokens.iter().chain(p.snowflake_tokens.iter()).chain(p.access_keys.iter().map(|k| &k.ak));
+            let secrets = p
+                .tokens
+                .iter()
+                .chain(p.snowflake_tokens.iter())
+                .chain(p.access_keys.iter().map(|k| &k.ak));
             for s in secrets {
                 if s.is_empty() || !seen.insert(s.clone()) {
-                    return Err(CredentialsError::Invalid(format!("credential `{s}` is empty or used twice")));
+                    return Err(CredentialsError::Invalid(format!(
+                        "credential `{s}` is empty or used twice"
+                    )));
                 }
             }
             if p.project_id.is_empty() {
-                return Err(CredentialsError::Invalid(format!("principal `{}` has no project_id", p.name)));
+                return Err(CredentialsError::Invalid(format!(
+                    "principal `{}` has no project_id",
+                    p.name
+                )));
             }
         }
         Ok(())
@@ -114,7 +129,10 @@ mod tests {
     fn development_set_resolves_every_kind_of_credential() {
         let c = Credentials::development();
         let alice = c.by_token("alice-token").expect("alice has a token");
-        assert_eq!(c.by_access_key(&alice.access_keys[0].ak).map(|(p, _)| &p.name), Some(&alice.name));
+        assert_eq!(
+            c.by_access_key(&alice.access_keys[0].ak).map(|(p, _)| &p.name),
+            Some(&alice.name)
+        );
         assert!(c.by_token("nobody").is_none());
         assert!(c.by_snowflake_token("alice-snowflake-token").is_some());
     }

@@ -46,13 +46,25 @@ pub async fn convert(err: poem::Error) -> Response {
     if let Some(mismatch) = err.downcast_ref::<Mismatch>() {
         return match mismatch {
             Mismatch::UnknownQuery(_) => json(400, &body(INVALID, mismatch.to_string())),
-            _ => json(404, &gateway("APIGW.0101", "The API does not exist or has not been published in the environment")),
+            _ => json(
+                404,
+                &gateway(
+                    "APIGW.0101",
+                    "The API does not exist or has not been published in the environment",
+                ),
+            ),
         };
     }
     let status = err.status();
     let message = err.to_string();
     match status.as_u16() {
-        404 | 405 => json(404, &gateway("APIGW.0101", "The API does not exist or has not been published in the environment")),
+        404 | 405 => json(
+            404,
+            &gateway(
+                "APIGW.0101",
+                "The API does not exist or has not been published in the environment",
+            ),
+        ),
         code @ 400..=499 => json(code, &body(INVALID, format!("Invalid request: {message}"))),
         _ => {
             tracing::error!(%status, %message, "internal error");
@@ -82,7 +94,11 @@ fn body(code: &str, message: String) -> CceError {
 }
 
 fn gateway(code: &str, message: impl Into<String>) -> GatewayError {
-    GatewayError { error_code: code.to_owned(), error_msg: message.into(), request_id: Some(current_request_id()) }
+    GatewayError {
+        error_code: code.to_owned(),
+        error_msg: message.into(),
+        request_id: Some(current_request_id()),
+    }
 }
 
 fn json<T: poem_openapi::types::ToJSON>(status: u16, value: &T) -> Response {

@@ -25,7 +25,11 @@ impl CceApi for Cce {
         }))
     }
 
-    async fn create_image_cache(&self, req: &Request, body: CreateImageCacheRequestBody) -> CreateImageCacheReply {
+    async fn create_image_cache(
+        &self,
+        req: &Request,
+        body: CreateImageCacheRequestBody,
+    ) -> CreateImageCacheReply {
         let Some(project) = project(req) else { return unauthenticated() };
         let new = store::NewImageCache {
             name: body.name,
@@ -49,7 +53,11 @@ impl CceApi for Cce {
         }
     }
 
-    async fn delete_image_cache(&self, req: &Request, image_cache_id: String) -> DeleteImageCacheReply {
+    async fn delete_image_cache(
+        &self,
+        req: &Request,
+        image_cache_id: String,
+    ) -> DeleteImageCacheReply {
         let Some(project) = project(req) else { return unauthenticated() };
         match self.store.delete_image_cache(project, &image_cache_id) {
             Ok(c) => DeleteImageCacheReply::Accepted(Json(wrap(&c, self.store.now()))),
@@ -91,6 +99,8 @@ fn detail(c: &store::ImageCache, now: OffsetDateTime) -> ImageCacheDetail {
 
 /// The time as the real service writes it (Go's `time.Time.String`, microseconds).
 fn go_time(t: OffsetDateTime) -> String {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6] +0000 UTC");
+    let format = format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6] +0000 UTC"
+    );
     t.to_offset(time::UtcOffset::UTC).format(format).unwrap_or_default()
 }

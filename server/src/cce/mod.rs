@@ -26,7 +26,11 @@ pub const BODY_LIMIT: usize = 1 << 20;
 
 /// The poem-openapi service of the family (its `spec()` is what the drift test compares).
 pub fn service(store: Store) -> OpenApiService<CceRoutes<Cce>, ()> {
-    OpenApiService::new(CceRoutes(Cce { store }), "Huawei Cloud CCE v5 image caches (imagespec)", "v5")
+    OpenApiService::new(
+        CceRoutes(Cce { store }),
+        "Huawei Cloud CCE v5 image caches (imagespec)",
+        "v5",
+    )
 }
 
 /// The whole family as one endpoint, mounted at the root (its paths are the real ones).

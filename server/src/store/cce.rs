@@ -90,13 +90,16 @@ impl ImageCache {
     pub fn message(&self, now: OffsetDateTime) -> String {
         match self.status(now) {
             Status::Failed => self.failure.clone().unwrap_or_default(),
-            Status::Unavailable => format!("The image cache expired after {} days.", self.retention_days),
+            Status::Unavailable => {
+                format!("The image cache expired after {} days.", self.retention_days)
+            }
             _ => String::new(),
         }
     }
 
     fn expires_at(&self) -> Option<OffsetDateTime> {
-        (self.retention_days > 0).then(|| self.created_at + Duration::days(i64::from(self.retention_days)))
+        (self.retention_days > 0)
+            .then(|| self.created_at + Duration::days(i64::from(self.retention_days)))
     }
 
     fn gone(&self, now: OffsetDateTime) -> bool {
@@ -123,18 +126,32 @@ impl Store {
     /// The project's caches in creation order, optionally only the one called `name`.
     pub fn list_image_caches(&self, project: &str, name: Option<&str>) -> Vec<ImageCache> {
         let state = self.cce();
-        state.project(project).iter().filter(|c| name.is_none_or(|n| c.name == n)).cloned().collect()
+        state
+            .project(project)
+            .iter()
+            .filter(|c| name.is_none_or(|n| c.name == n))
+            .cloned()
+            .collect()
     }
 
-    pub fn create_image_cache(&self, project: &str, new: NewImageCache) -> Result<ImageCache, StoreError> {
+    pub fn create_image_cache(
+        &self,
+        project: &str,
+        new: NewImageCache,
+    ) -> Result<ImageCache, StoreError> {
         let now = self.now();
         let mut state = self.cce();
         let caches = state.projects.entry(project.to_owned()).or_default();
         if caches.iter().any(|c| c.name == new.name) {
-            return Err(StoreError::AlreadyExists(format!("The image cache {} already exists.", new.name)));
+            return Err(StoreError::AlreadyExists(format!(
+                "The image cache {} already exists.",
+                new.name
+            )));
         }
         if caches.len() >= QUOTA {
-            return Err(StoreError::QuotaExceeded(format!("A project holds at most {QUOTA} image caches.")));
+            return Err(StoreError::QuotaExceeded(format!(
+                "A project holds at most {QUOTA} image caches."
+            )));
         }
         let cache = ImageCache {
             id: uuid::Uuid::new_v4().to_string(),
@@ -204,8 +221,14 @@ mod tests {
         let c = s.create_image_cache("p", new("a", 0)).expect("created");
         assert_eq!(c.status(s.now()), Status::Creating);
         clock.advance(BUILD_TIME);
-        assert_eq!(s.show_image_cache("p", &c.id).expect("exists").status(s.now()), Status::Available);
-        assert_eq!(s.delete_image_cache("p", &c.id).expect("deleting").status(s.now()), Status::Deleting);
+        assert_eq!(
+            s.show_image_cache("p", &c.id).expect("exists").status(s.now()),
+            Status::Available
+        );
+        assert_eq!(
+            s.delete_image_cache("p", &c.id).expect("deleting").status(s.now()),
+            Status::Deleting
+        );
         assert_eq!(s.list_image_caches("p", None).len(), 1);
         clock.advance(DELETE_TIME);
         assert!(matches!(s.show_image_cache("p", &c.id), Err(StoreError::NotFound(_))));
@@ -228,7 +251,10 @@ mod tests {
     fn names_are_unique_per_project_and_projects_are_isolated() {
         let (s, _) = store();
         let c = s.create_image_cache("p", new("a", 0)).expect("created");
-        assert!(matches!(s.create_image_cache("p", new("a", 0)), Err(StoreError::AlreadyExists(_))));
+        assert!(matches!(
+            s.create_image_cache("p", new("a", 0)),
+            Err(StoreError::AlreadyExists(_))
+        ));
         assert!(s.create_image_cache("q", new("a", 0)).is_ok());
         assert!(s.show_image_cache("q", &c.id).is_err());
         assert!(s.delete_image_cache("q", &c.id).is_err());
@@ -242,7 +268,10 @@ mod tests {
         for i in 0..QUOTA {
             s.create_image_cache("p", new(&format!("c{i}"), 0)).expect("under quota");
         }
-        assert!(matches!(s.create_image_cache("p", new("one-more", 0)), Err(StoreError::QuotaExceeded(_))));
+        assert!(matches!(
+            s.create_image_cache("p", new("one-more", 0)),
+            Err(StoreError::QuotaExceeded(_))
+        ));
     }
 
     #[test]

@@ -79,7 +79,8 @@ pub enum StateFileError {
 impl State {
     pub fn load(path: &std::path::Path) -> Result<Self, StateFileError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| StateFileError::Read(shown.clone(), e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| StateFileError::Read(shown.clone(), e))?;
         serde_json::from_str(&text).map_err(|e| StateFileError::Parse(shown, e))
     }
 }

@@ -46,27 +46,43 @@ async fn reply(method: Method, uri: &str, resp: poem::test::TestResponse) -> Rep
     let status = resp.0.status().as_u16();
     let headers = resp.0.headers().clone();
     let text = resp.0.into_body().into_string().await.expect("a text body");
-    let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let header =
+        |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let path = uri.split('?').next().unwrap_or(uri);
     if let Some(op) = spec().find(method.as_str(), path) {
         let lookup = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let ct = headers.get("content-type").and_then(|v| v.to_str().ok());
-        let violations = imagespec_conformance::validate_response(spec(), op, status, ct, &lookup, text.as_bytes())
-            .expect("the spec's schemas compile");
-        assert!(violations.is_empty(), "{method} {uri} -> {status} breaks specs/cce.yaml: {violations:#?}\n{text}");
+        let violations = imagespec_conformance::validate_response(
+            spec(),
+            op,
+            status,
+            ct,
+            &lookup,
+            text.as_bytes(),
+        )
+        .expect("the spec's schemas compile");
+        assert!(
+            violations.is_empty(),
+            "{method} {uri} -> {status} breaks specs/cce.yaml: {violations:#?}\n{text}"
+        );
     }
     Reply {
         status,
         request_id: header("x-request-id"),
         content_type: header("content-type"),
-        body: if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) },
+        body: if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        },
     }
 }
 
 fn spec() -> &'static imagespec_conformance::Spec {
     static SPEC: std::sync::OnceLock<imagespec_conformance::Spec> = std::sync::OnceLock::new();
     SPEC.get_or_init(|| {
-        let text = std::fs::read_to_string(crate::support::root().join("specs/cce.yaml")).expect("spec");
+        let text =
+            std::fs::read_to_string(crate::support::root().join("specs/cce.yaml")).expect("spec");
         imagespec_conformance::Spec::from_text(&text).expect("the spec loads")
     })
 }
@@ -76,8 +92,15 @@ async fn get(cli: &TestClient<impl Endpoint>, uri: &str, token: &str) -> Reply {
 }
 
 async fn post(cli: &TestClient<impl Endpoint>, token: &str, body: &Value) -> Reply {
-    call(cli, Method::POST, "/v5/imagecaches", Some(token), Some("application/json"), body.to_string().into_bytes())
-        .await
+    call(
+        cli,
+        Method::POST,
+        "/v5/imagecaches",
+        Some(token),
+        Some("application/json"),
+        body.to_string().into_bytes(),
+    )
+    .await
 }
 
 fn cache(name: &str) -> Value {
@@ -102,7 +125,10 @@ async fn create_list_show_delete_transcript() {
     let created = post(&cli, ALICE, &cache("test-imagecache")).await;
     assert_eq!(created.status, 201, "{created:#?}");
     let c = &created.body["image_cache"];
-    assert_eq!((c["status"].as_str(), c["image_cache_size"].as_i64(), c["retention_days"].as_i64()), (Some("Creating"), Some(20), Some(0)));
+    assert_eq!(
+        (c["status"].as_str(), c["image_cache_size"].as_i64(), c["retention_days"].as_i64()),
+        (Some("Creating"), Some(20), Some(0))
+    );
     assert!(c["created_at"].as_str().is_some_and(|t| t.ends_with(" +0000 UTC")));
     let id = c["id"].as_str().expect("an id").to_owned();
 
@@ -116,14 +142,26 @@ async fn create_list_show_delete_transcript() {
 
     clock.advance(Duration::seconds(10));
     let shown = get(&cli, &format!("/v5/imagecaches/{id}"), ALICE).await;
-    assert_eq!((shown.status, shown.body["image_cache"]["status"].as_str()), (200, Some("Available")));
+    assert_eq!(
+        (shown.status, shown.body["image_cache"]["status"].as_str()),
+        (200, Some("Available"))
+    );
 
-    let deleted = call(&cli, Method::DELETE, &format!("/v5/imagecaches/{id}"), Some(ALICE), None, Vec::new()).await;
-    assert_eq!((deleted.status, deleted.body["image_cache"]["status"].as_str()), (202, Some("Deleting")));
+    let deleted =
+        call(&cli, Method::DELETE, &format!("/v5/imagecaches/{id}"), Some(ALICE), None, Vec::new())
+            .await;
+    assert_eq!(
+        (deleted.status, deleted.body["image_cache"]["status"].as_str()),
+        (202, Some("Deleting"))
+    );
     let still = get(&cli, &format!("/v5/imagecaches/{id}"), ALICE).await;
     assert_eq!(still.body["image_cache"]["status"].as_str(), Some("Deleting"));
     clock.advance(Duration::seconds(5));
-    assert_cce_error(&get(&cli, &format!("/v5/imagecaches/{id}"), ALICE).await, 404, "CCE.01404001");
+    assert_cce_error(
+        &get(&cli, &format!("/v5/imagecaches/{id}"), ALICE).await,
+        404,
+        "CCE.01404001",
+    );
     assert_eq!(get(&cli, "/v5/imagecaches", ALICE).await.body["image_caches"], json!([]));
 }
 
@@ -132,25 +170,39 @@ async fn retention_expiry_makes_a_cache_unavailable_then_deletes_it() {
     let (cli, clock) = in_process();
     let mut body = cache("short-lived");
     body["retention_days"] = json!(1);
-    let id = post(&cli, ALICE, &body).await.body["image_cache"]["id"].as_str().expect("id").to_owned();
+    let id =
+        post(&cli, ALICE, &body).await.body["image_cache"]["id"].as_str().expect("id").to_owned();
     clock.advance(Duration::days(1));
     let shown = get(&cli, &format!("/v5/imagecaches/{id}"), ALICE).await;
     assert_eq!(shown.body["image_cache"]["status"].as_str(), Some("Unavailable"));
     assert!(shown.body["image_cache"]["message"].as_str().is_some_and(|m| m.contains("expired")));
     clock.advance(Duration::days(1));
-    assert_cce_error(&get(&cli, &format!("/v5/imagecaches/{id}"), ALICE).await, 404, "CCE.01404001");
+    assert_cce_error(
+        &get(&cli, &format!("/v5/imagecaches/{id}"), ALICE).await,
+        404,
+        "CCE.01404001",
+    );
 }
 
 #[tokio::test]
 async fn names_are_unique_quota_is_fifty_and_projects_are_isolated() {
     let (cli, _) = in_process();
-    let id = post(&cli, ALICE, &cache("shared-name")).await.body["image_cache"]["id"].as_str().expect("id").to_owned();
+    let id = post(&cli, ALICE, &cache("shared-name")).await.body["image_cache"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     assert_cce_error(&post(&cli, ALICE, &cache("shared-name")).await, 409, "CCE.01409001");
-    assert_eq!(post(&cli, BOB, &cache("shared-name")).await.status, 201, "names are unique per project only");
+    assert_eq!(
+        post(&cli, BOB, &cache("shared-name")).await.status,
+        201,
+        "names are unique per project only"
+    );
     assert_cce_error(&get(&cli, &format!("/v5/imagecaches/{id}"), BOB).await, 404, "CCE.01404001");
     let bob_list = get(&cli, "/v5/imagecaches", BOB).await;
     assert!(!bob_list.body.to_string().contains(&id), "bob must not see alice's cache");
-    let bob_delete = call(&cli, Method::DELETE, &format!("/v5/imagecaches/{id}"), Some(BOB), None, Vec::new()).await;
+    let bob_delete =
+        call(&cli, Method::DELETE, &format!("/v5/imagecaches/{id}"), Some(BOB), None, Vec::new())
+            .await;
     assert_cce_error(&bob_delete, 404, "CCE.01404001");
     for i in 1..50 {
         assert_eq!(post(&cli, ALICE, &cache(&format!("c{i}"))).await.status, 201);
@@ -221,7 +273,11 @@ async fn bad_input_gets_cce_errors_and_changes_nothing() {
         assert_cce_error(&get(&cli, uri, ALICE).await, 400, "CCE.01400001");
         let _ = what;
     }
-    assert_eq!(get(&cli, "/v5/imagecaches", ALICE).await.body, json!({"image_caches": []}), "nothing was created");
+    assert_eq!(
+        get(&cli, "/v5/imagecaches", ALICE).await.body,
+        json!({"image_caches": []}),
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
@@ -261,13 +317,20 @@ async fn signed(
     project: Option<&str>,
 ) -> Reply {
     let date = format_sdk_date(time::OffsetDateTime::now_utc() + skew);
-    let mut headers = vec![("content-type", "application/json".to_owned()), ("x-sdk-date", date.clone())];
+    let mut headers =
+        vec![("content-type", "application/json".to_owned()), ("x-sdk-date", date.clone())];
     if let Some(p) = project {
         headers.push(("x-project-id", p.to_owned()));
     }
     let names = headers.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(";");
     let lookup = |n: &str| headers.iter().find(|(h, _)| *h == n).map(|(_, v)| v.clone());
-    let parts = SignedParts { method: method.as_str(), raw_path: path, raw_query: query, header: &lookup, body };
+    let parts = SignedParts {
+        method: method.as_str(),
+        raw_path: path,
+        raw_query: query,
+        header: &lookup,
+        body,
+    };
     let signature = hex::encode(sign(sk, &date, &canonical_request(&parts, &names)));
     let uri = match query {
         Some(q) => format!("{path}?{q}"),
@@ -292,24 +355,70 @@ fn method_of(m: &Method) -> Method {
 async fn aksk_signatures_are_verified() {
     let (cli, _) = in_process();
     let body = cache("signed-cache").to_string().into_bytes();
-    let created = signed(&cli, Method::POST, "/v5/imagecaches", None, &body, ALICE_SK, Duration::ZERO, None).await;
+    let created =
+        signed(&cli, Method::POST, "/v5/imagecaches", None, &body, ALICE_SK, Duration::ZERO, None)
+            .await;
     assert_eq!(created.status, 201, "{created:#?}");
-    let listed =
-        signed(&cli, Method::GET, "/v5/imagecaches", Some("name=signed-cache"), b"", ALICE_SK, Duration::ZERO, None).await;
+    let listed = signed(
+        &cli,
+        Method::GET,
+        "/v5/imagecaches",
+        Some("name=signed-cache"),
+        b"",
+        ALICE_SK,
+        Duration::ZERO,
+        None,
+    )
+    .await;
     assert_eq!(listed.body["image_caches"].as_array().map(Vec::len), Some(1), "{listed:#?}");
     let token_view = get(&cli, "/v5/imagecaches", ALICE).await;
-    assert_eq!(token_view.body["image_caches"].as_array().map(Vec::len), Some(1), "same principal by token and AK/SK");
+    assert_eq!(
+        token_view.body["image_caches"].as_array().map(Vec::len),
+        Some(1),
+        "same principal by token and AK/SK"
+    );
 
-    let wrong = signed(&cli, Method::GET, "/v5/imagecaches", None, b"", "wrong-sk", Duration::ZERO, None).await;
+    let wrong =
+        signed(&cli, Method::GET, "/v5/imagecaches", None, b"", "wrong-sk", Duration::ZERO, None)
+            .await;
     assert_gateway_error(&wrong, 401, "APIGW.0301");
-    assert!(wrong.body["error_msg"].as_str().is_some_and(|m| m.contains("verify aksk signature fail")));
-    let stale = signed(&cli, Method::GET, "/v5/imagecaches", None, b"", ALICE_SK, Duration::minutes(-16), None).await;
+    assert!(
+        wrong.body["error_msg"].as_str().is_some_and(|m| m.contains("verify aksk signature fail"))
+    );
+    let stale = signed(
+        &cli,
+        Method::GET,
+        "/v5/imagecaches",
+        None,
+        b"",
+        ALICE_SK,
+        Duration::minutes(-16),
+        None,
+    )
+    .await;
     assert_gateway_error(&stale, 401, "APIGW.0301");
-    let skewed = signed(&cli, Method::GET, "/v5/imagecaches", None, b"", ALICE_SK, Duration::minutes(14), None).await;
+    let skewed = signed(
+        &cli,
+        Method::GET,
+        "/v5/imagecaches",
+        None,
+        b"",
+        ALICE_SK,
+        Duration::minutes(14),
+        None,
+    )
+    .await;
     assert_eq!(skewed.status, 200, "within the 15-minute window");
     let own = Some("0123456789abcdef0123456789abcdef");
-    assert_eq!(signed(&cli, Method::GET, "/v5/imagecaches", None, b"", ALICE_SK, Duration::ZERO, own).await.status, 200);
+    assert_eq!(
+        signed(&cli, Method::GET, "/v5/imagecaches", None, b"", ALICE_SK, Duration::ZERO, own)
+            .await
+            .status,
+        200
+    );
     let foreign = Some("fedcba9876543210fedcba9876543210");
-    let r = signed(&cli, Method::GET, "/v5/imagecaches", None, b"", ALICE_SK, Duration::ZERO, foreign).await;
+    let r =
+        signed(&cli, Method::GET, "/v5/imagecaches", None, b"", ALICE_SK, Duration::ZERO, foreign)
+            .await;
     assert_eq!((r.status, r.body["errorCode"].as_str()), (403, Some("CCE.01403001")), "{r:#?}");
 }

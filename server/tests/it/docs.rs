@@ -9,7 +9,8 @@ use crate::support::{in_process, root, spawn};
 async fn specs_are_served_verbatim_and_as_json() {
     let (cli, _) = in_process();
     for family in ["glance", "swr", "cce", "snowflake"] {
-        let on_disk = std::fs::read_to_string(root().join(format!("specs/{family}.yaml"))).expect("spec on disk");
+        let on_disk = std::fs::read_to_string(root().join(format!("specs/{family}.yaml")))
+            .expect("spec on disk");
         let yaml = cli.get(format!("/specs/{family}.yaml")).send().await;
         yaml.assert_status_is_ok();
         yaml.assert_text(on_disk.clone()).await;
@@ -30,7 +31,10 @@ async fn swagger_ui_lists_all_four_specs() {
     init.assert_status_is_ok();
     let js = init.0.into_body().into_string().await.expect("text");
     for family in ["glance", "swr", "cce", "snowflake"] {
-        assert!(js.contains(&format!("\"/specs/{family}.json\"")), "initializer lacks {family}:\n{js}");
+        assert!(
+            js.contains(&format!("\"/specs/{family}.json\"")),
+            "initializer lacks {family}:\n{js}"
+        );
     }
 }
 
@@ -41,9 +45,18 @@ fn bare_docs_path_redirects_to_the_ui() {
     let server = spawn(&[]);
     let addr = server.base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).expect("connects");
-    stream.write_all(b"GET /docs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").expect("writes");
+    stream
+        .write_all(b"GET /docs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("writes");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("reads");
     assert!(answer.starts_with("HTTP/1.1 308"), "{answer}");
     assert!(answer.to_ascii_lowercase().contains("location: /docs/"), "{answer}");
+}
+
+/// The demo state the README's run command loads is valid and shows every family's data.
+#[test]
+fn demo_state_loads() {
+    let state = imagespec_server::store::State::load(&root().join("server/demo/state.json")).expect("demo state loads");
+    assert!(state.cce.projects.values().map(Vec::len).sum::<usize>() >= 3);
 }

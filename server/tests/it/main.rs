@@ -5,11 +5,11 @@ mod support;
 
 /// CCE image caches through the in-process app: transcripts, bad input, auth, lifecycle.
 mod cce;
-/// The contract the running server exposes vs the hand-written specs.
-mod spec_drift;
 /// `/specs/` and `/docs/` over HTTP.
 mod docs;
-/// Swagger UI rendered in headless Chromium.
-mod swagger_ui;
 /// The Huawei Cloud Python SDK (huaweicloudsdkcce) against a spawned server.
 mod python_sdk;
+/// The contract the running server exposes vs the hand-written specs.
+mod spec_drift;
+/// Swagger UI rendered in headless Chromium.
+mod swagger_ui;

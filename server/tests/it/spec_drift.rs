@@ -85,10 +85,18 @@ fn summarise(doc: &Value, middleware_headers: &[String]) -> Summary {
             }
             for (status, resp) in op["responses"].as_object().expect("responses") {
                 let resp = resolve(doc, resp);
-                let mts: Vec<&str> =
-                    resp.get("content").and_then(Value::as_object).map(|c| c.keys().map(|k| media(k)).collect()).unwrap_or_default();
+                let mts: Vec<&str> = resp
+                    .get("content")
+                    .and_then(Value::as_object)
+                    .map(|c| c.keys().map(|k| media(k)).collect())
+                    .unwrap_or_default();
                 s.insert(format!("{at} {status} {}", mts.join(",")));
-                for name in resp.get("headers").and_then(Value::as_object).into_iter().flat_map(|h| h.keys()) {
+                for name in resp
+                    .get("headers")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|h| h.keys())
+                {
                     if !middleware_headers.contains(&name.to_ascii_lowercase()) {
                         s.insert(format!("{at} {status} header {}", name.to_ascii_lowercase()));
                     }
@@ -96,15 +104,25 @@ fn summarise(doc: &Value, middleware_headers: &[String]) -> Summary {
             }
         }
     }
-    let schemas = doc.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+    let schemas =
+        doc.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
     for (name, schema) in &schemas {
-        let required: BTreeSet<&str> =
-            schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+        let required: BTreeSet<&str> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         if let Some(values) = schema.get("enum") {
             s.insert(format!("schema {name} enum {values}"));
         }
-        for (prop, ps) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
-            let nullable = ps.get("type").and_then(Value::as_array).is_some_and(|t| t.iter().any(|t| t == "null"));
+        for (prop, ps) in schema.get("properties").and_then(Value::as_object).into_iter().flatten()
+        {
+            let nullable = ps
+                .get("type")
+                .and_then(Value::as_array)
+                .is_some_and(|t| t.iter().any(|t| t == "null"));
             let req = required.contains(prop.as_str()) && !nullable;
             s.insert(format!("schema {name}.{prop} required={req} [{}]", constraints(doc, ps)));
         }
@@ -122,7 +140,11 @@ fn check(family: &str, emitted: &str) {
         .collect();
     let served: Value = serde_json::from_str(emitted).expect("poem-openapi emits JSON");
     let (expected, actual) = (summarise(&mine, &middleware), summarise(&served, &middleware));
-    let served_schemas = served.pointer("/components/schemas").and_then(Value::as_object).cloned().unwrap_or_default();
+    let served_schemas = served
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let extra_inline_enum = |line: &String| {
         line.strip_prefix("schema ").and_then(|l| l.split([' ', '.']).next()).is_some_and(|name| {
             mine.pointer(&format!("/components/schemas/{name}")).is_none()
@@ -130,7 +152,8 @@ fn check(family: &str, emitted: &str) {
         })
     };
     let missing: Vec<&String> = expected.difference(&actual).collect();
-    let unexpected: Vec<&String> = actual.difference(&expected).filter(|l| !extra_inline_enum(l)).collect();
+    let unexpected: Vec<&String> =
+        actual.difference(&expected).filter(|l| !extra_inline_enum(l)).collect();
     assert!(
         missing.is_empty() && unexpected.is_empty(),
         "the server's contract drifted from specs/{family}.yaml.\nIn the spec but not served:\n  {}\nServed but not in the spec:\n  {}\n\

@@ -21,7 +21,9 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
         for suffix in ["Reply", "Payload"] {
             let generated = format!("{}{suffix}", op.id.to_upper_camel_case());
             if api.types.iter().any(|t| t.name == generated) {
-                bail!("components.schemas.{generated} clashes with a generated type; rename the schema (specs/README.md#r6)");
+                bail!(
+                    "components.schemas.{generated} clashes with a generated type; rename the schema (specs/README.md#r6)"
+                );
             }
         }
         let resp = format_ident!("{}Reply", op.id.to_upper_camel_case());
@@ -30,11 +32,15 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
             Some(b) => Some(body(op, b, &mut items)?),
             None => None,
         };
-        let params = op.params.iter().map(|p| param(op, p, &mut items)).collect::<Result<Vec<_>>>()?;
+        let params =
+            op.params.iter().map(|p| param(op, p, &mut items)).collect::<Result<Vec<_>>>()?;
         let method = format_ident!("{}", op.id);
-        let trait_args = params.iter().map(|p| &p.trait_arg).chain(body.as_ref().map(|b| &b.trait_arg));
-        let route_args = params.iter().map(|p| &p.route_arg).chain(body.as_ref().map(|b| &b.route_arg));
-        let call_args = params.iter().map(|p| &p.call_arg).chain(body.as_ref().map(|b| &b.call_arg));
+        let trait_args =
+            params.iter().map(|p| &p.trait_arg).chain(body.as_ref().map(|b| &b.trait_arg));
+        let route_args =
+            params.iter().map(|p| &p.route_arg).chain(body.as_ref().map(|b| &b.route_arg));
+        let call_args =
+            params.iter().map(|p| &p.call_arg).chain(body.as_ref().map(|b| &b.call_arg));
         let doc = docs(op.summary.as_deref());
         trait_methods.push(quote! {
             #doc
@@ -59,7 +65,10 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
         });
     }
     let reject = api.reject_unknown_query;
-    let trait_doc = format!(" The `{}` operations, one method per operationId of `specs/{}.yaml`.", api.family, api.family);
+    let trait_doc = format!(
+        " The `{}` operations, one method per operationId of `specs/{}.yaml`.",
+        api.family, api.family
+    );
     Ok(quote! {
         #[allow(unused_imports)]
         use std::future::Future;
@@ -124,14 +133,17 @@ fn from_error_impls(op: &Operation, name: &proc_macro2::Ident) -> Vec<TokenStrea
         .into_iter()
         .map(|envelope| {
             let ty = rust_type(envelope);
-            let arms = op.responses.iter().filter(|r| r.status >= 400 && r.headers.is_empty()).filter_map(|r| {
-                let (_, t) = r.media.as_ref()?;
-                (t == envelope).then(|| {
-                    let status = Literal::u16_unsuffixed(r.status);
-                    let ident = format_ident!("{}", status_name(r.status));
-                    quote!(#status => Ok(Self::#ident(Json(body))),)
-                })
-            });
+            let arms =
+                op.responses.iter().filter(|r| r.status >= 400 && r.headers.is_empty()).filter_map(
+                    |r| {
+                        let (_, t) = r.media.as_ref()?;
+                        (t == envelope).then(|| {
+                            let status = Literal::u16_unsuffixed(r.status);
+                            let ident = format_ident!("{}", status_name(r.status));
+                            quote!(#status => Ok(Self::#ident(Json(body))),)
+                        })
+                    },
+                );
             quote! {
                 impl FromError<#ty> for #name {
                     fn from_error(status: u16, body: #ty) -> Result<Self, #ty> {
@@ -220,11 +232,17 @@ fn body(op: &Operation, b: &Body, items: &mut Vec<TokenStream>) -> Result<Arg> {
             let inner = rust_type(ty);
             (quote!(Json<#inner>), inner, quote!(.0))
         }
-        ("application/octet-stream", Ty::Binary) => (quote!(Binary<poem::Body>), quote!(poem::Body), quote!(.0)),
+        ("application/octet-stream", Ty::Binary) => {
+            (quote!(Binary<poem::Body>), quote!(poem::Body), quote!(.0))
+        }
         _ => return request_enum(op, b, items),
     };
     Ok(if b.required {
-        Arg { trait_arg: quote!(body: #value_ty), route_arg: quote!(body: #payload_ty), call_arg: quote!(body #unwrap) }
+        Arg {
+            trait_arg: quote!(body: #value_ty),
+            route_arg: quote!(body: #payload_ty),
+            call_arg: quote!(body #unwrap),
+        }
     } else {
         Arg {
             trait_arg: quote!(body: Option<#value_ty>),

@@ -151,7 +151,12 @@ pub fn build(family: &str, doc: &Value) -> Result<Api> {
     Ok(Api { family: family.to_owned(), types, operations, reject_unknown_query })
 }
 
-fn named_type(doc: &Value, name: &str, schema: &Value, extra: &mut Vec<NamedType>) -> Result<NamedType> {
+fn named_type(
+    doc: &Value,
+    name: &str,
+    schema: &Value,
+    extra: &mut Vec<NamedType>,
+) -> Result<NamedType> {
     let description = text(schema, "description");
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
         return Ok(NamedType { name: name.to_owned(), description, kind: enum_kind(values)? });
@@ -167,8 +172,9 @@ fn named_type(doc: &Value, name: &str, schema: &Value, extra: &mut Vec<NamedType
     let mut fields = Vec::new();
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (wire, prop) in props {
-            let (ty, nullable) = value_type(doc, &format!("{name}{}", wire.to_upper_camel_case()), prop, extra)
-                .with_context(|| format!("property {wire}"))?;
+            let (ty, nullable) =
+                value_type(doc, &format!("{name}{}", wire.to_upper_camel_case()), prop, extra)
+                    .with_context(|| format!("property {wire}"))?;
             fields.push(Field {
                 wire: wire.clone(),
                 rust: rust_ident(wire),
@@ -187,7 +193,11 @@ fn named_type(doc: &Value, name: &str, schema: &Value, extra: &mut Vec<NamedType
         Some(Value::Bool(true)) => (false, Some(Ty::Any)),
         Some(ap) => (false, Some(value_type(doc, name, ap, extra)?.0)),
     };
-    Ok(NamedType { name: name.to_owned(), description, kind: TypeKind::Object { fields, deny_unknown, extra: extra_ty } })
+    Ok(NamedType {
+        name: name.to_owned(),
+        description,
+        kind: TypeKind::Object { fields, deny_unknown, extra: extra_ty },
+    })
 }
 
 fn enum_kind(values: &[Value]) -> Result<TypeKind> {
@@ -200,7 +210,12 @@ fn enum_kind(values: &[Value]) -> Result<TypeKind> {
 }
 
 /// The type of a property or parameter schema; inline enums become named types called `hint`.
-fn value_type(doc: &Value, hint: &str, schema: &Value, extra: &mut Vec<NamedType>) -> Result<(Ty, bool)> {
+fn value_type(
+    doc: &Value,
+    hint: &str,
+    schema: &Value,
+    extra: &mut Vec<NamedType>,
+) -> Result<(Ty, bool)> {
     if let Some(name) = schema_ref_name(schema) {
         return Ok((Ty::Named(name.to_owned()), false));
     }
@@ -209,7 +224,11 @@ fn value_type(doc: &Value, hint: &str, schema: &Value, extra: &mut Vec<NamedType
     let main = types.iter().find(|t| *t != "null").map(String::as_str);
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
         if !extra.iter().any(|t| t.name == hint) {
-            extra.push(NamedType { name: hint.to_owned(), description: text(schema, "description"), kind: enum_kind(values)? });
+            extra.push(NamedType {
+                name: hint.to_owned(),
+                description: text(schema, "description"),
+                kind: enum_kind(values)?,
+            });
         }
         return Ok((Ty::Named(hint.to_owned()), nullable));
     }
@@ -217,9 +236,13 @@ fn value_type(doc: &Value, hint: &str, schema: &Value, extra: &mut Vec<NamedType
     let ty = match main {
         None => Ty::Any,
         Some(_) if concrete > 1 => Ty::Any,
-        Some("string") if schema.get("format").and_then(Value::as_str) == Some("binary") => Ty::Binary,
+        Some("string") if schema.get("format").and_then(Value::as_str) == Some("binary") => {
+            Ty::Binary
+        }
         Some("string") => Ty::String,
-        Some("integer") if schema.get("format").and_then(Value::as_str) == Some("int32") => Ty::Int32,
+        Some("integer") if schema.get("format").and_then(Value::as_str) == Some("int32") => {
+            Ty::Int32
+        }
         Some("integer") => Ty::Int64,
         Some("number") => Ty::Number,
         Some("boolean") => Ty::Bool,
@@ -229,7 +252,9 @@ fn value_type(doc: &Value, hint: &str, schema: &Value, extra: &mut Vec<NamedType
         }
         Some("object") => {
             if schema.get("properties").is_some() {
-                bail!("inline object schemas are not supported; name it in components.schemas (specs/README.md#r6)");
+                bail!(
+                    "inline object schemas are not supported; name it in components.schemas (specs/README.md#r6)"
+                );
             }
             match schema.get("additionalProperties") {
                 Some(Value::Bool(true)) | None => Ty::Map(Box::new(Ty::Any)),
@@ -250,7 +275,8 @@ fn operation(
     middleware_headers: &[String],
     extra: &mut Vec<NamedType>,
 ) -> Result<Operation> {
-    let id = op.get("operationId").and_then(Value::as_str).context("operationId is missing")?.to_owned();
+    let id =
+        op.get("operationId").and_then(Value::as_str).context("operationId is missing")?.to_owned();
     let hint = id.to_upper_camel_case();
     let mut params = Vec::new();
     let declared = item.get("parameters").and_then(Value::as_array).into_iter().flatten();
@@ -264,7 +290,8 @@ fn operation(
             other => bail!("parameter {wire}: unsupported location {other:?}"),
         };
         let schema = p.get("schema").context("a parameter needs a schema")?;
-        let (ty, _) = value_type(doc, &format!("{hint}{}", wire.to_upper_camel_case()), schema, extra)?;
+        let (ty, _) =
+            value_type(doc, &format!("{hint}{}", wire.to_upper_camel_case()), schema, extra)?;
         params.push(Param {
             wire: wire.to_owned(),
             rust: rust_ident(wire),
@@ -280,23 +307,34 @@ fn operation(
         Some(rb) => {
             let rb = resolve(doc, rb)?;
             let mut media = Vec::new();
-            for (mt, content) in rb.get("content").and_then(Value::as_object).context("requestBody needs content")? {
+            for (mt, content) in
+                rb.get("content").and_then(Value::as_object).context("requestBody needs content")?
+            {
                 let schema = content.get("schema").context("request media types need a schema")?;
                 media.push((mt.clone(), value_type(doc, &format!("{hint}Body"), schema, extra)?.0));
             }
-            Some(Body { required: rb.get("required").and_then(Value::as_bool).unwrap_or(false), media })
+            Some(Body {
+                required: rb.get("required").and_then(Value::as_bool).unwrap_or(false),
+                media,
+            })
         }
     };
     let mut responses = Vec::new();
-    for (status, resp) in op.get("responses").and_then(Value::as_object).context("responses are missing")? {
-        let status: u16 = status.parse().with_context(|| format!("status {status} must be a number"))?;
+    for (status, resp) in
+        op.get("responses").and_then(Value::as_object).context("responses are missing")?
+    {
+        let status: u16 =
+            status.parse().with_context(|| format!("status {status} must be a number"))?;
         let resp = resolve(doc, resp)?;
         let media = match resp.get("content").and_then(Value::as_object) {
             None => None,
             Some(c) if c.len() == 1 => {
                 let (mt, content) = c.iter().next().context("content")?;
                 let schema = content.get("schema").context("response media types need a schema")?;
-                Some((mt.clone(), value_type(doc, &format!("{hint}Response{status}"), schema, extra)?.0))
+                Some((
+                    mt.clone(),
+                    value_type(doc, &format!("{hint}Response{status}"), schema, extra)?.0,
+                ))
             }
             Some(_) => bail!("response {status}: one media type per response is supported"),
         };
@@ -308,13 +346,21 @@ fn operation(
                     .filter(|(name, _)| !middleware_headers.contains(&name.to_ascii_lowercase()))
                     .map(|(name, header)| {
                         let header = resolve(doc, header)?;
-                        Ok((name.clone(), header.get("required").and_then(Value::as_bool).unwrap_or(false)))
+                        Ok((
+                            name.clone(),
+                            header.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        ))
                     })
                     .collect::<Result<Vec<_>>>()
             })
             .transpose()?
             .unwrap_or_default();
-        responses.push(Response { status, description: text(resp, "description").unwrap_or_default(), media, headers });
+        responses.push(Response {
+            status,
+            description: text(resp, "description").unwrap_or_default(),
+            media,
+            headers,
+        });
     }
     Ok(Operation {
         id,
@@ -364,13 +410,15 @@ fn text(v: &Value, key: &str) -> Option<String> {
 pub fn rust_ident(wire: &str) -> String {
     let snake = wire.trim_start_matches(['$', '@', '_']).to_snake_case();
     let snake = if snake.is_empty() { "value".to_owned() } else { snake };
-    let snake = if snake.starts_with(|c: char| c.is_ascii_digit()) { format!("n{snake}") } else { snake };
+    let snake =
+        if snake.starts_with(|c: char| c.is_ascii_digit()) { format!("n{snake}") } else { snake };
     match snake.as_str() {
-        "type" | "self" | "ref" | "match" | "in" | "fn" | "mod" | "use" | "impl" | "loop" | "move" | "static"
-        | "struct" | "enum" | "trait" | "where" | "async" | "await" | "box" | "crate" | "super" | "let"
-        | "const" | "dyn" | "else" | "if" | "for" | "while" | "return" | "override" | "final" | "abstract"
-        | "virtual" | "yield" | "macro" | "priv" | "pub" | "unsafe" | "extern" | "true" | "false" | "as"
-        | "break" | "continue" | "gen" | "try" | "typeof" | "unsized" | "do" | "become" => format!("{snake}_"),
+        "type" | "self" | "ref" | "match" | "in" | "fn" | "mod" | "use" | "impl" | "loop"
+        | "move" | "static" | "struct" | "enum" | "trait" | "where" | "async" | "await" | "box"
+        | "crate" | "super" | "let" | "const" | "dyn" | "else" | "if" | "for" | "while"
+        | "return" | "override" | "final" | "abstract" | "virtual" | "yield" | "macro" | "priv"
+        | "pub" | "unsafe" | "extern" | "true" | "false" | "as" | "break" | "continue" | "gen"
+        | "try" | "typeof" | "unsized" | "do" | "become" => format!("{snake}_"),
         _ => snake,
     }
 }

@@ -111,7 +111,11 @@ pub fn default_literal(ty: &Ty, value: &Value) -> Result<TokenStream> {
 /// The Rust variant name of an enum value.
 pub fn variant_name(value: &str) -> String {
     let name = value.to_upper_camel_case();
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) { format!("V{name}") } else { name }
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("V{name}")
+    } else {
+        name
+    }
 }
 
 fn named_type(t: &NamedType) -> Result<TokenStream> {
@@ -168,7 +172,8 @@ fn field(owner: &str, f: &Field, defaults: &mut Vec<TokenStream>) -> Result<Toke
     }
     let ty = match (&f.default, f.required, f.nullable) {
         (Some(default), false, false) => {
-            let fn_name = format!("default_{}_{}", owner.to_snake_case(), f.rust.trim_end_matches('_'));
+            let fn_name =
+                format!("default_{}_{}", owner.to_snake_case(), f.rust.trim_end_matches('_'));
             let fn_ident = format_ident!("{}", fn_name);
             let lit = default_literal(&f.ty, default)?;
             defaults.push(quote!(fn #fn_ident() -> #inner { #lit }));
