@@ -10,13 +10,15 @@ pub struct OperationInfo {
     pub path: &'static str,
     /// The query parameters the operation declares.
     pub query: &'static [&'static str],
+    /// Those of them that may repeat (arrays); any other may appear once.
+    pub repeatable: &'static [&'static str],
 }
 
 /// A family's whole operation table.
 #[derive(Debug)]
 pub struct Contract {
-    /// Whether query parameters the operation does not declare are refused (the spec's
-    /// `x-unknown-query-parameters: reject`).
+    /// Whether query parameters the operation does not declare, or a repeated single-valued
+    /// parameter, are refused (the spec's `x-unknown-query-parameters: reject`).
     pub reject_unknown_query: bool,
     pub operations: &'static [OperationInfo],
 }
@@ -36,6 +38,8 @@ pub enum Mismatch {
     MethodNotAllowed { method: String, path: String, allow: Vec<&'static str> },
     #[error("unknown query parameter `{0}`")]
     UnknownQuery(String),
+    #[error("query parameter `{0}` may appear only once")]
+    RepeatedQuery(String),
 }
 
 impl Contract {
@@ -62,12 +66,18 @@ impl Contract {
             });
         };
         if self.reject_unknown_query {
+            let mut seen = Vec::new();
             for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
                 let name = pair.split('=').next().unwrap_or_default();
-                let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-                if !op.query.contains(&name.as_ref()) {
-                    return Err(Mismatch::UnknownQuery(name.into_owned()));
+                let name =
+                    percent_encoding::percent_decode_str(name).decode_utf8_lossy().into_owned();
+                if !op.query.contains(&name.as_str()) {
+                    return Err(Mismatch::UnknownQuery(name));
                 }
+                if seen.contains(&name) && !op.repeatable.contains(&name.as_str()) {
+                    return Err(Mismatch::RepeatedQuery(name));
+                }
+                seen.push(name);
             }
         }
         Ok(op)
@@ -98,9 +108,27 @@ mod tests {
     use super::*;
 
     const OPS: &[OperationInfo] = &[
-        OperationInfo { id: "list", method: "GET", path: "/v5/things", query: &["name"] },
-        OperationInfo { id: "show", method: "GET", path: "/v5/things/{id}", query: &[] },
-        OperationInfo { id: "delete", method: "DELETE", path: "/v5/things/{id}", query: &[] },
+        OperationInfo {
+            id: "list",
+            method: "GET",
+            path: "/v5/things",
+            query: &["name", "tag"],
+            repeatable: &["tag"],
+        },
+        OperationInfo {
+            id: "show",
+            method: "GET",
+            path: "/v5/things/{id}",
+            query: &[],
+            repeatable: &[],
+        },
+        OperationInfo {
+            id: "delete",
+            method: "DELETE",
+            path: "/v5/things/{id}",
+            query: &[],
+            repeatable: &[],
+        },
     ];
     const STRICT: Contract = Contract { reject_unknown_query: true, operations: OPS };
 
@@ -124,6 +152,11 @@ mod tests {
             STRICT.check("GET", "/v5/things", Some("nam%65=a&x=1")).unwrap_err(),
             Mismatch::UnknownQuery("x".into())
         );
+        assert_eq!(
+            STRICT.check("GET", "/v5/things", Some("name=a&name=b")).unwrap_err(),
+            Mismatch::RepeatedQuery("name".into())
+        );
+        assert!(STRICT.check("GET", "/v5/things", Some("tag=a&tag=b")).is_ok());
         let lenient = Contract { reject_unknown_query: false, operations: OPS };
         assert!(lenient.check("GET", "/v5/things", Some("x=1")).is_ok());
         assert!(STRICT.owns_prefix("/v5/things/zzz") && !STRICT.owns_prefix("/v2/images"));

@@ -54,7 +54,7 @@ impl ResponseError for Mismatch {
         match self {
             Mismatch::UnknownPath(_) => StatusCode::NOT_FOUND,
             Mismatch::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Mismatch::UnknownQuery(_) => StatusCode::BAD_REQUEST,
+            Mismatch::UnknownQuery(_) | Mismatch::RepeatedQuery(_) => StatusCode::BAD_REQUEST,
         }
     }
 }

@@ -45,7 +45,9 @@ pub async fn convert(err: poem::Error) -> Response {
     }
     if let Some(mismatch) = err.downcast_ref::<Mismatch>() {
         return match mismatch {
-            Mismatch::UnknownQuery(_) => json(400, &body(INVALID, mismatch.to_string())),
+            Mismatch::UnknownQuery(_) | Mismatch::RepeatedQuery(_) => {
+                json(400, &body(INVALID, mismatch.to_string()))
+            }
             _ => json(
                 404,
                 &gateway(

@@ -57,6 +57,7 @@ fn bare_docs_path_redirects_to_the_ui() {
 /// The demo state the README's run command loads is valid and shows every family's data.
 #[test]
 fn demo_state_loads() {
-    let state = imagespec_server::store::State::load(&root().join("server/demo/state.json")).expect("demo state loads");
+    let state = imagespec_server::store::State::load(&root().join("server/demo/state.json"))
+        .expect("demo state loads");
     assert!(state.cce.projects.values().map(Vec::len).sum::<usize>() >= 3);
 }

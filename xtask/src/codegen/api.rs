@@ -60,8 +60,19 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
         let http_method = op.method.to_uppercase();
         let spec_path = &op.path;
         let query = op.params.iter().filter(|p| p.location == ParamIn::Query).map(|p| &p.wire);
+        let repeatable = op
+            .params
+            .iter()
+            .filter(|p| p.location == ParamIn::Query && matches!(p.ty, Ty::Array(_)))
+            .map(|p| &p.wire);
         table.push(quote! {
-            OperationInfo { id: #id, method: #http_method, path: #spec_path, query: &[#(#query),*] },
+            OperationInfo {
+                id: #id,
+                method: #http_method,
+                path: #spec_path,
+                query: &[#(#query),*],
+                repeatable: &[#(#repeatable),*],
+            },
         });
     }
     let reject = api.reject_unknown_query;

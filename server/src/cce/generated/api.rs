@@ -283,24 +283,28 @@ pub const CONTRACT: Contract = Contract {
             method: "GET",
             path: "/v5/imagecaches",
             query: &["name"],
+            repeatable: &[],
         },
         OperationInfo {
             id: "create_image_cache",
             method: "POST",
             path: "/v5/imagecaches",
             query: &[],
+            repeatable: &[],
         },
         OperationInfo {
             id: "show_image_cache",
             method: "GET",
             path: "/v5/imagecaches/{image_cache_id}",
             query: &[],
+            repeatable: &[],
         },
         OperationInfo {
             id: "delete_image_cache",
             method: "DELETE",
             path: "/v5/imagecaches/{image_cache_id}",
             query: &[],
+            repeatable: &[],
         },
     ],
 };
