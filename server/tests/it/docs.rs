@@ -1,8 +1,6 @@
 //! `/specs/<family>.yaml` returns the hand-written file byte for byte, `/specs/<family>.json` the
 //! same document as JSON, and `/docs/` serves Swagger UI configured with all four.
 
-use std::io::{Read, Write};
-
 use crate::support::{in_process, root, spawn};
 
 #[tokio::test]
@@ -43,15 +41,10 @@ async fn swagger_ui_lists_all_four_specs() {
 #[test]
 fn bare_docs_path_redirects_to_the_ui() {
     let server = spawn(&[]);
-    let addr = server.base.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
-    stream
-        .write_all(b"GET /docs HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .expect("writes");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("reads");
-    assert!(answer.starts_with("HTTP/1.1 308"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("location: /docs/"), "{answer}");
+    let (status, _) = server.get("/docs", &[]);
+    assert!(status.starts_with("HTTP/1.1 308"), "{status}");
+    let (ui, page) = server.get("/docs/", &[]);
+    assert!(ui.contains(" 200 ") && page.contains("swagger-ui"), "{ui}");
 }
 
 /// The demo state the README's run command loads is valid and shows every family's data.

@@ -3,6 +3,8 @@
 /// Shared helpers: in-process calls and a spawned server for real clients.
 mod support;
 
+/// The binary: a free port, the demo state, the credentials file, clean shutdown.
+mod binary;
 /// CCE image caches through the in-process app: transcripts, bad input, auth, lifecycle.
 mod cce;
 /// `/specs/` and `/docs/` over HTTP.

@@ -1,0 +1,34 @@
+//! The server binary as users run it: `--port 0`, `--state`, `--credentials`, SIGTERM.
+
+use crate::support::{root, spawn};
+
+#[test]
+fn serves_the_demo_state_and_stops_cleanly_on_sigterm() {
+    let state = root().join("server/demo/state.json");
+    let server = spawn(&["--state", state.to_str().expect("utf-8 path")]);
+    let (status, body) = server.get("/v5/imagecaches", &[("X-Auth-Token", "alice-token")]);
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.contains("test-imagecache") && body.contains("\"Failed\""), "{body}");
+    let (_, bobs) = server.get("/v5/imagecaches", &[("X-Auth-Token", "bob-token")]);
+    assert!(bobs.contains("bobs-cache") && !bobs.contains("test-imagecache"), "{bobs}");
+    let exit = server.terminate();
+    assert!(exit.success(), "the server exited with {exit}");
+}
+
+#[test]
+fn a_credentials_file_replaces_the_development_set() {
+    let dir = std::env::temp_dir().join(format!("imagespec-creds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("credentials.toml");
+    std::fs::write(
+        &file,
+        "[[principal]]\nname = \"carol\"\nproject_id = \"p-carol\"\ntokens = [\"carol-token\"]\n",
+    )
+    .expect("writes");
+    let server = spawn(&["--credentials", file.to_str().expect("utf-8 path")]);
+    let (carol, _) = server.get("/v5/imagecaches", &[("X-Auth-Token", "carol-token")]);
+    let (alice, body) = server.get("/v5/imagecaches", &[("X-Auth-Token", "alice-token")]);
+    assert!(carol.contains(" 200 "), "{carol}");
+    assert!(alice.contains(" 401 ") && body.contains("APIGW.0301"), "{alice} {body}");
+    let _ = std::fs::remove_dir_all(dir);
+}
