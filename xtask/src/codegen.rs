@@ -71,24 +71,24 @@ pub fn generate_all() -> Result<Vec<Output>> {
 
 fn generate_family(family: &str) -> Result<Vec<Output>> {
     let doc = load_spec(family)?;
-    let api = ir::build(family, &doc)?;
+    let (models, routes) = generate_doc(family, &doc)?;
     let dir = project_root().join("server/src").join(family).join("generated");
-    let models = models::generate(&api)?;
-    let routes = api::generate(&api)?;
     Ok(vec![
-        Output {
-            path: dir.join("models.rs"),
-            contents: render(family, "Models: one type per component schema.", models)?,
-        },
-        Output {
-            path: dir.join("api.rs"),
-            contents: render(
-                family,
-                "Response enums, the family trait and its poem-openapi routes.",
-                routes,
-            )?,
-        },
+        Output { path: dir.join("models.rs"), contents: models },
+        Output { path: dir.join("api.rs"), contents: routes },
     ])
+}
+
+/// The two generated files (models, api) for one parsed spec.
+fn generate_doc(family: &str, doc: &serde_json::Value) -> Result<(String, String)> {
+    let api = ir::build(family, doc)?;
+    let models = render(family, "Models: one type per component schema.", models::generate(&api)?)?;
+    let routes = render(
+        family,
+        "Response enums, the family trait and its poem-openapi routes.",
+        api::generate(&api)?,
+    )?;
+    Ok((models, routes))
 }
 
 fn render(family: &str, what: &str, tokens: proc_macro2::TokenStream) -> Result<String> {
@@ -106,6 +106,44 @@ fn relative(path: &std::path::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Generator edge cases: a tiny purpose-built spec and its expected output, side by side in
+    /// `xtask/test_data/codegen/` (rewrite with `UPDATE_EXPECT=1` after an intended change).
+    #[test]
+    fn edge_cases_generate_as_expected() {
+        let dir = project_root().join("xtask/test_data/codegen");
+        let text = std::fs::read_to_string(dir.join("edge.yaml")).expect("test spec");
+        let doc = yaml_serde::from_str(&text).expect("YAML");
+        let (models, routes) = generate_doc("edge", &doc).expect("generates");
+        let actual = format!("{models}\n// ---- api.rs ----\n\n{routes}");
+        let expected_path = dir.join("edge.rs.txt");
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            std::fs::write(&expected_path, &actual).expect("writable");
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        assert!(
+            actual == expected,
+            "generator output changed; diff xtask/test_data/codegen/edge.rs.txt (UPDATE_EXPECT=1 rewrites it)"
+        );
+    }
+
+    #[test]
+    fn unsupported_constructs_are_refused_by_name() {
+        let doc = serde_json::json!({
+            "paths": {},
+            "components": {"schemas": {"Bad": {"type": "object", "properties": {
+                "inner": {"type": "object", "properties": {"x": {"type": "string"}}}
+            }}}}
+        });
+        let err = generate_doc("bad", &doc).expect_err("inline objects are outside the subset");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("components.schemas.Bad")
+                && text.contains("property inner")
+                && text.contains("r6"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn generated_code_is_fresh() {

@@ -271,3 +271,79 @@ mod tests {
         );
     }
 }
+
+/// Glance serves `specs/glance/schemas/*.json` at `/v2/schemas/*`; they must describe the same
+/// properties (names, types, enums, additionalProperties) as the spec's components.
+#[cfg(test)]
+fn served_schema_differences(doc: &Value, file: &Value, component: &str) -> Vec<String> {
+    let Some(comp) = doc.pointer(&format!("/components/schemas/{component}")) else {
+        return vec![format!("components.schemas.{component} is missing")];
+    };
+    let props =
+        |s: &Value| s.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let (fp, cp) = (props(file), props(comp));
+    let mut out = Vec::new();
+    let types = |s: &Value| {
+        let mut t: Vec<String> = match s.get("type") {
+            Some(Value::String(x)) => vec![x.clone()],
+            Some(Value::Array(a)) => {
+                a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()
+            }
+            _ => Vec::new(),
+        };
+        t.sort();
+        t
+    };
+    for (name, f) in &fp {
+        match cp.get(name) {
+            None => out.push(format!("{component}.{name} is served but not in the spec")),
+            Some(c) => {
+                let c = resolve(doc, c).unwrap_or(c);
+                if c.get("$ref").is_none() && types(f) != types(c) {
+                    out.push(format!(
+                        "{component}.{name}: served type {:?}, spec type {:?}",
+                        types(f),
+                        types(c)
+                    ));
+                }
+                if f.get("enum") != c.get("enum") && c.get("$ref").is_none() {
+                    out.push(format!("{component}.{name}: enums differ"));
+                }
+            }
+        }
+    }
+    out.extend(
+        cp.keys()
+            .filter(|k| !fp.contains_key(*k))
+            .map(|k| format!("{component}.{k} is in the spec but not served")),
+    );
+    if file.get("additionalProperties") != comp.get("additionalProperties") {
+        out.push(format!("{component}: additionalProperties differ"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod glance_schemas {
+    use super::*;
+
+    #[test]
+    fn served_schemas_agree_with_the_spec() {
+        let doc = load_spec("glance").expect("the glance spec loads");
+        let dir = crate::util::project_root().join("specs/glance/schemas");
+        let read = |name: &str| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("schema file"))
+                .expect("JSON")
+        };
+        let mut out = Vec::new();
+        out.extend(served_schema_differences(&doc, &read("image.json"), "Image"));
+        out.extend(served_schema_differences(&doc, &read("member.json"), "Member"));
+        out.extend(served_schema_differences(&doc, &read("images.json"), "ImageList"));
+        out.extend(served_schema_differences(&doc, &read("members.json"), "MemberList"));
+        assert!(
+            out.is_empty(),
+            "specs/glance/schemas/ and specs/glance.yaml disagree:\n{}",
+            out.join("\n")
+        );
+    }
+}
