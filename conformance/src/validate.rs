@@ -106,3 +106,101 @@ fn resolved_pointer(responses: &Value, key: &str, media: &str) -> Result<String,
         .ok_or_else(|| SpecError::Schema(format!("no schema for response {key}")))?;
     Ok(format!("{target}/content/{}/schema", media.replace('~', "~0").replace('/', "~1")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cce() -> Spec {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../specs/cce.yaml");
+        Spec::from_text(&std::fs::read_to_string(path).expect("spec")).expect("loads")
+    }
+
+    fn codes(
+        spec: &Spec,
+        method: &str,
+        path: &str,
+        status: u16,
+        ct: Option<&str>,
+        body: &str,
+    ) -> Vec<&'static str> {
+        let op = spec.find(method, path).expect("operation");
+        let header = |_: &str| None;
+        validate_response(spec, op, status, ct, &header, body.as_bytes())
+            .expect("validates")
+            .into_iter()
+            .map(|v| v.code)
+            .fold(Vec::new(), |mut seen, c| {
+                if !seen.contains(&c) {
+                    seen.push(c);
+                }
+                seen
+            })
+    }
+
+    const CACHE: &str = r#"{"name":"a","id":"1","created_at":"t","images":[],"image_cache_size":20,
+        "retention_days":0,"building_config":{"cluster":"c"},"status":"Available"}"#;
+
+    #[test]
+    fn a_conforming_response_has_no_violations() {
+        let spec = cce();
+        let body = format!(r#"{{"image_cache":{CACHE}}}"#);
+        assert_eq!(
+            codes(
+                &spec,
+                "GET",
+                "/v5/imagecaches/1",
+                200,
+                Some("application/json; charset=utf-8"),
+                &body
+            ),
+            [""; 0]
+        );
+        let err = r#"{"errorCode":"CCE.01404001","errorMessage":"Resource not found."}"#;
+        assert_eq!(
+            codes(&spec, "GET", "/v5/imagecaches/1", 404, Some("application/json"), err),
+            [""; 0]
+        );
+        let gw = r#"{"error_code":"APIGW.0301","error_msg":"no","request_id":"r"}"#;
+        assert_eq!(
+            codes(&spec, "GET", "/v5/imagecaches", 401, Some("application/json"), gw),
+            [""; 0]
+        );
+    }
+
+    #[test]
+    fn each_kind_of_deviation_has_its_code() {
+        let spec = cce();
+        let bad_status =
+            format!(r#"{{"image_caches":[{}]}}"#, CACHE.replace("Available", "Expired"));
+        let op = spec.find("GET", "/v5/imagecaches").expect("op");
+        let v = validate_response(
+            &spec,
+            op,
+            200,
+            Some("application/json"),
+            &|_| None,
+            bad_status.as_bytes(),
+        )
+        .expect("ok");
+        assert_eq!(v.len(), 1, "{v:#?}");
+        assert_eq!(
+            codes(&spec, "GET", "/v5/imagecaches", 200, Some("application/json"), "{}"),
+            ["C104"]
+        );
+        assert_eq!(
+            codes(&spec, "GET", "/v5/imagecaches", 418, Some("application/json"), "{}"),
+            ["C101"]
+        );
+        assert_eq!(codes(&spec, "GET", "/v5/imagecaches", 200, Some("text/plain"), "{}"), ["C102"]);
+        assert_eq!(
+            codes(&spec, "GET", "/v5/imagecaches", 200, Some("application/json"), "{"),
+            ["C103"]
+        );
+        let wrong_envelope = r#"{"message":"not found"}"#;
+        assert_eq!(
+            codes(&spec, "GET", "/v5/imagecaches/1", 404, Some("application/json"), wrong_envelope),
+            ["C104"]
+        );
+    }
+}
