@@ -71,19 +71,17 @@ fn schema(map: &mut Map<String, Value>) {
             Some(Value::Array(a)) if !a.contains(&json!("null")) => a.push(json!("null")),
             _ => {}
         }
-        if let Some(Value::Array(values)) = map.get_mut("enum") {
-            if !values.contains(&Value::Null) {
-                values.push(Value::Null);
-            }
+        if let Some(Value::Array(values)) = map.get_mut("enum")
+            && !values.contains(&Value::Null)
+        {
+            values.push(Value::Null);
         }
     }
     for (flag, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
         if let Some(Value::Bool(b)) = map.get(flag).cloned() {
             map.remove(flag);
-            if b {
-                if let Some(n) = map.remove(bound) {
-                    map.insert(flag.into(), n);
-                }
+            if b && let Some(n) = map.remove(bound) {
+                map.insert(flag.into(), n);
             }
         }
     }

@@ -219,10 +219,10 @@ impl<E: Endpoint> Endpoint for HuaweiAuthEndpoint<E> {
             .await
             .map_err(|_| HuaweiAuthError::BodyTooLarge(self.body_limit))?;
         let principal = self.authenticate(&req, &body)?.clone();
-        if let Some(project) = req.headers().get("x-project-id").and_then(|v| v.to_str().ok()) {
-            if project != principal.project_id {
-                return Err(HuaweiAuthError::WrongProject(project.to_owned()).into());
-            }
+        if let Some(project) = req.headers().get("x-project-id").and_then(|v| v.to_str().ok())
+            && project != principal.project_id
+        {
+            return Err(HuaweiAuthError::WrongProject(project.to_owned()).into());
         }
         req.set_body(body);
         req.extensions_mut().insert(principal);

@@ -67,7 +67,7 @@ fn summarise(doc: &Value, middleware_headers: &[String]) -> Summary {
         for (method, op) in item.as_object().expect("path item") {
             let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
             let at = format!("{} {path} ({id})", method.to_uppercase());
-            s.insert(format!("{at}"));
+            s.insert(at.to_string());
             for p in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
                 let p = resolve(doc, p);
                 let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);

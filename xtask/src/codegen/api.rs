@@ -124,6 +124,7 @@ fn response_enum(op: &Operation, name: &proc_macro2::Ident) -> Result<TokenStrea
     Ok(quote! {
         #[doc = #doc]
         #[derive(ApiResponse)]
+        #[allow(clippy::large_enum_variant)]
         pub enum #name { #(#variants)* }
         #(#conversions)*
     })
@@ -134,10 +135,10 @@ fn response_enum(op: &Operation, name: &proc_macro2::Ident) -> Result<TokenStrea
 fn from_error_impls(op: &Operation, name: &proc_macro2::Ident) -> Vec<TokenStream> {
     let mut envelopes: Vec<&Ty> = Vec::new();
     for r in op.responses.iter().filter(|r| r.status >= 400 && r.headers.is_empty()) {
-        if let Some((_, ty @ Ty::Named(_))) = &r.media {
-            if !envelopes.contains(&ty) {
-                envelopes.push(ty);
-            }
+        if let Some((_, ty @ Ty::Named(_))) = &r.media
+            && !envelopes.contains(&ty)
+        {
+            envelopes.push(ty);
         }
     }
     envelopes

@@ -15,6 +15,7 @@ use super::models::*;
 use crate::contract::{Contract, FromError, OperationInfo};
 /// The responses `list_image_caches` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListImageCachesReply {
     /// The caches of the caller's project.
     #[oai(status = 200)]
@@ -48,6 +49,7 @@ impl FromError<GatewayError> for ListImageCachesReply {
 }
 /// The responses `create_image_cache` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateImageCacheReply {
     /// The cache was accepted and is being built.
     #[oai(status = 201)]
@@ -94,6 +96,7 @@ impl FromError<GatewayError> for CreateImageCacheReply {
 }
 /// The responses `show_image_cache` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ShowImageCacheReply {
     /// The cache.
     #[oai(status = 200)]
@@ -131,6 +134,7 @@ impl FromError<GatewayError> for ShowImageCacheReply {
 }
 /// The responses `delete_image_cache` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteImageCacheReply {
     /// Deletion has started.
     #[oai(status = 202)]

@@ -15,6 +15,7 @@ use super::models::*;
 use crate::contract::{Contract, FromError, OperationInfo};
 /// The responses `get_versions_root` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum GetVersionsRootReply {
     /// The versions document; the client picks a version from it.
     #[oai(status = 300)]
@@ -22,6 +23,7 @@ pub enum GetVersionsRootReply {
 }
 /// The responses `list_images` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListImagesReply {
     /// One page of images.
     #[oai(status = 200)]
@@ -57,6 +59,7 @@ fn default_list_images_os_hidden() -> String {
 }
 /// The responses `create_image` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateImageReply {
     /// The image was created; the body is the new image.
     #[oai(status = 201)]
@@ -101,6 +104,7 @@ impl FromError<GlanceError> for CreateImageReply {
 }
 /// The responses `show_image` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ShowImageReply {
     /// The image.
     #[oai(status = 200)]
@@ -127,6 +131,7 @@ impl FromError<GlanceError> for ShowImageReply {
 }
 /// The responses `delete_image` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteImageReply {
     /// The image was deleted.
     #[oai(status = 204)]
@@ -157,6 +162,7 @@ impl FromError<GlanceError> for DeleteImageReply {
 }
 /// The responses `update_image` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum UpdateImageReply {
     /// The image after the update.
     #[oai(status = 200)]
@@ -210,6 +216,7 @@ pub enum UpdateImagePayload {
 }
 /// The responses `deactivate_image` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeactivateImageReply {
     /// The image is deactivated.
     #[oai(status = 204)]
@@ -240,6 +247,7 @@ impl FromError<GlanceError> for DeactivateImageReply {
 }
 /// The responses `reactivate_image` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ReactivateImageReply {
     /// The image is active again.
     #[oai(status = 204)]
@@ -270,6 +278,7 @@ impl FromError<GlanceError> for ReactivateImageReply {
 }
 /// The responses `download_image_data` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DownloadImageDataReply {
     /// The whole image data.
     #[oai(status = 200)]
@@ -324,6 +333,7 @@ impl FromError<GlanceError> for DownloadImageDataReply {
 }
 /// The responses `upload_image_data` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum UploadImageDataReply {
     /// The data was stored and the image is active.
     #[oai(status = 204)]
@@ -370,6 +380,7 @@ impl FromError<GlanceError> for UploadImageDataReply {
 }
 /// The responses `list_image_members` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListImageMembersReply {
     /// The memberships the caller may see.
     #[oai(status = 200)]
@@ -400,6 +411,7 @@ impl FromError<GlanceError> for ListImageMembersReply {
 }
 /// The responses `create_image_member` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateImageMemberReply {
     /// The new membership, in status pending.
     #[oai(status = 200)]
@@ -438,6 +450,7 @@ impl FromError<GlanceError> for CreateImageMemberReply {
 }
 /// The responses `show_image_member` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ShowImageMemberReply {
     /// The membership.
     #[oai(status = 200)]
@@ -464,6 +477,7 @@ impl FromError<GlanceError> for ShowImageMemberReply {
 }
 /// The responses `update_image_member` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum UpdateImageMemberReply {
     /// The membership with its new status.
     #[oai(status = 200)]
@@ -494,6 +508,7 @@ impl FromError<GlanceError> for UpdateImageMemberReply {
 }
 /// The responses `delete_image_member` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteImageMemberReply {
     /// The membership was removed.
     #[oai(status = 204)]
@@ -524,6 +539,7 @@ impl FromError<GlanceError> for DeleteImageMemberReply {
 }
 /// The responses `add_image_tag` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum AddImageTagReply {
     /// The image carries the tag.
     #[oai(status = 204)]
@@ -558,6 +574,7 @@ impl FromError<GlanceError> for AddImageTagReply {
 }
 /// The responses `delete_image_tag` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteImageTagReply {
     /// The tag was removed.
     #[oai(status = 204)]
@@ -588,6 +605,7 @@ impl FromError<GlanceError> for DeleteImageTagReply {
 }
 /// The responses `get_image_schema` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum GetImageSchemaReply {
     /// The image schema. The example is abridged; the full document is `glance/schemas/image.json`.
     #[oai(status = 200)]
@@ -610,6 +628,7 @@ impl FromError<GlanceError> for GetImageSchemaReply {
 }
 /// The responses `get_images_schema` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum GetImagesSchemaReply {
     /// The image-list schema. The example is abridged; the full document is `glance/schemas/images.json`.
     #[oai(status = 200)]
@@ -632,6 +651,7 @@ impl FromError<GlanceError> for GetImagesSchemaReply {
 }
 /// The responses `get_member_schema` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum GetMemberSchemaReply {
     /// The member schema, shown in full in the example.
     #[oai(status = 200)]
@@ -654,6 +674,7 @@ impl FromError<GlanceError> for GetMemberSchemaReply {
 }
 /// The responses `get_members_schema` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum GetMembersSchemaReply {
     /// The member-list schema, shown in full in the example.
     #[oai(status = 200)]
@@ -676,6 +697,7 @@ impl FromError<GlanceError> for GetMembersSchemaReply {
 }
 /// The responses `list_versions` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListVersionsReply {
     /// The versions document.
     #[oai(status = 200)]

@@ -15,6 +15,7 @@ use super::models::*;
 use crate::contract::{Contract, FromError, OperationInfo};
 /// The responses `list_databases` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListDatabasesReply {
     /// The matching databases, as a JSON array.
     #[oai(status = 200)]
@@ -85,6 +86,7 @@ fn default_list_databases_history() -> bool {
 }
 /// The responses `create_database` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateDatabaseReply {
     /// The request completed.
     #[oai(status = 200)]
@@ -162,6 +164,7 @@ fn default_create_database_kind() -> String {
 }
 /// The responses `list_schemas` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListSchemasReply {
     /// The matching schemas, as a JSON array.
     #[oai(status = 200)]
@@ -232,6 +235,7 @@ fn default_list_schemas_history() -> bool {
 }
 /// The responses `create_schema` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateSchemaReply {
     /// The request completed.
     #[oai(status = 200)]
@@ -309,6 +313,7 @@ fn default_create_schema_kind() -> String {
 }
 /// The responses `fetch_schema` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum FetchSchemaReply {
     /// The schema.
     #[oai(status = 200)]
@@ -376,6 +381,7 @@ impl FromError<ErrorResponse> for FetchSchemaReply {
 }
 /// The responses `delete_schema` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteSchemaReply {
     /// The request completed.
     #[oai(status = 200)]
@@ -449,6 +455,7 @@ fn default_delete_schema_restrict() -> bool {
 }
 /// The responses `list_image_repositories` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListImageRepositoriesReply {
     /// The matching image repositories, as a JSON array.
     #[oai(status = 200)]
@@ -512,6 +519,7 @@ impl FromError<ErrorResponse> for ListImageRepositoriesReply {
 }
 /// The responses `create_image_repository` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateImageRepositoryReply {
     /// The request completed.
     #[oai(status = 200)]
@@ -582,6 +590,7 @@ fn default_create_image_repository_create_mode() -> CreateImageRepositoryCreateM
 }
 /// The responses `fetch_image_repository` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum FetchImageRepositoryReply {
     /// The image repository.
     #[oai(status = 200)]
@@ -637,6 +646,7 @@ impl FromError<ErrorResponse> for FetchImageRepositoryReply {
 }
 /// The responses `delete_image_repository` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteImageRepositoryReply {
     /// The request completed.
     #[oai(status = 200)]
@@ -695,6 +705,7 @@ fn default_delete_image_repository_if_exists() -> bool {
 }
 /// The responses `list_images_in_repository` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListImagesInRepositoryReply {
     /// The images, as a JSON array.
     #[oai(status = 200)]
@@ -750,6 +761,7 @@ impl FromError<ErrorResponse> for ListImagesInRepositoryReply {
 }
 /// The responses `fetch_database` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum FetchDatabaseReply {
     /// The database.
     #[oai(status = 200)]
@@ -817,6 +829,7 @@ impl FromError<ErrorResponse> for FetchDatabaseReply {
 }
 /// The responses `delete_database` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteDatabaseReply {
     /// The request completed.
     #[oai(status = 200)]
@@ -890,6 +903,7 @@ fn default_delete_database_restrict() -> bool {
 }
 /// The responses `fetch_result` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum FetchResultReply {
     /// The finished result, shaped like the deferred operation's 200 body.
     #[oai(status = 200)]

@@ -15,6 +15,7 @@ use super::models::*;
 use crate::contract::{Contract, FromError, OperationInfo};
 /// The responses `list_namespaces` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListNamespacesReply {
     /// The matching namespaces.
     #[oai(status = 200)]
@@ -52,6 +53,7 @@ impl FromError<GatewayError> for ListNamespacesReply {
 }
 /// The responses `create_namespace` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateNamespaceReply {
     /// The namespace was created. The body is empty.
     #[oai(status = 201)]
@@ -89,6 +91,7 @@ impl FromError<GatewayError> for CreateNamespaceReply {
 }
 /// The responses `show_namespace` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ShowNamespaceReply {
     /// The namespace.
     #[oai(status = 200)]
@@ -126,6 +129,7 @@ impl FromError<GatewayError> for ShowNamespaceReply {
 }
 /// The responses `delete_namespaces` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteNamespacesReply {
     /// The namespace was deleted. There is no body.
     #[oai(status = 204)]
@@ -167,6 +171,7 @@ impl FromError<GatewayError> for DeleteNamespacesReply {
 }
 /// The responses `create_repo` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateRepoReply {
     /// The repository was created. The body is empty.
     #[oai(status = 201)]
@@ -208,6 +213,7 @@ impl FromError<GatewayError> for CreateRepoReply {
 }
 /// The responses `show_repository` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ShowRepositoryReply {
     /// The repository.
     #[oai(status = 200)]
@@ -245,6 +251,7 @@ impl FromError<GatewayError> for ShowRepositoryReply {
 }
 /// The responses `delete_repo` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteRepoReply {
     /// The repository was deleted. There is no body.
     #[oai(status = 204)]
@@ -286,6 +293,7 @@ impl FromError<GatewayError> for DeleteRepoReply {
 }
 /// The responses `update_repo` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum UpdateRepoReply {
     /// The repository was updated. The body is empty.
     #[oai(status = 201)]
@@ -323,6 +331,7 @@ impl FromError<GatewayError> for UpdateRepoReply {
 }
 /// The responses `create_manual_image_sync_repo` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateManualImageSyncRepoReply {
     /// The synchronization was carried out. Choice: the array lists the requested tags whose job ended `failed`, and is empty when every tag succeeded (tags with status `existed` are not listed). The seed page words the 200 array as the tags that were synchronized and gives `[]` as its example, so the real meaning is unsettled; testers must accept any array of strings here.
     #[oai(status = 200)]
@@ -360,6 +369,7 @@ impl FromError<GatewayError> for CreateManualImageSyncRepoReply {
 }
 /// The responses `show_sync_job` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ShowSyncJobReply {
     /// One page of sync jobs.
     #[oai(status = 200)]
@@ -397,6 +407,7 @@ impl FromError<GatewayError> for ShowSyncJobReply {
 }
 /// The responses `list_image_auto_sync_repos_details` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListImageAutoSyncReposDetailsReply {
     /// The rules; an empty array when there are none.
     #[oai(status = 200)]
@@ -434,6 +445,7 @@ impl FromError<GatewayError> for ListImageAutoSyncReposDetailsReply {
 }
 /// The responses `create_image_sync_repo` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateImageSyncRepoReply {
     /// The rule was created or updated. The body is empty.
     #[oai(status = 200)]
@@ -471,6 +483,7 @@ impl FromError<GatewayError> for CreateImageSyncRepoReply {
 }
 /// The responses `delete_image_sync_repo` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteImageSyncRepoReply {
     /// The rule was deleted. The body is empty.
     #[oai(status = 200)]
@@ -508,6 +521,7 @@ impl FromError<GatewayError> for DeleteImageSyncRepoReply {
 }
 /// The responses `list_repository_tags` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListRepositoryTagsReply {
     /// One page of tags.
     #[oai(status = 200)]
@@ -545,6 +559,7 @@ impl FromError<GatewayError> for ListRepositoryTagsReply {
 }
 /// The responses `create_repo_tag` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum CreateRepoTagReply {
     /// The tag was created. The body is empty.
     #[oai(status = 201)]
@@ -586,6 +601,7 @@ impl FromError<GatewayError> for CreateRepoTagReply {
 }
 /// The responses `show_repo_tag` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ShowRepoTagReply {
     /// The tag.
     #[oai(status = 200)]
@@ -623,6 +639,7 @@ impl FromError<GatewayError> for ShowRepoTagReply {
 }
 /// The responses `delete_repo_tag` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum DeleteRepoTagReply {
     /// The tag was deleted. There is no body.
     #[oai(status = 204)]
@@ -660,6 +677,7 @@ impl FromError<GatewayError> for DeleteRepoTagReply {
 }
 /// The responses `list_sync_regions` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListSyncRegionsReply {
     /// The target regions.
     #[oai(status = 200)]
@@ -693,6 +711,7 @@ impl FromError<GatewayError> for ListSyncRegionsReply {
 }
 /// The responses `list_repos_details` declares.
 #[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
 pub enum ListReposDetailsReply {
     /// One page of repositories.
     #[oai(status = 200)]
