@@ -6,10 +6,21 @@
 //! means the tester could not do its job. The library knows only specs and HTTP, never the
 //! server's code.
 //!
-//! This is the core the fuzzing and stateful suites build on (see the conformance issue).
+//! Today: response validation on every exchange (`C1xx` checks) and the CCE semantic suite
+//! (`CCE-Sxx`), driven through a [`Transport`]. Spec-driven fuzzing, the other families' suites
+//! and the CLI are the conformance issue's remaining work.
 
+pub mod families;
+pub mod report;
+pub mod run;
+pub mod session;
 pub mod spec;
+pub mod transport;
 pub mod validate;
 
+pub use families::Family;
+pub use report::{Finding, Report};
+pub use run::{Config, RunError, run};
 pub use spec::{Operation, Spec, SpecError};
+pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};
 pub use validate::{Violation, validate_response};

@@ -7,6 +7,8 @@ mod support;
 mod binary;
 /// CCE image caches through the in-process app: transcripts, bad input, auth, lifecycle.
 mod cce;
+/// The conformance library against our server, correct and with planted faults.
+mod conformance;
 /// `/specs/` and `/docs/` over HTTP.
 mod docs;
 /// The Huawei Cloud Python SDK (huaweicloudsdkcce) against a spawned server.

@@ -1,0 +1,154 @@
+//! A run's connection to the target: sends requests with the configured credentials, checks
+//! every response against the spec (no 5xx, declared status, media type, headers, schema), and
+//! collects findings.
+
+use std::cell::RefCell;
+
+use serde_json::Value;
+
+use crate::report::{Finding, Report};
+use crate::spec::Spec;
+use crate::transport::{HttpRequest, HttpResponse, Transport};
+use crate::validate::validate_response;
+
+pub struct Session<'a> {
+    pub spec: &'a Spec,
+    transport: &'a dyn Transport,
+    base: &'a str,
+    auth: Vec<(String, String)>,
+    report: RefCell<Report>,
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        spec: &'a Spec,
+        transport: &'a dyn Transport,
+        base: &'a str,
+        auth: Vec<(String, String)>,
+    ) -> Self {
+        Self { spec, transport, base, auth, report: RefCell::new(Report::default()) }
+    }
+
+    /// Sends a request (JSON body if given) and checks the response against the contract.
+    /// `None` when the target could not be reached (recorded as a finding).
+    pub fn call(
+        &self,
+        method: &str,
+        target: &str,
+        body: Option<&Value>,
+    ) -> Option<(HttpRequest, HttpResponse)> {
+        self.call_raw(
+            method,
+            target,
+            body.map(|b| ("application/json", b.to_string().into_bytes())),
+        )
+    }
+
+    pub fn call_raw(
+        &self,
+        method: &str,
+        target: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Option<(HttpRequest, HttpResponse)> {
+        let mut headers = self.auth.clone();
+        let body = match body {
+            Some((ct, bytes)) => {
+                headers.push(("Content-Type".into(), ct.into()));
+                bytes
+            }
+            None => Vec::new(),
+        };
+        let req = HttpRequest { method: method.into(), target: target.into(), headers, body };
+        self.report.borrow_mut().requests += 1;
+        let resp = match self.transport.send(&req) {
+            Ok(r) => r,
+            Err(e) => {
+                self.finding("C000", &req, format!("the target did not answer: {e}"), false);
+                return None;
+            }
+        };
+        self.check_contract(&req, &resp);
+        Some((req, resp))
+    }
+
+    fn check_contract(&self, req: &HttpRequest, resp: &HttpResponse) {
+        if resp.status >= 500 {
+            self.finding("C100", req, format!("server error {}", resp.status), false);
+        }
+        let path = req.target.split('?').next().unwrap_or(&req.target);
+        let Some(op) = self.spec.find(&req.method, path) else { return };
+        let header = |n: &str| resp.header(n).map(str::to_owned);
+        match validate_response(
+            self.spec,
+            op,
+            resp.status,
+            resp.header("content-type"),
+            &header,
+            &resp.body,
+        ) {
+            Ok(violations) => {
+                for v in violations {
+                    self.finding(v.code, req, v.message, false);
+                }
+            }
+            Err(e) => self.finding(
+                "C000",
+                req,
+                format!("the spec's schema could not be used: {e}"),
+                false,
+            ),
+        }
+    }
+
+    /// Records that a check ran and, unless `ok`, its finding.
+    pub fn expect(
+        &self,
+        check: &str,
+        ok: bool,
+        req: &HttpRequest,
+        message: impl FnOnce() -> String,
+    ) {
+        self.ran(check);
+        if !ok {
+            self.finding(check, req, message(), false);
+        }
+    }
+
+    /// Like [`Session::expect`], but a miss is only a warning (the real service is unverified).
+    pub fn lenient(
+        &self,
+        check: &str,
+        ok: bool,
+        req: &HttpRequest,
+        message: impl FnOnce() -> String,
+    ) {
+        self.ran(check);
+        if !ok {
+            self.finding(check, req, message(), true);
+        }
+    }
+
+    fn ran(&self, check: &str) {
+        let mut report = self.report.borrow_mut();
+        if !report.checks.iter().any(|c| c == check) {
+            report.checks.push(check.to_owned());
+        }
+    }
+
+    fn finding(&self, check: &str, req: &HttpRequest, message: String, warning: bool) {
+        self.ran(check);
+        let operation =
+            format!("{} {}", req.method, req.target.split('?').next().unwrap_or(&req.target));
+        self.report.borrow_mut().findings.push(Finding {
+            check: check.to_owned(),
+            operation,
+            message,
+            curl: req.curl(self.base),
+            warning,
+        });
+    }
+
+    pub fn into_report(self) -> Report {
+        self.report.into_inner()
+    }
+}
