@@ -11,6 +11,7 @@
 //! and the CLI are the conformance issue's remaining work.
 
 pub mod families;
+pub mod http;
 pub mod report;
 pub mod run;
 pub mod session;

@@ -24,6 +24,8 @@ pub enum RunError {
     Spec { family: &'static str, source: SpecError },
     #[error("the {0} family has no semantic suite yet")]
     NoSuite(&'static str),
+    #[error("the target did not answer: {0}")]
+    Unreachable(String),
 }
 
 pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunError> {
@@ -38,12 +40,12 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
             .map(|(_, h)| h.clone())
             .unwrap_or_default();
         let session = Session::new(&spec, transport, &config.base_url, auth);
-        let prefix = format!("imagespec-{:x}", config.seed);
+        let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
         match family {
             Family::Cce => cce::run(&session, &prefix),
             other => return Err(RunError::NoSuite(other.name())),
         }
-        let part = session.into_report();
+        let part = session.into_report().map_err(RunError::Unreachable)?;
         report.requests += part.requests;
         for c in part.checks {
             if !report.checks.contains(&c) {
@@ -53,4 +55,13 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
         report.findings.extend(part.findings);
     }
     Ok(report)
+}
+
+/// A short value unique to this run, so reruns never meet the resources of an earlier run that
+/// the target is still deleting.
+fn run_nonce() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}", (nanos as u64) & 0xff_ffff)
 }

@@ -17,6 +17,7 @@ pub struct Session<'a> {
     base: &'a str,
     auth: Vec<(String, String)>,
     report: RefCell<Report>,
+    unreachable: RefCell<Option<String>>,
 }
 
 impl<'a> Session<'a> {
@@ -26,7 +27,14 @@ impl<'a> Session<'a> {
         base: &'a str,
         auth: Vec<(String, String)>,
     ) -> Self {
-        Self { spec, transport, base, auth, report: RefCell::new(Report::default()) }
+        Self {
+            spec,
+            transport,
+            base,
+            auth,
+            report: RefCell::new(Report::default()),
+            unreachable: RefCell::new(None),
+        }
     }
 
     /// Sends a request (JSON body if given) and checks the response against the contract.
@@ -63,7 +71,9 @@ impl<'a> Session<'a> {
         let resp = match self.transport.send(&req) {
             Ok(r) => r,
             Err(e) => {
-                self.finding("C000", &req, format!("the target did not answer: {e}"), false);
+                self.unreachable
+                    .borrow_mut()
+                    .get_or_insert_with(|| format!("{} {}: {e}", req.method, req.target));
                 return None;
             }
         };
@@ -148,7 +158,12 @@ impl<'a> Session<'a> {
         });
     }
 
-    pub fn into_report(self) -> Report {
-        self.report.into_inner()
+    /// The report, or the first transport failure (a run the target did not answer cannot
+    /// give a verdict).
+    pub fn into_report(self) -> Result<Report, String> {
+        match self.unreachable.into_inner() {
+            Some(e) => Err(e),
+            None => Ok(self.report.into_inner()),
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask ci`, the README's test command: install what the tests need on a fresh machine
 //! (Debian's Chromium, a Python venv with the pinned vendor SDKs), then run every check.
 //!
-//! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked`. The tests that need
+//! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the conformance
+//! CLI against a freshly started server for every live family. The tests that need
 //! Chromium or the venv find them through `IMAGESPEC_CHROMIUM` and `IMAGESPEC_PYTHON`, and fail
 //! (never skip) when they are missing.
 
@@ -31,6 +32,7 @@ pub fn run() -> Result<()> {
             .env("IMAGESPEC_CHROMIUM", CHROMIUM)
             .current_dir(&root),
     )?;
+    self_test(&root)?;
     eprintln!("ci: every check passed");
     Ok(())
 }
@@ -97,4 +99,37 @@ fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The conformance CLI against our own server (started on a free port), fixed seed.
+fn self_test(root: &Path) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("ci: conformance self-test against imagespec-server");
+    let mut server = Command::new(root.join("target/debug/imagespec-server"))
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("starting target/debug/imagespec-server")?;
+    let mut reader = BufReader::new(server.stdout.take().context("server stdout")?);
+    let mut banner = String::new();
+    reader.read_line(&mut banner)?;
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let base = banner.trim().rsplit(' ').next().unwrap_or_default().to_owned();
+    let result = step(
+        &format!("imagespec-conformance --base-url {base} --family cce --seed 1"),
+        Command::new(root.join("target/debug/imagespec-conformance")).args([
+            "--base-url",
+            &base,
+            "--family",
+            "cce",
+            "--token",
+            "cce=alice-token",
+            "--seed",
+            "1",
+        ]),
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    result
 }

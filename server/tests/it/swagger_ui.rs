@@ -252,11 +252,10 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 /// Some of the DOM around `marker`, tags stripped, for a failure message.
 fn excerpt(dom: &str, marker: &str) -> String {
     let at = dom.find(marker).unwrap_or(0);
-    let start = dom[..at].char_indices().rev().nth(200).map_or(0, |(i, _)| i);
-    let end = dom[at..].char_indices().nth(600).map_or(dom.len(), |(i, _)| at + i);
+    let end = dom[at..].char_indices().nth(1200).map_or(dom.len(), |(i, _)| at + i);
     let mut text = String::new();
     let mut in_tag = false;
-    for c in dom[start..end].chars() {
+    for c in dom[at..end].chars() {
         match c {
             '<' => in_tag = true,
             '>' => {
