@@ -333,7 +333,7 @@ impl FromError<GatewayError> for UpdateRepoReply {
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateManualImageSyncRepoReply {
-    /// The synchronization was carried out. Choice: the array lists the requested tags whose job ended `failed`, and is empty when every tag succeeded (tags with status `existed` are not listed). The seed page words the 200 array as the tags that were synchronized and gives `[]` as its example, so the real meaning is unsettled; testers must accept any array of strings here.
+    /// The synchronization was carried out. Choice: the array lists the requested tags whose job ended `success`, as the current vendor page (seed 001) describes the 200 array; tags that ended `existed` or `failed` are not listed. An older English page described the same array as the tags that failed, and the seed's own example is `[]`, so the real meaning is unsettled; testers must accept any array of strings here.
     #[oai(status = 200)]
     Ok(Json<Vec<String>>),
     /// A name in the path breaks its naming rule, the body is malformed, or the target region cannot receive a synchronization.
