@@ -118,10 +118,7 @@ impl<'a> Session<'a> {
         req: &HttpRequest,
         message: impl FnOnce() -> String,
     ) {
-        self.ran(check);
-        if !ok {
-            self.finding(check, req, message(), false);
-        }
+        self.outcome(check, ok, req, message, false);
     }
 
     /// Like [`Session::expect`], but a miss is only a warning (the real service is unverified).
@@ -132,9 +129,21 @@ impl<'a> Session<'a> {
         req: &HttpRequest,
         message: impl FnOnce() -> String,
     ) {
-        self.ran(check);
-        if !ok {
-            self.finding(check, req, message(), true);
+        self.outcome(check, ok, req, message, true);
+    }
+
+    fn outcome(
+        &self,
+        check: &str,
+        ok: bool,
+        req: &HttpRequest,
+        message: impl FnOnce() -> String,
+        warning: bool,
+    ) {
+        if ok {
+            self.ran(check);
+        } else {
+            self.finding(check, req, message(), warning);
         }
     }
 

@@ -82,16 +82,6 @@ impl Contract {
         }
         Ok(op)
     }
-
-    /// Whether any operation lives under `path` (used to pick the family of an unknown path).
-    pub fn owns_prefix(&self, path: &str) -> bool {
-        self.operations.iter().any(|op| {
-            let fixed = op.path.split('{').next().unwrap_or_default();
-            let first =
-                fixed.trim_start_matches('/').split('/').take(2).collect::<Vec<_>>().join("/");
-            path.trim_start_matches('/').starts_with(&first)
-        })
-    }
 }
 
 /// `/a/{b}/c` matches `/a/anything/c`; a trailing slash on the request is not significant.
@@ -159,6 +149,5 @@ mod tests {
         assert!(STRICT.check("GET", "/v5/things", Some("tag=a&tag=b")).is_ok());
         let lenient = Contract { reject_unknown_query: false, operations: OPS };
         assert!(lenient.check("GET", "/v5/things", Some("x=1")).is_ok());
-        assert!(STRICT.owns_prefix("/v5/things/zzz") && !STRICT.owns_prefix("/v2/images"));
     }
 }

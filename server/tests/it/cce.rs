@@ -30,15 +30,14 @@ async fn call(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> Reply {
-    let uri_method = method.clone();
-    let mut req = cli.request(method, uri);
+    let mut req = cli.request(method.clone(), uri);
     if let Some(t) = token {
         req = req.header("X-Auth-Token", t);
     }
     if let Some(ct) = content_type {
         req = req.header("Content-Type", ct);
     }
-    reply(method_of(&uri_method), uri, req.body(body).send().await).await
+    reply(method, uri, req.body(body).send().await).await
 }
 
 /// Every response is also checked against `specs/cce.yaml` with the conformance library.
@@ -347,19 +346,14 @@ async fn signed(
         Some(q) => format!("{path}?{q}"),
         None => path.to_owned(),
     };
-    let sent_method = method.clone();
-    let mut req = cli.request(method, uri.clone()).header(
+    let mut req = cli.request(method.clone(), uri.clone()).header(
         "Authorization",
         format!("SDK-HMAC-SHA256 Access={ALICE_AK}, SignedHeaders={names}, Signature={signature}"),
     );
     for (n, v) in &headers {
         req = req.header(*n, v);
     }
-    reply(method_of(&sent_method), &uri, req.body(body.to_vec()).send().await).await
-}
-
-fn method_of(m: &Method) -> Method {
-    m.clone()
+    reply(method, &uri, req.body(body.to_vec()).send().await).await
 }
 
 #[tokio::test]
