@@ -1,9 +1,10 @@
 //! `app(...)`: every live family at its real paths, plus `/specs/` and `/docs/`.
 //!
-//! Requests are dispatched to a family by path prefix before any routing, so everything under a
-//! family's prefix (even a path poem cannot decode) is answered by that family's stack in that
-//! family's error format. Live today: `cce`. Glance, SWR and Snowflake have generated contract
-//! layers but no handlers yet, so their paths answer 404 rather than 501.
+//! Requests are dispatched to a family by path before any routing, so everything a family owns
+//! (even a path poem cannot decode) is answered by that family's stack in that family's error
+//! format. Live today: `glance` (`/`, `/versions`, `/v2/...`) and `cce` (`/v5/imagecaches`). SWR
+//! and Snowflake have generated contract layers but no handlers yet, so their paths answer 404
+//! rather than 501.
 
 use std::sync::Arc;
 
@@ -14,14 +15,16 @@ use poem::{
     middleware::{CatchPanic, Tracing},
 };
 
-use crate::{auth::Credentials, cce, docs, store::Store};
+use crate::{auth::Credentials, cce, docs, glance, store::Store};
 
 /// The families this build serves.
-pub const LIVE_FAMILIES: [&str; 1] = ["cce"];
+pub const LIVE_FAMILIES: [&str; 2] = ["glance", "cce"];
 
 pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
-    let families: Vec<(&'static str, BoxEndpoint<'static>)> =
-        vec![("/v5/imagecaches", cce::endpoint(store, credentials).map_to_response().boxed())];
+    let families: Vec<(Owns, BoxEndpoint<'static>)> = vec![
+        (cce::owns, cce::endpoint(store.clone(), credentials.clone()).map_to_response().boxed()),
+        (glance::owns, glance::endpoint(store, credentials).map_to_response().boxed()),
+    ];
     let rest = Route::new()
         .nest("/", docs::routes())
         .catch_all_error(|_| async {
@@ -35,9 +38,12 @@ pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
     Dispatch { families, rest }.with(CatchPanic::new()).with(Tracing)
 }
 
-/// Routes by path prefix: a family's whole subtree, or everything else.
+/// Whether a family owns a request path.
+type Owns = fn(&str) -> bool;
+
+/// Routes by path: to the family that owns it, or to everything else.
 struct Dispatch {
-    families: Vec<(&'static str, BoxEndpoint<'static>)>,
+    families: Vec<(Owns, BoxEndpoint<'static>)>,
     rest: BoxEndpoint<'static>,
 }
 
@@ -46,9 +52,7 @@ impl Endpoint for Dispatch {
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let path = req.uri().path();
-        let family = self.families.iter().find(|(prefix, _)| {
-            path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        });
+        let family = self.families.iter().find(|(owns, _)| owns(path));
         match family {
             Some((_, endpoint)) => endpoint.call(req).await,
             None => self.rest.call(req).await,

@@ -7,7 +7,7 @@ use clap::Parser;
 use imagespec_server::{
     app::{LIVE_FAMILIES, app},
     auth::{Credentials, DEVELOPMENT_CREDENTIALS},
-    store::{State, Store, SystemClock},
+    store::{State, Store, SystemClock, glance::data::DataDir},
 };
 use poem::{
     Server,
@@ -32,6 +32,10 @@ struct Args {
     /// the server starts empty.
     #[arg(long, env = "IMAGESPEC_STATE")]
     state: Option<PathBuf>,
+    /// Directory for Glance image data. Without it, a temporary directory is used and removed at
+    /// exit.
+    #[arg(long, env = "IMAGESPEC_DATA_DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -51,7 +55,11 @@ async fn main() -> Result<()> {
         Some(path) => State::load(path).context("loading the state file")?,
         None => State::default(),
     };
-    let store = Store::new(state, Arc::new(SystemClock));
+    let data = match &args.data_dir {
+        Some(dir) => DataDir::at(dir).with_context(|| format!("using {}", dir.display()))?,
+        None => DataDir::temporary().context("creating a temporary data directory")?,
+    };
+    let store = Store::with_data_dir(state, Arc::new(SystemClock), data);
     let acceptor = TcpListener::bind(SocketAddr::new(args.host, args.port))
         .into_acceptor()
         .await

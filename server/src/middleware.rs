@@ -16,27 +16,44 @@ pub fn current_request_id() -> String {
     REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
 }
 
-/// Gives every request an id, visible to error converters, and returns it in `header`.
-pub struct RequestId(pub &'static str);
+/// Gives every request an id made by `make`, visible to error converters, and returns it in
+/// `header`.
+pub struct RequestId {
+    pub header: &'static str,
+    pub make: fn() -> String,
+}
+
+impl RequestId {
+    /// 32 hex digits (Huawei Cloud's form).
+    pub fn hex(header: &'static str) -> Self {
+        Self { header, make: || uuid::Uuid::new_v4().simple().to_string() }
+    }
+
+    /// `req-` and a hyphenated UUID (OpenStack's form).
+    pub fn openstack(header: &'static str) -> Self {
+        Self { header, make: || format!("req-{}", uuid::Uuid::new_v4()) }
+    }
+}
 
 impl<E: Endpoint> Middleware<E> for RequestId {
     type Output = RequestIdEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        RequestIdEndpoint { inner, header: self.0 }
+        RequestIdEndpoint { inner, header: self.header, make: self.make }
     }
 }
 
 pub struct RequestIdEndpoint<E> {
     inner: E,
     header: &'static str,
+    make: fn() -> String,
 }
 
 impl<E: Endpoint> Endpoint for RequestIdEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = (self.make)();
         let result = REQUEST_ID.scope(id.clone(), self.inner.call(req)).await;
         let mut resp = match result {
             Ok(r) => r.into_response(),

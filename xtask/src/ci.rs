@@ -1,10 +1,14 @@
 //! `cargo xtask ci`, the README's test command: install what the tests need on a fresh machine
-//! (Debian's Chromium, a Python venv with the pinned vendor SDKs), then run every check.
+//! (Debian's Chromium, two Python venvs with the pinned clients), then run every check.
 //!
 //! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the conformance
-//! CLI against a freshly started server for every live family. The tests that need
-//! Chromium or the venv find them through `IMAGESPEC_CHROMIUM` and `IMAGESPEC_PYTHON`, and fail
-//! (never skip) when they are missing.
+//! CLI against a freshly started server for every live family. The venvs are separate because
+//! their pins must not mix: `target/py` holds the Huawei Cloud SDK
+//! (`server/tests/python/requirements.txt`, which must stay without python-dateutil) and
+//! `target/py-openstack` holds python-glanceclient and openstacksdk
+//! (`server/tests/python/openstack-requirements.txt`). The tests that need Chromium or a venv find
+//! them through `IMAGESPEC_CHROMIUM`, `IMAGESPEC_PYTHON` and `IMAGESPEC_OPENSTACK_PYTHON`, and
+//! fail (never skip) when they are missing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,12 +18,16 @@ use anyhow::{Context, Result, bail};
 use crate::util::project_root;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
-const REQUIREMENTS: &str = "server/tests/python/requirements.txt";
+/// The Huawei Cloud SDK, for server/tests/python/cce_sdk.py.
+const HUAWEI_REQUIREMENTS: &str = "server/tests/python/requirements.txt";
+/// python-glanceclient and openstacksdk, for server/tests/python/glance_clients.py.
+const OPENSTACK_REQUIREMENTS: &str = "server/tests/python/openstack-requirements.txt";
 
 pub fn run() -> Result<()> {
     let root = project_root();
     ensure_chromium()?;
-    let python = ensure_venv(&root)?;
+    let python = ensure_venv(&root, "target/py", HUAWEI_REQUIREMENTS)?;
+    let openstack_python = ensure_venv(&root, "target/py-openstack", OPENSTACK_REQUIREMENTS)?;
     step(
         "cargo fmt --all --check",
         Command::new(cargo()).args(["fmt", "--all", "--check"]).current_dir(&root),
@@ -29,6 +37,7 @@ pub fn run() -> Result<()> {
         Command::new(cargo())
             .args(["test", "--workspace", "--locked"])
             .env("IMAGESPEC_PYTHON", &python)
+            .env("IMAGESPEC_OPENSTACK_PYTHON", &openstack_python)
             .env("IMAGESPEC_CHROMIUM", CHROMIUM)
             .current_dir(&root),
     )?;
@@ -57,27 +66,30 @@ fn ensure_chromium() -> Result<()> {
     Ok(())
 }
 
-/// A venv under `target/py` with the pinned clients; reinstalled when the requirements change.
-fn ensure_venv(root: &Path) -> Result<PathBuf> {
-    let venv = root.join("target/py");
+/// A venv at `dir` with the clients pinned in `requirements` (both relative to `root`);
+/// returns its python. Reinstalled when the requirements file changes (a stamp file in the venv
+/// holds the text it was installed from).
+fn ensure_venv(root: &Path, dir: &str, requirements: &str) -> Result<PathBuf> {
+    let venv = root.join(dir);
     let python = venv.join("bin/python");
-    let requirements = std::fs::read_to_string(root.join(REQUIREMENTS))
-        .with_context(|| format!("reading {REQUIREMENTS}"))?;
+    let wanted = std::fs::read_to_string(root.join(requirements))
+        .with_context(|| format!("reading {requirements}"))?;
     let stamp = venv.join("requirements.installed");
-    if python.exists()
-        && std::fs::read_to_string(&stamp).ok().as_deref() == Some(requirements.as_str())
-    {
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(python);
     }
-    eprintln!("ci: creating the Python venv at target/py");
-    step("python3 -m venv target/py", Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    eprintln!("ci: creating the Python venv at {dir}");
     step(
-        "pip install -r server/tests/python/requirements.txt",
+        &format!("python3 -m venv --clear {dir}"),
+        Command::new("python3").args(["-m", "venv", "--clear"]).arg(&venv),
+    )?;
+    step(
+        &format!("pip install -r {requirements}"),
         Command::new(&python)
             .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r"])
-            .arg(root.join(REQUIREMENTS)),
+            .arg(root.join(requirements)),
     )?;
-    std::fs::write(&stamp, requirements)?;
+    std::fs::write(&stamp, wanted).with_context(|| format!("writing {}", stamp.display()))?;
     Ok(python)
 }
 

@@ -5,6 +5,7 @@
 //! request's extensions; handlers read it from there.
 
 pub mod huawei;
+pub mod keystone;
 
 use std::path::Path;
 

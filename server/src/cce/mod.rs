@@ -24,6 +24,11 @@ use handlers::Cce;
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1 << 20;
 
+/// Whether a path belongs to CCE: everything under `/v5/imagecaches`.
+pub fn owns(path: &str) -> bool {
+    path.strip_prefix("/v5/imagecaches").is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// The poem-openapi service of the family (its `spec()` is what the drift test compares).
 pub fn service(store: Store) -> OpenApiService<CceRoutes<Cce>, ()> {
     OpenApiService::new(
@@ -40,5 +45,5 @@ pub fn endpoint(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
         .with(HuaweiAuth { credentials, clock, body_limit: BODY_LIMIT })
         .with(ContractGuard(&CONTRACT))
         .catch_all_error(error::convert)
-        .with(RequestId("X-Request-Id"))
+        .with(RequestId::hex("X-Request-Id"))
 }

@@ -1,6 +1,173 @@
-//! OpenStack Images API v2 (`glance`): the generated contract layer only, not yet mounted.
+//! OpenStack Glance images v2 (`glance`): generated routes, handlers over the store, WebOb-style
+//! errors, and the checks Glance's router and deserializers make before a controller runs.
 //!
-//! The handlers and store arrive with the Glance issue; until then the routes are not served
-//! (404), and nothing answers 501.
+//! The stack, outermost first: error rendering by `Accept` ([`error::Negotiate`]) →
+//! authentication (token or trusted headers; `/` and `/versions` are open) → request id
+//! (`x-openstack-request-id: req-<uuid>`) → conversion of every error to Glance's JSON →
+//! [`Guard`] (404/405 with `Allow`, media types, bodies) → the generated poem-openapi routes.
 
+pub mod error;
 pub mod generated;
+pub mod handlers;
+
+use std::sync::Arc;
+
+use poem::{Body, Endpoint, EndpointExt, Middleware, Request, http::header};
+use poem_openapi::OpenApiService;
+
+use crate::auth::{Credentials, keystone::KeystoneAuth};
+use crate::middleware::RequestId;
+use crate::store::{Store, glance::ImageError};
+use generated::api::{CONTRACT, GlanceRoutes};
+use handlers::Glance;
+
+/// The largest JSON request body accepted (image data is streamed and not limited by this).
+pub const BODY_LIMIT: usize = 1 << 20;
+/// The media types PATCH accepts, as `Accept-Patch` lists them.
+pub const PATCH_MEDIA_TYPES: &str =
+    "application/openstack-images-v2.0-json-patch, application/openstack-images-v2.1-json-patch";
+
+/// Whether a path belongs to Glance: the version documents and everything under `/v2/` except
+/// SWR's `/v2/manage/`.
+pub fn owns(path: &str) -> bool {
+    path == "/"
+        || path == "/versions"
+        || path == "/v2"
+        || (path.starts_with("/v2/") && !path.starts_with("/v2/manage/"))
+}
+
+pub fn service(store: Store) -> OpenApiService<GlanceRoutes<Glance>, ()> {
+    OpenApiService::new(GlanceRoutes(Glance { store }), "OpenStack Images API v2 (imagespec)", "2.18")
+}
+
+pub fn endpoint(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
+    service(store)
+        .with(Guard)
+        .catch_all_error(error::convert)
+        .with(RequestId::openstack("x-openstack-request-id"))
+        .with(KeystoneAuth { credentials, open: &["/", "/versions"] })
+        .catch_all_error(error::convert)
+        .with(error::Negotiate)
+}
+
+/// A PATCH whose Content-Type is neither JSON-patch media type (415 with `Accept-Patch`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Image PATCH expects Content-Type one of: {PATCH_MEDIA_TYPES}")]
+pub struct WrongPatchMedia(pub String);
+
+impl poem::error::ResponseError for WrongPatchMedia {
+    fn status(&self) -> poem::http::StatusCode {
+        poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE
+    }
+}
+
+/// What Glance's router and request deserializers refuse before any controller runs.
+pub struct Guard;
+
+impl<E: Endpoint> Middleware<E> for Guard {
+    type Output = GuardEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        GuardEndpoint(inner)
+    }
+}
+
+pub struct GuardEndpoint<E>(E);
+
+fn bad(message: &str) -> poem::Error {
+    poem::Error::from(ImageError::BadRequest(message.to_owned()))
+}
+
+impl poem::error::ResponseError for ImageError {
+    fn status(&self) -> poem::http::StatusCode {
+        poem::http::StatusCode::from_u16(error::status_of(self))
+            .unwrap_or(poem::http::StatusCode::BAD_REQUEST)
+    }
+}
+
+impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> poem::Result<E::Output> {
+        let path = req.uri().path();
+        if path.len() > 1 && path.ends_with('/') {
+            return Err(ImageError::NotFound("The resource could not be found.".into()).into());
+        }
+        let op = CONTRACT.check(req.method().as_str(), req.uri().path(), req.uri().query())?;
+        let media = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        match op.id {
+            "upload_image_data" => {
+                if essence != "application/octet-stream" {
+                    return Err(ImageError::Unsupported(format!("Invalid content type {media}"))
+                        .into());
+                }
+                return self.0.call(req).await;
+            }
+            "update_image" if !PATCH_MEDIA_TYPES.split(", ").any(|m| m == essence) => {
+                return Err(WrongPatchMedia(media).into());
+            }
+            "create_image" | "create_image_member" | "update_image_member"
+                if essence != "application/json" =>
+            {
+                return Err(ImageError::Unsupported(format!("Invalid content type {media}")).into());
+            }
+            _ => {}
+        }
+        let bytes = read_limited(req.take_body()).await?;
+        let takes_body = matches!(
+            op.id,
+            "create_image" | "update_image" | "create_image_member" | "update_image_member"
+        );
+        if !takes_body {
+            if !bytes.is_empty() {
+                return Err(bad("A body is not expected with this request."));
+            }
+            return self.0.call(req).await;
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(bad("Body expected in request."));
+        }
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            return Err(bad("Malformed JSON in request body."));
+        };
+        match (op.id, &json) {
+            ("update_image", serde_json::Value::Array(ops)) => {
+                if !ops.iter().all(serde_json::Value::is_object) {
+                    return Err(bad("Operations must be JSON objects."));
+                }
+            }
+            ("update_image", _) => {
+                return Err(bad("Request body must be a JSON array of operation objects."));
+            }
+            (_, serde_json::Value::Object(_)) => {}
+            _ => return Err(bad("Unexpected body type. Expected dict.")),
+        }
+        req.set_body(Body::from(bytes));
+        self.0.call(req).await
+    }
+}
+
+/// The whole body, refusing more than [`BODY_LIMIT`] bytes with 413.
+async fn read_limited(body: Body) -> poem::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    let limit = u64::try_from(BODY_LIMIT).unwrap_or(u64::MAX);
+    body.into_async_read()
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .await
+        .map_err(|e| poem::Error::from(ImageError::BadRequest(format!("reading the body: {e}"))))?;
+    if out.len() > BODY_LIMIT {
+        return Err(ImageError::TooLarge(format!(
+            "The request body is larger than {BODY_LIMIT} bytes."
+        ))
+        .into());
+    }
+    Ok(out)
+}

@@ -201,7 +201,7 @@ mod tests {
 
     fn store() -> (Store, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::new(OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)));
-        (Store::new(State::default(), clock.clone()), clock)
+        (Store::new(State::default(), clock.clone()).expect("temp dir"), clock)
     }
 
     fn new(name: &str, retention_days: i32) -> NewImageCache {

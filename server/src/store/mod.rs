@@ -5,6 +5,7 @@
 //! state saves to and loads from JSON ([`State`]): fixtures in, snapshots out.
 
 pub mod cce;
+pub mod glance;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -66,6 +67,8 @@ pub enum StoreError {
 pub struct State {
     #[serde(default)]
     pub cce: cce::CceState,
+    #[serde(default)]
+    pub glance: glance::GlanceState,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,11 +98,29 @@ pub struct Store {
 struct Inner {
     clock: Arc<dyn Clock>,
     cce: RwLock<cce::CceState>,
+    glance: RwLock<glance::GlanceState>,
+    glance_data: glance::data::DataDir,
 }
 
 impl Store {
-    pub fn new(state: State, clock: Arc<dyn Clock>) -> Self {
-        Self { inner: Arc::new(Inner { clock, cce: RwLock::new(state.cce) }) }
+    /// A store whose Glance image data goes to a temporary directory, removed with the store.
+    pub fn new(state: State, clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+        Ok(Self::with_data_dir(state, clock, glance::data::DataDir::temporary()?))
+    }
+
+    pub fn with_data_dir(
+        state: State,
+        clock: Arc<dyn Clock>,
+        glance_data: glance::data::DataDir,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                clock,
+                cce: RwLock::new(state.cce),
+                glance: RwLock::new(state.glance),
+                glance_data,
+            }),
+        }
     }
 
     pub fn clock(&self) -> Arc<dyn Clock> {
@@ -115,7 +136,7 @@ impl Store {
         let now = self.now();
         let mut cce = write(&self.inner.cce);
         cce.expire(now);
-        State { cce: cce.clone() }
+        State { cce: cce.clone(), glance: read(&self.inner.glance).clone() }
     }
 
     pub(crate) fn cce(&self) -> std::sync::RwLockWriteGuard<'_, cce::CceState> {
@@ -123,6 +144,24 @@ impl Store {
         guard.expire(self.now());
         guard
     }
+}
+
+impl Store {
+    pub(crate) fn glance(&self) -> std::sync::RwLockWriteGuard<'_, glance::GlanceState> {
+        write(&self.inner.glance)
+    }
+
+    pub(crate) fn glance_read(&self) -> std::sync::RwLockReadGuard<'_, glance::GlanceState> {
+        read(&self.inner.glance)
+    }
+
+    pub(crate) fn glance_data(&self) -> &glance::data::DataDir {
+        &self.inner.glance_data
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A poisoned lock only means another request panicked mid-way; the data stays consistent

@@ -46,7 +46,7 @@ impl Transport for InProcess {
 }
 
 fn app() -> impl Endpoint<Output = Response> {
-    let store = Store::new(State::default(), Arc::new(SystemClock));
+    let store = Store::new(State::default(), Arc::new(SystemClock)).expect("temp dir");
     imagespec_server::app(store, Arc::new(Credentials::development())).map_to_response()
 }
 

@@ -165,6 +165,6 @@ fn check(family: &str, emitted: &str) {
 
 #[test]
 fn cce_serves_exactly_the_handwritten_contract() {
-    let store = Store::new(State::default(), std::sync::Arc::new(SystemClock));
+    let store = Store::new(State::default(), std::sync::Arc::new(SystemClock)).expect("temp dir");
     check("cce", &imagespec_server::cce::service(store).spec());
 }

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 /// The app over a fresh store whose clock only moves when the test says so.
 pub fn in_process() -> (TestClient<impl Endpoint>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(OffsetDateTime::now_utc()));
-    let store = Store::new(State::default(), clock.clone());
+    let store = Store::new(State::default(), clock.clone()).expect("temp dir");
     let app = imagespec_server::app(store, Arc::new(Credentials::development())).map_to_response();
     (TestClient::new(app), clock)
 }

@@ -1,0 +1,272 @@
+//! Glance's wire errors. Glance renders every error through WebOb: the body is JSON
+//! (`{"message", "code", "title"}`), HTML or plain text, whichever the request's `Accept` prefers
+//! among `text/html`, `application/json` and `text/plain` (in that order on ties; plain text when
+//! `Accept` is absent). Handlers and [`convert`] build the JSON form; [`Negotiate`] re-renders it.
+
+use poem::{
+    Endpoint, IntoResponse, Middleware, Request, Response,
+    http::{HeaderValue, StatusCode, header},
+    web::Json,
+};
+
+use super::generated::models::GlanceError;
+use super::{PATCH_MEDIA_TYPES, WrongPatchMedia};
+use crate::auth::keystone::Unauthenticated;
+use crate::contract::{FromError, Mismatch};
+use crate::store::glance::ImageError;
+
+/// WebOb's layout of a message: explanation, then the detail.
+pub fn body(status: u16, explanation: &str, detail: &str) -> GlanceError {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let title = code.canonical_reason().unwrap_or("Error");
+    GlanceError {
+        code: format!("{} {title}", code.as_u16()),
+        title: title.to_owned(),
+        message: format!("{explanation}<br /><br />\n{detail}\n\n"),
+    }
+}
+
+pub fn status_of(e: &ImageError) -> u16 {
+    match e {
+        ImageError::BadRequest(_) => 400,
+        ImageError::Forbidden(_) => 403,
+        ImageError::NotFound(_) => 404,
+        ImageError::Conflict(_) => 409,
+        ImageError::Gone(_) => 410,
+        ImageError::TooLarge(_) => 413,
+        ImageError::Unsupported(_) => 415,
+        ImageError::Unsatisfiable(_) => 416,
+    }
+}
+
+/// A store refusal as a declared response of the operation.
+pub fn reply<R: FromError<GlanceError>>(e: ImageError) -> R {
+    let status = status_of(&e);
+    let b = match &e {
+        ImageError::Unsupported(detail) => unsupported(detail),
+        other => body(status, &other.to_string(), ""),
+    };
+    match R::from_error(status, b) {
+        Ok(r) => r,
+        Err(b) => {
+            tracing::error!(status, message = %b.message, "status not declared by the operation; answering 400");
+            R::from_error(400, b).unwrap_or_else(|_| {
+                panic!("specs/glance.yaml: an operation does not declare 400; see specs/README.md#r8")
+            })
+        }
+    }
+}
+
+fn unsupported(detail: &str) -> GlanceError {
+    let media = detail.rsplit(' ').next().unwrap_or_default();
+    GlanceError {
+        code: "415 Unsupported Media Type".into(),
+        title: "Unsupported Media Type".into(),
+        message: format!(
+            "The request media type {media} is not supported by this server.\n<br /><br />\n{detail}"
+        ),
+    }
+}
+
+/// A response in Glance's JSON error form.
+pub fn respond(status: u16, b: &GlanceError) -> Response {
+    let value = serde_json::json!({"message": b.message, "code": b.code, "title": b.title});
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (code, Json(value)).into_response()
+}
+
+/// Every error poem or our middleware raises, in Glance's form.
+pub async fn convert(err: poem::Error) -> Response {
+    if let Some(e) = err.downcast_ref::<Unauthenticated>() {
+        return respond(401, &body(401, &e.to_string(), ""));
+    }
+    if let Some(e) = err.downcast_ref::<ImageError>() {
+        let status = status_of(e);
+        let b = match e {
+            ImageError::Unsupported(detail) => unsupported(detail),
+            other => body(status, &other.to_string(), ""),
+        };
+        return respond(status, &b);
+    }
+    if let Some(e) = err.downcast_ref::<WrongPatchMedia>() {
+        let explanation = format!("The request media type {} is not supported by this server.", e.0);
+        let mut r = respond(415, &body(415, &explanation, &e.to_string()));
+        r.headers_mut().insert("Accept-Patch", HeaderValue::from_static(PATCH_MEDIA_TYPES));
+        return r;
+    }
+    if let Some(m) = err.downcast_ref::<Mismatch>() {
+        return match m {
+            Mismatch::MethodNotAllowed { allow, .. } => {
+                let mut r = respond(
+                    405,
+                    &body(405, "The method specified is not allowed for this resource.", ""),
+                );
+                if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                    r.headers_mut().insert(header::ALLOW, v);
+                }
+                r
+            }
+            _ => respond(404, &body(404, "The resource could not be found.", "")),
+        };
+    }
+    let status = err.status().as_u16();
+    let message = err.to_string();
+    match status {
+        404 | 405 => respond(404, &body(404, "The resource could not be found.", "")),
+        413 => respond(413, &body(413, "The request body is too large.", "")),
+        415 => respond(415, &unsupported(&format!("Invalid content type {message}"))),
+        400..=499 => respond(
+            400,
+            &body(400, &format!("Provided object does not match schema 'image': {message}"), ""),
+        ),
+        _ => {
+            tracing::error!(status, %message, "internal error");
+            respond(500, &body(500, "The server has either erred or is incapable of performing the requested operation.", ""))
+        }
+    }
+}
+
+/// What WebOb would pick for this `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendering {
+    Html,
+    Json,
+    Plain,
+}
+
+/// WebOb's `best_match(["text/html", "application/json", "text/plain"])`: the offer with the
+/// highest quality (the most specific matching range decides an offer's quality), earlier offers
+/// winning ties, plain text when nothing matches or there is no header.
+pub fn negotiate(accept: Option<&str>) -> Rendering {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else { return Rendering::Plain };
+    let ranges: Vec<(String, f32)> = accept
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let range = parts.next()?.trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse().ok()))
+                .next()
+                .unwrap_or(1.0);
+            (!range.is_empty()).then_some((range, q))
+        })
+        .collect();
+    let quality = |offer: &str| -> f32 {
+        let (kind, _) = offer.split_once('/').unwrap_or((offer, ""));
+        let mut best: Option<(u8, f32)> = None;
+        for (range, q) in &ranges {
+            let specificity = if range == offer {
+                3
+            } else if range.strip_suffix("/*") == Some(kind) {
+                2
+            } else if range == "*/*" {
+                1
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(s, _)| specificity > s) {
+                best = Some((specificity, *q));
+            }
+        }
+        best.map_or(0.0, |(_, q)| q)
+    };
+    let offers = [
+        (Rendering::Html, "text/html"),
+        (Rendering::Json, "application/json"),
+        (Rendering::Plain, "text/plain"),
+    ];
+    let mut pick = (Rendering::Plain, 0.0_f32);
+    for (r, offer) in offers {
+        let q = quality(offer);
+        if q > pick.1 {
+            pick = (r, q);
+        }
+    }
+    pick.0
+}
+
+/// Re-renders JSON error bodies as HTML or plain text when the client prefers those.
+pub struct Negotiate;
+
+impl<E: Endpoint> Middleware<E> for Negotiate {
+    type Output = NegotiateEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        NegotiateEndpoint(inner)
+    }
+}
+
+pub struct NegotiateEndpoint<E>(E);
+
+impl<E: Endpoint> Endpoint for NegotiateEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let rendering =
+            negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+        let resp = match self.0.call(req).await {
+            Ok(r) => r.into_response(),
+            Err(e) => e.into_response(),
+        };
+        let status = resp.status();
+        if status.as_u16() < 400 || rendering == Rendering::Json {
+            return Ok(resp);
+        }
+        let (mut parts, body) = resp.into_parts();
+        let bytes = body.into_bytes().await.unwrap_or_default();
+        let Ok(err) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            return Ok(Response::from_parts(parts, bytes.into()));
+        };
+        let message = err.get("message").and_then(|m| m.as_str()).unwrap_or_default();
+        let code = err.get("code").and_then(|m| m.as_str()).unwrap_or_default();
+        let (explanation, detail) =
+            message.split_once("<br /><br />\n").unwrap_or((message, ""));
+        let (text, content_type) = match rendering {
+            Rendering::Html => (
+                format!(
+                    "<html>\n <head>\n  <title>{code}</title>\n </head>\n <body>\n  <h1>{code}</h1>\n  {}<br /><br />\n{}\n\n\n </body>\n</html>",
+                    html_escape(explanation),
+                    html_escape(detail.trim_end())
+                ),
+                "text/html; charset=UTF-8",
+            ),
+            _ => (
+                format!("{code}\n\n{}\n\n{}   ", explanation.trim_end(), detail.trim_end()),
+                "text/plain; charset=UTF-8",
+            ),
+        };
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        parts.headers.remove(header::CONTENT_LENGTH);
+        Ok(Response::from_parts(parts, text.into()))
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_headers_pick_webobs_rendering() {
+        assert_eq!(negotiate(None), Rendering::Plain);
+        assert_eq!(negotiate(Some("")), Rendering::Plain);
+        assert_eq!(negotiate(Some("*/*")), Rendering::Html);
+        assert_eq!(negotiate(Some("application/json")), Rendering::Json);
+        assert_eq!(negotiate(Some("text/plain")), Rendering::Plain);
+        assert_eq!(negotiate(Some("text/*")), Rendering::Html);
+        assert_eq!(negotiate(Some("application/json, */*;q=0.5")), Rendering::Json);
+        assert_eq!(negotiate(Some("text/html;q=0.1, application/json")), Rendering::Json);
+        assert_eq!(negotiate(Some("image/png")), Rendering::Plain);
+    }
+
+    #[test]
+    fn bodies_follow_webobs_layout() {
+        let b = body(404, "The resource could not be found.", "");
+        assert_eq!(b.code, "404 Not Found");
+        assert_eq!(b.title, "Not Found");
+        assert_eq!(b.message, "The resource could not be found.<br /><br />\n\n\n");
+    }
+}

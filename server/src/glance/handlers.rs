@@ -1,0 +1,697 @@
+//! `GlanceApi` implemented over the store: unpack the request, one store call, shape the reply.
+//! Image data is streamed between the connection and the data directory here.
+
+use poem::Request;
+use poem_openapi::{payload::Binary, payload::Json, types::ParseFromJSON};
+use serde_json::{Value, json};
+use time::{OffsetDateTime, macros::format_description};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use super::error::reply;
+use super::generated::api::*;
+use super::generated::models::*;
+use crate::store::Store;
+use crate::store::glance::{
+    self as store, Caller, ImageError, NewImage, Visibility, inspect, list::ListQuery,
+    patch::{Change, Op},
+    schema,
+};
+
+/// The Glance handlers.
+pub struct Glance {
+    pub store: Store,
+}
+
+/// The versions Glance 33 advertises, newest first.
+const VERSIONS: [&str; 14] = [
+    "v2.18", "v2.17", "v2.16", "v2.15", "v2.14", "v2.9", "v2.7", "v2.6", "v2.5", "v2.4", "v2.3",
+    "v2.2", "v2.1", "v2.0",
+];
+const IMPORT_METHODS: &str = "glance-direct,web-download,copy-image";
+
+fn caller(req: &Request) -> Caller {
+    // The auth middleware always sets one; a missing one is treated as a caller with no roles.
+    req.extensions().get::<Caller>().cloned().unwrap_or_else(|| Caller::new(None, &[]))
+}
+
+/// `http://host` as the client addressed the server.
+fn base_url(req: &Request) -> String {
+    let host = req
+        .headers()
+        .get(poem::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".into());
+    format!("http://{host}")
+}
+
+fn versions(req: &Request) -> VersionList {
+    let href = format!("{}/v2/", base_url(req));
+    VersionList {
+        versions: VERSIONS
+            .iter()
+            .enumerate()
+            .map(|(i, id)| Version {
+                id: (*id).to_owned(),
+                status: if i == 0 { VersionStatus::Current } else { VersionStatus::Supported },
+                links: vec![VersionLink { rel: "self".into(), href: href.clone() }],
+            })
+            .collect(),
+    }
+}
+
+fn timestamp(t: OffsetDateTime) -> String {
+    t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .unwrap_or_default()
+}
+
+/// The image body Glance shows: custom properties, then the base attributes and links.
+pub fn image_json(i: &store::Image) -> Value {
+    let mut v = serde_json::Map::new();
+    for (k, val) in &i.properties {
+        v.insert(k.clone(), Value::String(val.clone()));
+    }
+    let base = json!({
+        "name": i.name, "disk_format": i.disk_format, "container_format": i.container_format,
+        "visibility": i.visibility.as_str(), "size": i.size, "virtual_size": i.virtual_size,
+        "status": i.status.as_str(), "checksum": i.checksum, "protected": i.protected,
+        "min_ram": i.min_ram, "min_disk": i.min_disk, "owner": i.owner, "os_hidden": i.os_hidden,
+        "os_hash_algo": i.os_hash_algo, "os_hash_value": i.os_hash_value, "id": i.id,
+        "created_at": timestamp(i.created_at), "updated_at": timestamp(i.updated_at),
+        "tags": i.tags,
+        "self": format!("/v2/images/{}", i.id), "file": format!("/v2/images/{}/file", i.id),
+        "schema": "/v2/schemas/image",
+    });
+    if let Value::Object(base) = base {
+        v.extend(base);
+    }
+    Value::Object(v)
+}
+
+fn image(i: &store::Image) -> Image {
+    match Image::parse_from_json(Some(image_json(i))) {
+        Ok(m) => m,
+        Err(e) => panic!("image {} does not fit the Image model: {}", i.id, e.into_message()),
+    }
+}
+
+fn member(image_id: &str, m: &store::Member) -> Member {
+    Member {
+        created_at: timestamp(m.created_at),
+        updated_at: timestamp(m.updated_at),
+        image_id: image_id.to_owned(),
+        member_id: m.member_id.clone(),
+        schema: "/v2/schemas/member".into(),
+        status: match m.status {
+            store::MemberStatus::Pending => MemberStatus::Pending,
+            store::MemberStatus::Accepted => MemberStatus::Accepted,
+            store::MemberStatus::Rejected => MemberStatus::Rejected,
+        },
+    }
+}
+
+fn schema_document(text: &str) -> SchemaDocument {
+    let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    match SchemaDocument::parse_from_json(Some(value)) {
+        Ok(d) => d,
+        Err(e) => panic!("a served schema does not fit SchemaDocument: {}", e.into_message()),
+    }
+}
+
+/// The query as decoded pairs, in order; 400 when a value is not UTF-8 after decoding.
+fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ImageError> {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&s).decode_utf8().map(|c| c.into_owned()).map_err(|_| {
+            ImageError::BadRequest(
+                "Error decoding your request. Either the URL or the request body contained \
+                 characters that could not be decoded by Glance"
+                    .into(),
+            )
+        })
+    };
+    let mut out = Vec::new();
+    for pair in req.uri().query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.push((decode(k)?, decode(v)?));
+    }
+    Ok(out)
+}
+
+/// Python's `urlencode`: `+` for spaces, everything but `A-Za-z0-9_.-~` percent-encoded.
+fn urlencode(pairs: &[(String, String)]) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'~')
+        .remove(b' ');
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, SET).to_string().replace(' ', "+");
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+fn new_image(b: ImageCreate) -> Result<NewImage, ImageError> {
+    let present = [
+        ("direct_url", b.direct_url.is_some()),
+        ("self", b.self_.is_some()),
+        ("file", b.file.is_some()),
+        ("schema", b.schema.is_some()),
+        ("stores", b.stores.is_some()),
+        ("status", b.status.is_some()),
+        ("checksum", b.checksum.is_some()),
+        ("size", b.size.is_some()),
+        ("virtual_size", b.virtual_size.is_some()),
+        ("created_at", b.created_at.is_some()),
+        ("updated_at", b.updated_at.is_some()),
+        ("os_hash_algo", b.os_hash_algo.is_some()),
+        ("os_hash_value", b.os_hash_value.is_some()),
+    ];
+    if let Some((key, _)) = present.iter().find(|(_, p)| *p) {
+        return Err(ImageError::Forbidden(format!("Attribute '{key}' is read-only.")));
+    }
+    if b.locations.is_some() {
+        return Err(ImageError::Forbidden("Attribute 'locations' is reserved.".into()));
+    }
+    let mut properties = b.additional_properties;
+    let known = [
+        ("architecture", b.architecture),
+        ("cinder_encryption_key_id", b.cinder_encryption_key_id),
+        ("description", b.description),
+        ("instance_uuid", b.instance_uuid),
+        ("kernel_id", b.kernel_id),
+        ("os_distro", b.os_distro),
+        ("os_version", b.os_version),
+        ("ramdisk_id", b.ramdisk_id),
+    ];
+    for (key, value) in known {
+        if let Some(v) = value {
+            properties.insert(key.to_owned(), v);
+        }
+    }
+    if let Some(p) = b.cinder_encryption_key_deletion_policy {
+        let text = serde_json::to_value(poem_openapi::types::ToJSON::to_json(&p))
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        properties.insert("cinder_encryption_key_deletion_policy".into(), text);
+    }
+    let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
+    Ok(NewImage {
+        id: b.id,
+        name: b.name,
+        visibility: text(b.visibility.map(|v| poem_openapi::types::ToJSON::to_json(&v).unwrap_or_default()))
+            .as_deref()
+            .and_then(Visibility::parse),
+        protected: b.protected,
+        os_hidden: b.os_hidden,
+        owner: b.owner,
+        min_ram: i64::from(b.min_ram),
+        min_disk: i64::from(b.min_disk),
+        container_format: text(b.container_format.and_then(|v| poem_openapi::types::ToJSON::to_json(&v))),
+        disk_format: text(b.disk_format.and_then(|v| poem_openapi::types::ToJSON::to_json(&v))),
+        tags: b.tags.unwrap_or_default(),
+        properties,
+    })
+}
+
+fn changes(payload: UpdateImagePayload) -> (Vec<Change>, bool) {
+    match payload {
+        UpdateImagePayload::OpenstackImagesV21JsonPatch(Json(ops)) => (
+            ops.into_iter()
+                .map(|o| Change {
+                    op: match o.op {
+                        PatchOperationOp::Add => Op::Add,
+                        PatchOperationOp::Remove => Op::Remove,
+                        PatchOperationOp::Replace => Op::Replace,
+                    },
+                    path: o.path,
+                    value: o.value,
+                })
+                .collect(),
+            false,
+        ),
+        UpdateImagePayload::OpenstackImagesV20JsonPatch(Json(ops)) => (
+            ops.into_iter()
+                .map(|o| {
+                    let (op, path) = match (o.add, o.remove, o.replace) {
+                        (Some(p), None, None) => (Op::Add, p),
+                        (None, Some(p), None) => (Op::Remove, p),
+                        (None, None, Some(p)) => (Op::Replace, p),
+                        // Checked below: exactly one of add/remove/replace must be present.
+                        _ => (Op::Add, String::new()),
+                    };
+                    Change { op, path, value: o.value }
+                })
+                .collect(),
+            true,
+        ),
+    }
+}
+
+/// Parses a single `Range` (`bytes=a-b`, `bytes=a-`, `bytes=-n`) or legacy `Content-Range`
+/// (`bytes a-b/total`) against `size`: the inclusive byte span.
+fn byte_range(range: &str, legacy: bool, size: u64) -> Result<(u64, u64), ImageError> {
+    let unsatisfiable =
+        || ImageError::Unsatisfiable(format!("Requested range {range} is not satisfiable"));
+    let spec = if legacy {
+        range.strip_prefix("bytes ").and_then(|r| r.split_once('/')).map(|(r, _)| r)
+    } else {
+        range.strip_prefix("bytes=")
+    }
+    .ok_or_else(unsatisfiable)?;
+    if spec.contains(',') {
+        return Err(ImageError::BadRequest("Multiple ranges are not supported.".into()));
+    }
+    let (first, last) = spec.trim().split_once('-').ok_or_else(unsatisfiable)?;
+    let parse = |s: &str| s.trim().parse::<u64>().map_err(|_| unsatisfiable());
+    let (start, end) = match (first.trim().is_empty(), last.trim().is_empty()) {
+        (true, false) => {
+            let n = parse(last)?;
+            if n == 0 {
+                return Err(unsatisfiable());
+            }
+            (size.saturating_sub(n), size.saturating_sub(1))
+        }
+        (false, true) => (parse(first)?, size.saturating_sub(1)),
+        (false, false) => (parse(first)?, parse(last)?.min(size.saturating_sub(1))),
+        (true, true) => return Err(unsatisfiable()),
+    };
+    if start >= size || start > end {
+        return Err(unsatisfiable());
+    }
+    Ok((start, end))
+}
+
+impl GlanceApi for Glance {
+    async fn get_versions_root(&self, req: &Request) -> GetVersionsRootReply {
+        GetVersionsRootReply::MultipleChoices(Json(versions(req)))
+    }
+
+    async fn list_versions(&self, req: &Request) -> ListVersionsReply {
+        ListVersionsReply::Ok(Json(versions(req)))
+    }
+
+    async fn get_image_schema(&self, _req: &Request) -> GetImageSchemaReply {
+        GetImageSchemaReply::Ok(Json(schema_document(schema::IMAGE)))
+    }
+
+    async fn get_images_schema(&self, _req: &Request) -> GetImagesSchemaReply {
+        GetImagesSchemaReply::Ok(Json(schema_document(schema::IMAGES)))
+    }
+
+    async fn get_member_schema(&self, _req: &Request) -> GetMemberSchemaReply {
+        GetMemberSchemaReply::Ok(Json(schema_document(schema::MEMBER)))
+    }
+
+    async fn get_members_schema(&self, _req: &Request) -> GetMembersSchemaReply {
+        GetMembersSchemaReply::Ok(Json(schema_document(schema::MEMBERS)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn list_images(
+        &self,
+        req: &Request,
+        _limit: i32,
+        _marker: Option<String>,
+        _name: Option<String>,
+        _id: Option<String>,
+        _owner: Option<String>,
+        _status: Option<String>,
+        _visibility: Option<ListImagesVisibility>,
+        _member_status: ListImagesMemberStatus,
+        _tag: Vec<String>,
+        _size_min: Option<i64>,
+        _size_max: Option<i64>,
+        _size: Option<i64>,
+        _min_ram: Option<i32>,
+        _min_disk: Option<i32>,
+        _checksum: Option<String>,
+        _os_hash_value: Option<String>,
+        _protected: Option<bool>,
+        _os_hidden: String,
+        _container_format: Option<String>,
+        _disk_format: Option<String>,
+        _created_at: Option<String>,
+        _updated_at: Option<String>,
+        _sort_key: Vec<String>,
+        _sort_dir: Vec<String>,
+        _sort: Option<String>,
+    ) -> ListImagesReply {
+        // The typed parameters were validated by the generated layer; Glance's rules (last value
+        // wins, unknown keys filter on custom properties, links keep the query) need the raw pairs.
+        let pairs = match query_pairs(req) {
+            Ok(p) => p,
+            Err(e) => return reply(e),
+        };
+        let query = match ListQuery::parse(&pairs) {
+            Ok(q) => q,
+            Err(e) => return reply(e),
+        };
+        let page = match self.store.glance_read().list(&caller(req), &query) {
+            Ok(p) => p,
+            Err(e) => return reply(e),
+        };
+        let kept: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "marker").collect();
+        let first = if kept.is_empty() {
+            "/v2/images".to_owned()
+        } else {
+            format!("/v2/images?{}", urlencode(&kept))
+        };
+        let next = match page.images.last() {
+            Some(last) if page.full => {
+                let mut with_marker = kept;
+                with_marker.push(("marker".into(), last.id.clone()));
+                Some(format!("/v2/images?{}", urlencode(&with_marker)))
+            }
+            _ => None,
+        };
+        ListImagesReply::Ok(Json(ImageList {
+            images: page.images.iter().map(image).collect(),
+            first,
+            next,
+            schema: "/v2/schemas/images".into(),
+        }))
+    }
+
+    async fn create_image(&self, req: &Request, b: ImageCreate) -> CreateImageReply {
+        let new = match new_image(b) {
+            Ok(n) => n,
+            Err(e) => return reply(e),
+        };
+        let now = self.store.now();
+        match self.store.glance().create(&caller(req), new, now) {
+            Ok(i) => {
+                let location = format!("{}/v2/images/{}", base_url(req), i.id);
+                CreateImageReply::Created(
+                    Json(image(&i)),
+                    Some(location),
+                    Some(IMPORT_METHODS.to_owned()),
+                )
+            }
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn show_image(&self, req: &Request, image_id: String) -> ShowImageReply {
+        match self.store.glance_read().show(&caller(req), &image_id) {
+            Ok(i) => ShowImageReply::Ok(Json(image(&i))),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn delete_image(&self, req: &Request, image_id: String) -> DeleteImageReply {
+        let now = self.store.now();
+        let result = self.store.glance().delete(&caller(req), &image_id, now);
+        match result {
+            Ok(had_data) => {
+                if had_data {
+                    self.store.glance_data().remove(&image_id).await;
+                }
+                DeleteImageReply::NoContent
+            }
+            Err(ImageError::NotFound(_)) => reply(ImageError::NotFound(format!(
+                "Failed to find image {image_id} to delete"
+            ))),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn update_image(
+        &self,
+        req: &Request,
+        image_id: String,
+        payload: UpdateImagePayload,
+    ) -> UpdateImageReply {
+        let (raw, v20) = changes(payload);
+        if raw.iter().any(|c| c.path.is_empty()) {
+            return reply(ImageError::BadRequest(
+                "Operation objects must contain exactly one member named \"add\", \"remove\", \
+                 or \"replace\"."
+                    .into(),
+            ));
+        }
+        let checked = match raw.into_iter().map(Change::check).collect::<Result<Vec<_>, _>>() {
+            Ok(c) => c,
+            Err(e) => return reply(e),
+        };
+        let now = self.store.now();
+        match self.store.glance().update(&caller(req), &image_id, &checked, v20, now) {
+            Ok(i) => UpdateImageReply::Ok(Json(image(&i))),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn deactivate_image(&self, req: &Request, image_id: String) -> DeactivateImageReply {
+        let now = self.store.now();
+        match self.store.glance().set_active(&caller(req), &image_id, false, now) {
+            Ok(()) => DeactivateImageReply::NoContent,
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn reactivate_image(&self, req: &Request, image_id: String) -> ReactivateImageReply {
+        let now = self.store.now();
+        match self.store.glance().set_active(&caller(req), &image_id, true, now) {
+            Ok(()) => ReactivateImageReply::NoContent,
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn download_image_data(
+        &self,
+        req: &Request,
+        image_id: String,
+        range: Option<String>,
+        content_range: Option<String>,
+    ) -> DownloadImageDataReply {
+        let stored = match self.store.glance_read().stored(&caller(req), &image_id) {
+            Ok(Some(s)) => s,
+            Ok(None) => return DownloadImageDataReply::NoContent,
+            Err(e) => return reply(e),
+        };
+        let span = match (range, content_range) {
+            (Some(r), _) => Some(byte_range(&r, false, stored.size)),
+            (None, Some(r)) => Some(byte_range(&r, true, stored.size)),
+            (None, None) => None,
+        };
+        let span = match span.transpose() {
+            Ok(s) => s,
+            Err(e) => return reply(e),
+        };
+        let Ok(mut file) = tokio::fs::File::open(self.store.glance_data().path(&image_id)).await
+        else {
+            return reply(ImageError::NotFound(format!(
+                "The data of image {image_id} is not in the data directory"
+            )));
+        };
+        match span {
+            None => DownloadImageDataReply::Ok(
+                Binary(poem::Body::from_async_read(file)),
+                Some(stored.size.to_string()),
+                stored.checksum,
+            ),
+            Some((start, end)) => {
+                if file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
+                    return reply(ImageError::Unsatisfiable("The range cannot be read".into()));
+                }
+                let len = end - start + 1;
+                DownloadImageDataReply::PartialContent(
+                    Binary(poem::Body::from_async_read(file.take(len))),
+                    Some(len.to_string()),
+                    stored.checksum,
+                    Some(format!("bytes {start}-{end}/{}", stored.size)),
+                )
+            }
+        }
+    }
+
+    async fn upload_image_data(
+        &self,
+        req: &Request,
+        image_id: String,
+        announced: Option<i64>,
+        body: poem::Body,
+    ) -> UploadImageDataReply {
+        let caller = caller(req);
+        let now = self.store.now();
+        let ticket = match self.store.glance().begin_upload(&caller, &image_id, now) {
+            Ok(t) => t,
+            Err(e) => return reply(e),
+        };
+        let outcome = stream_to_disk(&self.store, &ticket, announced, body).await;
+        let now = self.store.now();
+        let (result, written) = match outcome {
+            Ok(w) => (Ok(w.clone()), Some(w)),
+            Err(e) => (Err(e), None),
+        };
+        let saved = self.store.glance().finish_upload(
+            &ticket,
+            result.clone().map_err(|_| ()),
+            now,
+        );
+        match (result, saved) {
+            (Ok(_), Ok(())) => UploadImageDataReply::NoContent,
+            (Err(e), _) => reply(e),
+            (Ok(_), Err(e)) => {
+                if written.is_some() {
+                    self.store.glance_data().remove(&image_id).await;
+                }
+                reply(e)
+            }
+        }
+    }
+
+    async fn list_image_members(&self, req: &Request, image_id: String) -> ListImageMembersReply {
+        match self.store.glance_read().members(&caller(req), &image_id) {
+            Ok(ms) => ListImageMembersReply::Ok(Json(MemberList {
+                members: ms.iter().map(|m| member(&image_id, m)).collect(),
+                schema: "/v2/schemas/members".into(),
+            })),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn create_image_member(
+        &self,
+        req: &Request,
+        image_id: String,
+        b: MemberCreate,
+    ) -> CreateImageMemberReply {
+        let now = self.store.now();
+        match self.store.glance().add_member(&caller(req), &image_id, &b.member, now) {
+            Ok(m) => CreateImageMemberReply::Ok(Json(member(&image_id, &m))),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn show_image_member(
+        &self,
+        req: &Request,
+        image_id: String,
+        member_id: String,
+    ) -> ShowImageMemberReply {
+        match self.store.glance_read().member(&caller(req), &image_id, &member_id) {
+            Ok(m) => ShowImageMemberReply::Ok(Json(member(&image_id, &m))),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn update_image_member(
+        &self,
+        req: &Request,
+        image_id: String,
+        member_id: String,
+        b: MemberUpdate,
+    ) -> UpdateImageMemberReply {
+        let status = match b.status {
+            MemberUpdateStatus::Pending => store::MemberStatus::Pending,
+            MemberUpdateStatus::Accepted => store::MemberStatus::Accepted,
+            MemberUpdateStatus::Rejected => store::MemberStatus::Rejected,
+        };
+        let now = self.store.now();
+        match self.store.glance().set_member_status(&caller(req), &image_id, &member_id, status, now)
+        {
+            Ok(m) => UpdateImageMemberReply::Ok(Json(member(&image_id, &m))),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn delete_image_member(
+        &self,
+        req: &Request,
+        image_id: String,
+        member_id: String,
+    ) -> DeleteImageMemberReply {
+        match self.store.glance().remove_member(&caller(req), &image_id, &member_id) {
+            Ok(()) => DeleteImageMemberReply::NoContent,
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn add_image_tag(
+        &self,
+        req: &Request,
+        image_id: String,
+        tag_value: String,
+    ) -> AddImageTagReply {
+        let now = self.store.now();
+        match self.store.glance().add_tag(&caller(req), &image_id, &tag_value, now) {
+            Ok(()) => AddImageTagReply::NoContent,
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn delete_image_tag(
+        &self,
+        req: &Request,
+        image_id: String,
+        tag_value: String,
+    ) -> DeleteImageTagReply {
+        let now = self.store.now();
+        match self.store.glance().delete_tag(&caller(req), &image_id, &tag_value, now) {
+            Ok(()) => DeleteImageTagReply::NoContent,
+            Err(e) => reply(e),
+        }
+    }
+}
+
+/// Streams the body into the data directory, hashing as it goes, then applies Glance's checks
+/// on the result (announced size, size cap, format inspection). Any failure discards the data.
+async fn stream_to_disk(
+    store: &Store,
+    ticket: &store::UploadTicket,
+    announced: Option<i64>,
+    body: poem::Body,
+) -> Result<store::Written, ImageError> {
+    let io = |e: std::io::Error| ImageError::BadRequest(format!("Error reading the image data: {e}"));
+    let mut writer = store.glance_data().writer(&ticket.image_id).await.map_err(io)?;
+    let mut reader = body.into_async_read();
+    let mut buf = vec![0u8; 256 * 1024];
+    let failure = loop {
+        match reader.read(&mut buf).await {
+            Ok(0) => break None,
+            Ok(n) => {
+                if writer.size() + n as u64 > store::SIZE_CAP {
+                    break Some(ImageError::TooLarge(format!(
+                        "Image exceeds the storage quota: the image size cap is {} bytes.",
+                        store::SIZE_CAP
+                    )));
+                }
+                if let Err(e) = writer.write(&buf[..n]).await {
+                    break Some(io(e));
+                }
+            }
+            Err(e) => break Some(io(e)),
+        }
+    };
+    let failure = failure.or_else(|| {
+        let size = i64::try_from(writer.size()).unwrap_or(i64::MAX);
+        announced.filter(|a| *a != size).map(|a| {
+            ImageError::BadRequest(format!(
+                "Image size {size} does not match the announced size {a} (x-openstack-image-size)."
+            ))
+        })
+    });
+    let inspectable =
+        ticket.container_format == "bare" && inspect::is_inspectable(&ticket.disk_format);
+    let failure = failure.or_else(|| {
+        let detected = writer.detected();
+        (inspectable && detected.name() != ticket.disk_format).then(|| {
+            ImageError::Unsupported(format!(
+                "Image disk_format {} does not match stream data {}",
+                ticket.disk_format,
+                detected.name()
+            ))
+        })
+    });
+    if let Some(e) = failure {
+        writer.discard().await;
+        return Err(e);
+    }
+    let mut written = writer.commit().await.map_err(io)?;
+    if !inspectable {
+        written.virtual_size = None;
+    }
+    Ok(written)
+}

@@ -1,0 +1,554 @@
+//! `GET /v2/images` as Glance computes it: the query's filters, sort keys and marker parsed from
+//! the raw query pairs, then who-sees-what, filtering, keyset ordering and one page.
+
+use std::cmp::Ordering;
+
+use time::{OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339};
+
+use super::{Caller, GlanceState, Image, ImageError, MemberStatus, Result, Status, Visibility};
+
+pub const DEFAULT_LIMIT: usize = 25;
+pub const MAX_LIMIT: usize = 1000;
+const SORT_KEYS: [&str; 8] =
+    ["name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at"];
+
+/// A parsed list request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub limit: usize,
+    pub marker: Option<String>,
+    visibility: Option<VisibilityFilter>,
+    member_status: Option<MemberStatus>,
+    hidden: bool,
+    tags: Vec<String>,
+    filters: Vec<Filter>,
+    sort: Vec<(SortKey, bool)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VisibilityFilter {
+    One(Visibility),
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    Name,
+    Status,
+    ContainerFormat,
+    DiskFormat,
+    Size,
+    Id,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    Name,
+    Id,
+    Status,
+    ContainerFormat,
+    DiskFormat,
+    Owner,
+    Checksum,
+    OsHashValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Number {
+    Size,
+    VirtualSize,
+    MinRam,
+    MinDisk,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    Eq,
+    Min,
+    Max,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimeOp {
+    Gt,
+    Gte,
+    Eq,
+    Neq,
+    Lt,
+    Lte,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Filter {
+    /// Exact match on one of the values (`in:` gives several).
+    Text(Text, Vec<String>),
+    Number(Number, Bound, i64),
+    Protected(bool),
+    Time { updated: bool, op: TimeOp, at: OffsetDateTime },
+    Property(String, String),
+}
+
+fn bad(message: impl Into<String>) -> ImageError {
+    ImageError::BadRequest(message.into())
+}
+
+impl ListQuery {
+    /// Parses the decoded query pairs in order. A repeated key other than `tag`, `sort_key` and
+    /// `sort_dir` keeps its last value.
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self> {
+        let last = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let all = |key: &str| -> Vec<&str> {
+            pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+        };
+        let limit = match last("limit") {
+            None => DEFAULT_LIMIT,
+            Some(v) => match v.trim().parse::<i64>() {
+                Err(_) => return Err(bad("limit param must be an integer")),
+                Ok(n) if n < 0 => return Err(bad("limit param must be positive")),
+                Ok(n) => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
+            },
+        };
+        let marker = last("marker").map(str::to_owned);
+        let member_status = match last("member_status").unwrap_or("accepted") {
+            "accepted" => Some(MemberStatus::Accepted),
+            "pending" => Some(MemberStatus::Pending),
+            "rejected" => Some(MemberStatus::Rejected),
+            "all" => None,
+            other => return Err(bad(format!("Invalid status: {other}"))),
+        };
+        let sort = parse_sort(last("sort"), &all("sort_key"), &all("sort_dir"))?;
+        let tags = all("tag").into_iter().map(str::to_owned).collect();
+
+        let mut visibility = None;
+        let mut hidden = false;
+        let mut filters = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for (key, _) in pairs {
+            let key = key.as_str();
+            if matches!(
+                key,
+                "limit" | "marker" | "member_status" | "tag" | "sort" | "sort_key" | "sort_dir"
+            ) || seen.contains(&key)
+            {
+                continue;
+            }
+            seen.push(key);
+            let value = last(key).unwrap_or_default();
+            match key {
+                "visibility" => {
+                    visibility = Some(match value {
+                        "all" => VisibilityFilter::All,
+                        v => VisibilityFilter::One(Visibility::parse(v).ok_or_else(|| {
+                            bad(format!("Invalid visibility value: {v}"))
+                        })?),
+                    });
+                }
+                "os_hidden" => {
+                    hidden = match value.to_ascii_lowercase().as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(bad(format!(
+                                "Invalid value '{value}' for 'os_hidden' filter. Valid values \
+                                 are 'true' or 'false'."
+                            )));
+                        }
+                    }
+                }
+                "protected" => filters.push(Filter::Protected(match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(bad(format!(
+                            "Invalid value '{value}' for 'protected' filter. Valid values are \
+                             'true' or 'false'."
+                        )));
+                    }
+                })),
+                "changes-since" => {
+                    return Err(bad("The \"changes-since\" filter is no longer available on v2."));
+                }
+                "created_at" | "updated_at" => {
+                    let (op, at) = parse_time(key, value)?;
+                    filters.push(Filter::Time { updated: key == "updated_at", op, at });
+                }
+                "name" | "id" | "status" | "container_format" | "disk_format" => {
+                    let attr = match key {
+                        "name" => Text::Name,
+                        "id" => Text::Id,
+                        "status" => Text::Status,
+                        "container_format" => Text::ContainerFormat,
+                        _ => Text::DiskFormat,
+                    };
+                    filters.push(Filter::Text(attr, parse_in(value)?));
+                }
+                "owner" | "checksum" | "os_hash_value" => {
+                    let attr = match key {
+                        "owner" => Text::Owner,
+                        "checksum" => Text::Checksum,
+                        _ => Text::OsHashValue,
+                    };
+                    filters.push(Filter::Text(attr, vec![value.to_owned()]));
+                }
+                _ => match number_filter(key) {
+                    Some((attr, bound)) => {
+                        let n = value.trim().parse::<i64>().map_err(|_| match bound {
+                            Bound::Eq => bad(format!("Invalid value '{value}' for '{key}': it must be an integer.")),
+                            _ => bad("Unable to filter on a range with a non-numeric value."),
+                        })?;
+                        filters.push(Filter::Number(attr, bound, n));
+                    }
+                    None if key.ends_with("_min") || key.ends_with("_max") => {
+                        return Err(bad(format!("Unable to filter on the range key '{key}'.")));
+                    }
+                    None => filters.push(Filter::Property(key.to_owned(), value.to_owned())),
+                },
+            }
+        }
+        Ok(Self { limit, marker, visibility, member_status, hidden, tags, filters, sort })
+    }
+}
+
+fn number_filter(key: &str) -> Option<(Number, Bound)> {
+    let (base, bound) = if let Some(b) = key.strip_suffix("_min") {
+        (b, Bound::Min)
+    } else if let Some(b) = key.strip_suffix("_max") {
+        (b, Bound::Max)
+    } else {
+        (key, Bound::Eq)
+    };
+    let attr = match base {
+        "size" => Number::Size,
+        "virtual_size" => Number::VirtualSize,
+        "min_ram" => Number::MinRam,
+        "min_disk" => Number::MinDisk,
+        _ => return None,
+    };
+    Some((attr, bound))
+}
+
+fn parse_sort(
+    sort: Option<&str>,
+    keys: &[&str],
+    dirs: &[&str],
+) -> Result<Vec<(SortKey, bool)>> {
+    let key = |k: &str| -> Result<SortKey> {
+        Ok(match k {
+            "name" => SortKey::Name,
+            "status" => SortKey::Status,
+            "container_format" => SortKey::ContainerFormat,
+            "disk_format" => SortKey::DiskFormat,
+            "size" => SortKey::Size,
+            "id" => SortKey::Id,
+            "created_at" => SortKey::CreatedAt,
+            "updated_at" => SortKey::UpdatedAt,
+            _ => {
+                return Err(bad(format!(
+                    "Invalid sort key: {k}. It must be one of the following: {}.",
+                    SORT_KEYS.join(", ")
+                )));
+            }
+        })
+    };
+    let dir = |d: &str| -> Result<bool> {
+        match d {
+            "asc" => Ok(true),
+            "desc" => Ok(false),
+            _ => Err(bad(format!("Invalid sort direction: {d}"))),
+        }
+    };
+    let (mut out, given): (Vec<(SortKey, bool)>, Vec<bool>) = match sort {
+        Some(_) if !keys.is_empty() || !dirs.is_empty() => {
+            return Err(bad("Old and new sorting syntax cannot be combined"));
+        }
+        Some(s) => {
+            let mut out = Vec::new();
+            let mut given = Vec::new();
+            for item in s.split(',') {
+                let (k, d) = match item.split_once(':') {
+                    Some((k, d)) => (k.trim(), dir(d.trim())?),
+                    None => (item.trim(), false),
+                };
+                out.push((key(k)?, d));
+                given.push(d);
+            }
+            (out, given)
+        }
+        None => {
+            if dirs.len() > 1 && dirs.len() != keys.len() {
+                return Err(bad("Number of sort dirs does not match the number of sort keys"));
+            }
+            let dirs = dirs.iter().map(|d| dir(d)).collect::<Result<Vec<bool>>>()?;
+            let mut out = Vec::new();
+            for (i, k) in keys.iter().enumerate() {
+                let d = match dirs.len() {
+                    0 => false,
+                    1 => dirs[0],
+                    _ => dirs[i],
+                };
+                out.push((key(k)?, d));
+            }
+            (out, dirs)
+        }
+    };
+    let tie = if given.len() == 1 { given[0] } else { false };
+    for k in [SortKey::CreatedAt, SortKey::Id] {
+        if !out.iter().any(|(x, _)| *x == k) {
+            out.push((k, tie));
+        }
+    }
+    Ok(out)
+}
+
+/// `in:a,"b,c"` → [a, "b,c"]; `eq:x` → [x]; a plain value → itself; any other operator → 400.
+fn parse_in(value: &str) -> Result<Vec<String>> {
+    let Some((op, rest)) = value.split_once(':') else { return Ok(vec![value.to_owned()]) };
+    match op {
+        "eq" => Ok(vec![rest.to_owned()]),
+        "in" => split_quoted(rest),
+        _ => Err(bad(format!("Unable to filter by unknown operator '{op}'."))),
+    }
+}
+
+fn split_quoted(list: &str) -> Result<Vec<String>> {
+    let chars: Vec<char> = list.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        let mut item = String::new();
+        if chars.get(i) == Some(&'"') {
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err(bad("Invalid filter value. The quote is not closed.")),
+                    Some('\\') if chars.get(i + 1) == Some(&'"') => {
+                        item.push('"');
+                        i += 2;
+                    }
+                    Some('"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(c) => {
+                        item.push(*c);
+                        i += 1;
+                    }
+                }
+            }
+            if !matches!(chars.get(i), None | Some(',')) {
+                return Err(bad(
+                    "Invalid filter value. There is no comma after closing quotation mark.",
+                ));
+            }
+        } else {
+            while let Some(c) = chars.get(i) {
+                if *c == ',' {
+                    break;
+                }
+                if *c == '"' {
+                    return Err(bad(
+                        "Invalid filter value. There is no comma before opening quotation mark.",
+                    ));
+                }
+                item.push(*c);
+                i += 1;
+            }
+        }
+        out.push(item);
+        if chars.get(i) == Some(&',') {
+            i += 1;
+        } else {
+            return Ok(out);
+        }
+    }
+}
+
+fn parse_time(key: &str, value: &str) -> Result<(TimeOp, OffsetDateTime)> {
+    let malformed =
+        || bad(format!("Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation."));
+    if let Some(at) = parse_timestamp(value) {
+        return Ok((TimeOp::Eq, at));
+    }
+    let (op, rest) = value.split_once(':').ok_or_else(malformed)?;
+    let op = match op {
+        "gt" => TimeOp::Gt,
+        "gte" => TimeOp::Gte,
+        "eq" => TimeOp::Eq,
+        "neq" => TimeOp::Neq,
+        "lt" => TimeOp::Lt,
+        "lte" => TimeOp::Lte,
+        _ => return Err(bad("Unable to filter on a unknown operator.")),
+    };
+    Ok((op, parse_timestamp(rest).ok_or_else(malformed)?))
+}
+
+/// ISO 8601 as oslo's `parse_isotime` reads it: with or without a zone (UTC when absent),
+/// fractional seconds, or a bare date.
+pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
+    use time::macros::format_description;
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t.to_offset(time::UtcOffset::UTC));
+    }
+    let naive = [
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+    ];
+    if let Some(t) = naive.iter().find_map(|f| PrimitiveDateTime::parse(s, f).ok()) {
+        return Some(t.assume_utc());
+    }
+    time::Date::parse(s, format_description!("[year]-[month]-[day]"))
+        .ok()
+        .map(|d| d.midnight().assume_utc())
+}
+
+impl Filter {
+    fn matches(&self, image: &Image) -> bool {
+        match self {
+            Filter::Text(attr, values) => {
+                let actual: Option<&str> = match attr {
+                    Text::Name => image.name.as_deref(),
+                    Text::Id => Some(&image.id),
+                    Text::Status => Some(image.status.as_str()),
+                    Text::ContainerFormat => image.container_format.as_deref(),
+                    Text::DiskFormat => image.disk_format.as_deref(),
+                    Text::Owner => image.owner.as_deref(),
+                    Text::Checksum => image.checksum.as_deref(),
+                    Text::OsHashValue => image.os_hash_value.as_deref(),
+                };
+                actual.is_some_and(|a| values.iter().any(|v| v == a))
+            }
+            Filter::Number(attr, bound, n) => {
+                let actual: Option<i64> = match attr {
+                    Number::Size => image.size.and_then(|s| i64::try_from(s).ok()),
+                    Number::VirtualSize => image.virtual_size.and_then(|s| i64::try_from(s).ok()),
+                    Number::MinRam => Some(image.min_ram),
+                    Number::MinDisk => Some(image.min_disk),
+                };
+                actual.is_some_and(|a| match bound {
+                    Bound::Eq => a == *n,
+                    Bound::Min => a >= *n,
+                    Bound::Max => a <= *n,
+                })
+            }
+            Filter::Protected(p) => image.protected == *p,
+            Filter::Time { updated, op, at } => {
+                let t = if *updated { image.updated_at } else { image.created_at };
+                match op {
+                    TimeOp::Gt => t > *at,
+                    TimeOp::Gte => t >= *at,
+                    TimeOp::Eq => t == *at,
+                    TimeOp::Neq => t != *at,
+                    TimeOp::Lt => t < *at,
+                    TimeOp::Lte => t <= *at,
+                }
+            }
+            Filter::Property(key, value) => image.properties.get(key) == Some(value),
+        }
+    }
+}
+
+/// One page, and whether it is full (so a `next` link follows it).
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub images: Vec<Image>,
+    pub full: bool,
+}
+
+impl GlanceState {
+    pub fn list(&self, caller: &Caller, q: &ListQuery) -> Result<Page> {
+        if !caller.reader {
+            return Err(ImageError::Forbidden(
+                "You are not authorized to complete get_images action.".into(),
+            ));
+        }
+        let marker = match &q.marker {
+            None => None,
+            Some(m) => match self.images.get(m).filter(|i| i.status != Status::Deleted) {
+                None => return Err(bad(format!("No image found with ID {m}"))),
+                Some(i) if !caller.can_see(i) => {
+                    return Err(ImageError::Forbidden(format!(
+                        "Forbidding request, image {m} not visible"
+                    )));
+                }
+                Some(i) => Some(i),
+            },
+        };
+        let mut hits: Vec<&Image> = self
+            .images
+            .values()
+            .filter(|i| !matches!(i.status, Status::Deleted | Status::Killed))
+            .filter(|i| i.os_hidden == q.hidden)
+            .filter(|i| listed(caller, i, q.visibility, q.member_status))
+            .filter(|i| q.tags.iter().all(|t| i.tags.contains(t)))
+            .filter(|i| q.filters.iter().all(|f| f.matches(i)))
+            .filter(|i| marker.is_none_or(|m| compare(&q.sort, i, m) == Ordering::Greater))
+            .collect();
+        hits.sort_by(|a, b| compare(&q.sort, a, b));
+        hits.truncate(q.limit);
+        let full = q.limit > 0 && hits.len() == q.limit;
+        Ok(Page { images: hits.into_iter().cloned().collect(), full })
+    }
+}
+
+/// Who sees what in a list (reference §2.5).
+fn listed(
+    caller: &Caller,
+    image: &Image,
+    filter: Option<VisibilityFilter>,
+    member_status: Option<MemberStatus>,
+) -> bool {
+    let own = caller.owns(image);
+    if caller.admin {
+        return match filter {
+            None => image.visibility != Visibility::Community || own,
+            Some(VisibilityFilter::All) => true,
+            Some(VisibilityFilter::One(v)) => image.visibility == v,
+        };
+    }
+    let member = image.visibility == Visibility::Shared
+        && caller
+            .membership(image)
+            .is_some_and(|m| member_status.is_none_or(|wanted| m.status == wanted));
+    match filter {
+        None => image.visibility == Visibility::Public || own || member,
+        Some(VisibilityFilter::All) => {
+            matches!(image.visibility, Visibility::Public | Visibility::Community) || own || member
+        }
+        Some(VisibilityFilter::One(Visibility::Public)) => image.visibility == Visibility::Public,
+        Some(VisibilityFilter::One(Visibility::Community)) => {
+            image.visibility == Visibility::Community
+        }
+        Some(VisibilityFilter::One(Visibility::Private)) => {
+            image.visibility == Visibility::Private && own
+        }
+        Some(VisibilityFilter::One(Visibility::Shared)) => {
+            image.visibility == Visibility::Shared && (own || member)
+        }
+    }
+}
+
+/// Order of `a` and `b` in the requested sort (an `asc` key ascending, a `desc` one descending);
+/// missing values sort as the smallest.
+fn compare(sort: &[(SortKey, bool)], a: &Image, b: &Image) -> Ordering {
+    for (key, asc) in sort {
+        let o = match key {
+            SortKey::Name => a.name.cmp(&b.name),
+            SortKey::Status => a.status.as_str().cmp(b.status.as_str()),
+            SortKey::ContainerFormat => a.container_format.cmp(&b.container_format),
+            SortKey::DiskFormat => a.disk_format.cmp(&b.disk_format),
+            SortKey::Size => a.size.cmp(&b.size),
+            SortKey::Id => a.id.cmp(&b.id),
+            SortKey::CreatedAt => a.created_at.cmp(&b.created_at),
+            SortKey::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+        };
+        let o = if *asc { o } else { o.reverse() };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
