@@ -11,6 +11,10 @@ mod cce;
 mod conformance;
 /// `/specs/` and `/docs/` over HTTP.
 mod docs;
+/// Glance images v2 through the in-process app: every rule of the reference, bad input, tenancy.
+mod glance;
+/// python-glanceclient and openstacksdk against a spawned server.
+mod glance_clients;
 /// The Huawei Cloud Python SDK (huaweicloudsdkcce) against a spawned server.
 mod python_sdk;
 /// The contract the running server exposes vs the hand-written specs.

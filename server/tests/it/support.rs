@@ -46,6 +46,10 @@ impl Spawned {
         panic!("the server did not stop within 10 s of SIGTERM");
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A plain HTTP/1.1 GET over loopback: (status line, body).
     pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> (String, String) {
         use std::io::{Read, Write};

@@ -44,8 +44,9 @@ with `N passed, 0 failed`). Every name carries a random prefix, so reruns do not
                size, checksum == md5, os_hash_algo sha512, os_hash_value == sha512 hex
   download     the client's download call (each client verifies os_hash_value itself); the
                bytes equal the upload
-  6 images     created with distinct names, sizes and tags (one private; openstacksdk uses
-               create_image with data, i.e. create + upload + checksum validation in one call)
+  6 images     created with distinct names, sizes and tags, their sizes checked; one is private
+               (the SDK run checks that visibility too); openstacksdk uses create_image with
+               data, i.e. create + upload + checksum validation in one call
   paging       list with page size 2 and the run's tag: every one of the 6 appears exactly once,
                nothing else appears, and the client followed `next` (>= 3 list requests, later
                ones carrying a marker)
@@ -237,7 +238,8 @@ def run_glanceclient(base_url, token, other_token, rec):
           == ("queued", "shared", False, False), "got %r; %s" % (dict(img), rec.describe()))
     check(L("create: size and checksum null, name/formats/properties/tags echoed"),
           img.get("size") is None and img.get("checksum") is None
-          and (img["name"], img["disk_format"], img["container_format"]) == (r.prefix + "-main", "raw", "bare")
+          and (img["name"], img["disk_format"], img["container_format"])
+          == (r.prefix + "-main", "raw", "bare")
           and img.get("os_distro") == r.special and img.get("imagespec_note") == "created"
           and sorted(img["tags"]) == sorted([r.tag, "alpha"]), "got %r" % dict(img))
     check(L("create: x-openstack-request-id reported (%s)" % img.request_ids[0]),

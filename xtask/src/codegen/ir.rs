@@ -328,15 +328,21 @@ fn operation(
         let resp = resolve(doc, resp)?;
         let media = match resp.get("content").and_then(Value::as_object) {
             None => None,
-            Some(c) if c.len() == 1 => {
-                let (mt, content) = c.iter().next().context("content")?;
+            Some(c) if c.len() == 1 || alternatives_of_json(c) => {
+                let (mt, content) = c
+                    .iter()
+                    .find(|(mt, _)| c.len() == 1 || mt.as_str() == "application/json")
+                    .context("content")?;
                 let schema = content.get("schema").context("response media types need a schema")?;
                 Some((
                     mt.clone(),
                     value_type(doc, &format!("{hint}Response{status}"), schema, extra)?.0,
                 ))
             }
-            Some(_) => bail!("response {status}: one media type per response is supported"),
+            Some(_) => bail!(
+                "response {status}: one media type per response is supported, or \
+                 application/json with text/plain and text/html renderings of it"
+            ),
         };
         let headers = resp
             .get("headers")
@@ -372,6 +378,13 @@ fn operation(
         body,
         responses,
     })
+}
+
+/// `application/json` plus only `text/*` alternatives: the JSON form is generated, the text
+/// renderings are made by the family's middleware (Glance's content-negotiated errors).
+fn alternatives_of_json(content: &serde_json::Map<String, Value>) -> bool {
+    content.contains_key("application/json")
+        && content.keys().all(|mt| mt == "application/json" || mt.starts_with("text/"))
 }
 
 /// poem-openapi applies element rules to each item of a container, so an array's item rules

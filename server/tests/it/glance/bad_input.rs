@@ -1,0 +1,490 @@
+//! Every class of bad input gets a clear 4xx in Glance's error format, never a 500, and a refused
+//! write changes nothing: after each one the image (or the list) is read back unchanged.
+
+use poem::{Endpoint, http::Method};
+use serde_json::{Value, json};
+
+use super::{BOB, Glance, Reply, V20, V21, glance};
+
+/// A well-formed UUID that no image has.
+const UNKNOWN: &str = "6c4b7f62-2a51-4d5e-9c3e-0f6b1d2a3c4e";
+
+async fn send<E: Endpoint>(
+    g: &Glance<E>,
+    method: Method,
+    uri: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Reply {
+    let ct: Vec<(&str, &str)> = content_type.map(|c| ("Content-Type", c)).into_iter().collect();
+    g.call(method, uri, Some(BOB), &ct, body).await
+}
+
+/// The image as its owner sees it.
+async fn show<E: Endpoint>(g: &Glance<E>, id: &str) -> Value {
+    let r = g.get(&format!("/v2/images/{id}"), BOB).await;
+    assert_eq!(r.status, 200, "{r:#?}");
+    r.body
+}
+
+/// Every image bob may list, hidden ones included, sorted.
+async fn all_ids<E: Endpoint>(g: &Glance<E>) -> Vec<String> {
+    let mut ids = Vec::new();
+    for hidden in ["false", "true"] {
+        let r =
+            g.get(&format!("/v2/images?visibility=all&os_hidden={hidden}&limit=1000"), BOB).await;
+        assert_eq!(r.status, 200, "{r:#?}");
+        ids.extend(r.ids());
+    }
+    ids.sort();
+    ids
+}
+
+fn long(n: usize) -> String {
+    "n".repeat(n)
+}
+
+#[tokio::test]
+async fn create_refuses_bad_bodies_with_4xx_and_creates_nothing() {
+    let g = glance();
+    let existing = g.image(BOB, json!({"name": "existing"})).await;
+    let before = all_ids(&g).await;
+    assert_eq!(before, vec![existing.clone()]);
+
+    let json_ct = Some("application/json");
+    let mut cases: Vec<(String, Option<&str>, Vec<u8>, u16)> = vec![
+        ("malformed JSON".into(), json_ct, b"{\"name\": ".to_vec(), 400),
+        ("a JSON list".into(), json_ct, b"[\"x\"]".to_vec(), 400),
+        ("a JSON string".into(), json_ct, b"\"x\"".to_vec(), 400),
+        ("a JSON number".into(), json_ct, b"1".to_vec(), 400),
+        ("an empty body".into(), json_ct, Vec::new(), 400),
+        ("text/plain".into(), Some("text/plain"), b"{\"name\": \"x\"}".to_vec(), 415),
+    ];
+    let bodies: Vec<(&str, Value, u16)> = vec![
+        ("min_ram a string", json!({"min_ram": "x"}), 400),
+        ("protected a string", json!({"protected": "yes"}), 400),
+        ("tags a string", json!({"tags": "a"}), 400),
+        ("custom property a number", json!({"foo": 1}), 400),
+        ("name of 256", json!({"name": long(256)}), 400),
+        ("unknown disk_format", json!({"disk_format": "wrong"}), 400),
+        ("unknown container_format", json!({"container_format": "wrong"}), 400),
+        ("id not a UUID", json!({"id": "not-a-uuid"}), 400),
+        ("negative min_ram", json!({"min_ram": -1}), 400),
+        ("negative min_disk", json!({"min_disk": -1}), 400),
+        ("read-only status", json!({"status": "active"}), 403),
+        ("read-only checksum", json!({"checksum": "d41d8cd98f00b204e9800998ecf8427e"}), 403),
+        ("read-only size", json!({"size": 1}), 403),
+        ("read-only virtual_size", json!({"virtual_size": 1}), 403),
+        ("read-only created_at", json!({"created_at": "2020-01-01T00:00:00Z"}), 403),
+        ("read-only updated_at", json!({"updated_at": "2020-01-01T00:00:00Z"}), 403),
+        ("read-only self", json!({"self": "/v2/images/x"}), 403),
+        ("read-only file", json!({"file": "/v2/images/x/file"}), 403),
+        ("read-only schema", json!({"schema": "/v2/schemas/image"}), 403),
+        ("read-only direct_url", json!({"direct_url": "file:///x"}), 403),
+        ("read-only os_hash_algo", json!({"os_hash_algo": "sha512"}), 403),
+        ("reserved os_glance_x", json!({"os_glance_x": "y"}), 403),
+        ("reserved location", json!({"location": "y"}), 403),
+        ("reserved deleted", json!({"deleted": "y"}), 403),
+    ];
+    for (label, body, status) in bodies {
+        cases.push((label.into(), json_ct, body.to_string().into_bytes(), status));
+    }
+    let props: serde_json::Map<String, Value> =
+        (0..129).map(|i| (format!("p{i}"), json!("v"))).collect();
+    cases.push((
+        "129 custom properties".into(),
+        json_ct,
+        Value::Object(props).to_string().into(),
+        413,
+    ));
+    let tags: Vec<String> = (0..129).map(|i| format!("t{i}")).collect();
+    cases.push(("129 tags".into(), json_ct, json!({"tags": tags}).to_string().into_bytes(), 413));
+    let huge = json!({"name": "big", "description": "a".repeat((1 << 20) + 16)});
+    cases.push(("a body over 1 MiB".into(), json_ct, huge.to_string().into_bytes(), 413));
+
+    for (label, ct, body, status) in cases {
+        let r = send(&g, Method::POST, "/v2/images", ct, body).await;
+        assert_eq!(r.status, status, "create with {label}: {r:#?}");
+        r.assert_error(status);
+        assert_eq!(all_ids(&g).await, before, "create with {label} left an image behind");
+    }
+    // The limits are exact: 128 properties and 128 tags are fine.
+    let props: serde_json::Map<String, Value> =
+        (0..128).map(|i| (format!("p{i}"), json!("v"))).collect();
+    let r = g.create(BOB, Value::Object(props)).await;
+    assert_eq!(r.status, 201, "128 custom properties are allowed: {r:#?}");
+    let tags: Vec<String> = (0..128).map(|i| format!("t{i}")).collect();
+    let r = g.create(BOB, json!({"tags": tags})).await;
+    assert_eq!(r.status, 201, "128 tags are allowed: {r:#?}");
+    let r = g.create(BOB, json!({"name": long(255)})).await;
+    assert_eq!(r.status, 201, "a name of 255 is allowed: {r:#?}");
+}
+
+#[tokio::test]
+async fn patch_with_a_wrong_media_type_is_415_with_accept_patch_even_for_an_unknown_image() {
+    let g = glance();
+    let id = g.image(BOB, json!({"name": "orig"})).await;
+    let before = show(&g, &id).await;
+    let ops = json!([{"op": "replace", "path": "/name", "value": "new"}]);
+    for target in [id.as_str(), UNKNOWN] {
+        for media in ["application/json", "text/plain"] {
+            let r = g.patch(target, BOB, media, ops.clone()).await;
+            r.assert_error(415);
+            let allowed = r.header("Accept-Patch").unwrap_or_default();
+            assert!(allowed.contains(V20) && allowed.contains(V21), "{media} on {target}: {r:#?}");
+        }
+    }
+    assert_eq!(show(&g, &id).await, before, "a refused PATCH changed the image");
+}
+
+#[tokio::test]
+async fn patch_refuses_malformed_documents_and_bad_values_without_changing_the_image() {
+    let g = glance();
+    let id = g.image(BOB, json!({"name": "orig", "keep": "this"})).await;
+    let before = show(&g, &id).await;
+    let add = |path: &str| json!([{"op": "add", "path": path, "value": "x"}]);
+    let replace =
+        |path: &str, value: Value| json!([{"op": "replace", "path": path, "value": value}]);
+    let cases: Vec<(&str, &str, Value, u16)> = vec![
+        ("body not a list", V21, json!({"op": "replace", "path": "/name", "value": "x"}), 400),
+        ("element not an object", V21, json!(["replace"]), 400),
+        ("op move", V21, json!([{"op": "move", "from": "/keep", "path": "/moved"}]), 400),
+        ("op copy", V21, json!([{"op": "copy", "from": "/keep", "path": "/copied"}]), 400),
+        ("missing op", V21, json!([{"path": "/name", "value": "x"}]), 400),
+        ("missing path", V21, json!([{"op": "add", "value": "x"}]), 400),
+        ("missing value on add", V21, json!([{"op": "add", "path": "/foo"}]), 400),
+        ("missing value on replace", V21, json!([{"op": "replace", "path": "/name"}]), 400),
+        ("path without a leading slash", V21, add("name"), 400),
+        ("path /tags/-", V21, add("/tags/-"), 400),
+        ("path of two segments", V21, add("/a/b"), 400),
+        ("bad escape ~2", V21, add("/~2x"), 400),
+        ("read-only /status", V21, replace("/status", json!("active")), 403),
+        ("read-only /id", V21, replace("/id", json!(UNKNOWN)), 403),
+        ("read-only /checksum", V21, replace("/checksum", json!("abc")), 403),
+        ("reserved /os_glance_x", V21, add("/os_glance_x"), 403),
+        ("reserved /deleted", V21, add("/deleted"), 403),
+        ("visibility everyone", V21, replace("/visibility", json!("everyone")), 400),
+        ("protected as a string", V21, replace("/protected", json!("true")), 400),
+        ("name of 256", V21, replace("/name", json!(long(256))), 400),
+        ("custom value a number", V21, json!([{"op": "add", "path": "/foo", "value": 5}]), 400),
+        ("negative min_ram", V21, replace("/min_ram", json!(-1)), 400),
+        ("negative min_disk", V21, replace("/min_disk", json!(-1)), 400),
+        ("tags a string", V21, replace("/tags", json!("a")), 400),
+        (
+            "all or nothing",
+            V21,
+            json!([
+                {"op": "replace", "path": "/name", "value": "new"},
+                {"op": "replace", "path": "/missing_prop", "value": "x"}
+            ]),
+            409,
+        ),
+        ("remove a missing property", V21, json!([{"op": "remove", "path": "/nope"}]), 409),
+        ("remove a base attribute", V21, json!([{"op": "remove", "path": "/name"}]), 403),
+        (
+            "v2.0 add of an existing base attribute",
+            V20,
+            json!([{"add": "/name", "value": "x"}]),
+            409,
+        ),
+        ("v2.0 add of an existing property", V20, json!([{"add": "/keep", "value": "x"}]), 409),
+        (
+            "v2.0 with two operation keys",
+            V20,
+            json!([{"add": "/a", "replace": "/b", "value": "x"}]),
+            400,
+        ),
+        ("v2.0 with no operation key", V20, json!([{"value": "x"}]), 400),
+    ];
+    for (label, media, ops, status) in cases {
+        let r = g.patch(&id, BOB, media, ops).await;
+        assert_eq!(r.status, status, "PATCH {label}: {r:#?}");
+        r.assert_error(status);
+        assert_eq!(show(&g, &id).await, before, "PATCH {label} changed the image");
+    }
+    // The same document is fine once every operation can apply.
+    let ok = json!([{"op": "replace", "path": "/name", "value": "new"}]);
+    let r = g.patch(&id, BOB, V21, ok).await;
+    assert_eq!(r.status, 200, "{r:#?}");
+    assert_eq!(r.body["name"], "new", "{r:#?}");
+}
+
+#[tokio::test]
+async fn patch_of_read_only_or_reserved_paths_is_403_even_for_an_unknown_image() {
+    let g = glance();
+    let cases = [
+        json!([{"op": "replace", "path": "/status", "value": "active"}]),
+        json!([{"op": "add", "path": "/os_glance_x", "value": "y"}]),
+    ];
+    for ops in cases {
+        let r = g.patch(UNKNOWN, BOB, V21, ops.clone()).await;
+        assert_eq!(r.status, 403, "{ops} on an unknown image: {r:#?}");
+        r.assert_error(403);
+    }
+    let r = g.patch(UNKNOWN, BOB, V21, json!([])).await;
+    r.assert_error(404);
+}
+
+#[tokio::test]
+async fn hostile_strings_round_trip_exactly() {
+    let g = glance();
+    let hostile = "Ünïcødé 名前 🚀 \"quoted\" 'single' <script>alert(1)</script> ../../etc/passwd \
+                   back\\slash tab\tnewline\ncontrol\u{1}\u{1f}\u{7f} &amp; %2F %00";
+    let tags = ["<script>", "../..", "名前 🚀", "quote\"d", "ctl\u{1}x", "a,b;c"];
+    let r = g
+        .create(
+            BOB,
+            json!({
+                "name": hostile,
+                "описание": hostile,
+                "<key>../\"x\"": "v",
+                "description": "",
+                "tags": tags,
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{r:#?}");
+    let id = r.id();
+    for body in [r.body.clone(), show(&g, &id).await] {
+        assert_eq!(body["name"], hostile, "{body:#?}");
+        assert_eq!(body["описание"], hostile, "{body:#?}");
+        assert_eq!(body["<key>../\"x\""], "v", "{body:#?}");
+        assert_eq!(body["description"], "", "{body:#?}");
+        let mut got: Vec<&str> =
+            body["tags"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        got.sort_unstable();
+        let mut want = tags.to_vec();
+        want.sort_unstable();
+        assert_eq!(got, want, "{body:#?}");
+    }
+    let r = g.get("/v2/images", BOB).await;
+    assert_eq!(r.status, 200, "{r:#?}");
+    assert_eq!(r.body["images"][0]["name"], hostile, "{r:#?}");
+
+    // Through PATCH, too.
+    let ops = json!([{"op": "add", "path": "/notes", "value": hostile}]);
+    let r = g.patch(&id, BOB, V21, ops).await;
+    assert_eq!(r.status, 200, "{r:#?}");
+    assert_eq!(show(&g, &id).await["notes"], hostile);
+
+    // A percent-encoded tag in the path is decoded once.
+    let r = g.put(&format!("/v2/images/{id}/tags/%3Cb%3E%20%22q%22"), BOB).await;
+    assert_eq!(r.status, 204, "{r:#?}");
+    let body = show(&g, &id).await;
+    assert!(body["tags"].as_array().is_some_and(|t| t.contains(&json!("<b> \"q\""))), "{body:#?}");
+}
+
+#[tokio::test]
+async fn a_tag_longer_than_255_is_refused() {
+    let g = glance();
+    let id = g.image(BOB, json!({"tags": ["keep"]})).await;
+    let before = show(&g, &id).await;
+    let r = g.put(&format!("/v2/images/{id}/tags/{}", "t".repeat(256)), BOB).await;
+    r.assert_error(400);
+    assert_eq!(show(&g, &id).await, before, "the refused tag changed the image");
+    let r = g.put(&format!("/v2/images/{id}/tags/{}", "t".repeat(255)), BOB).await;
+    assert_eq!(r.status, 204, "a tag of 255 is fine: {r:#?}");
+}
+
+#[tokio::test]
+async fn a_query_that_is_not_utf8_is_refused() {
+    let g = glance();
+    g.image(BOB, json!({"name": "x"})).await;
+    for uri in ["/v2/images?name=%FF", "/v2/images?%FF=x", "/v2/images?tag=%C3%28"] {
+        let r = g.get(uri, BOB).await;
+        assert_eq!(r.status, 400, "{uri}: {r:#?}");
+        r.assert_error(400);
+    }
+}
+
+#[tokio::test]
+async fn a_body_on_a_bodiless_request_is_refused() {
+    let g = glance();
+    let id = g.image(BOB, json!({"name": "keep", "tags": ["t"]})).await;
+    let before = show(&g, &id).await;
+    let base = format!("/v2/images/{id}");
+    let calls = [
+        (Method::GET, base.clone()),
+        (Method::DELETE, base.clone()),
+        (Method::GET, format!("{base}/file")),
+        (Method::PUT, format!("{base}/tags/new")),
+        (Method::DELETE, format!("{base}/tags/t")),
+        (Method::GET, format!("{base}/members")),
+        (Method::GET, "/v2/schemas/image".to_owned()),
+    ];
+    for (method, uri) in calls {
+        let r = g.call(method.clone(), &uri, Some(BOB), &[], b"{}".to_vec()).await;
+        assert_eq!(r.status, 400, "{method} {uri} with a body: {r:#?}");
+        r.assert_error(400);
+        let message = r.body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("A body is not expected"), "{method} {uri}: {r:#?}");
+    }
+    assert_eq!(show(&g, &id).await, before, "a refused request changed the image");
+}
+
+#[tokio::test]
+async fn unknown_ids_paths_and_methods() {
+    let g = glance();
+    let id = g.image(BOB, json!({"name": "keep"})).await;
+    let too_long = format!("{id}0");
+    for uri in [
+        "/v2/images/not-a-uuid".to_owned(),
+        format!("/v2/images/{too_long}"),
+        format!("/v2/images/{}", "a".repeat(300)),
+        format!("/v2/images/{UNKNOWN}"),
+        "/v2/images/".to_owned(),
+        "/v2/nothing".to_owned(),
+    ] {
+        let r = g.get(&uri, BOB).await;
+        assert_eq!(r.status, 404, "GET {uri}: {r:#?}");
+        r.assert_error(404);
+        if uri.starts_with("/v2/images/") {
+            let r = g.delete(&uri, BOB).await;
+            assert_eq!(r.status, 404, "DELETE {uri}: {r:#?}");
+            r.assert_error(404);
+        }
+    }
+    let r = g.call(Method::PUT, "/v2/images", Some(BOB), &[], Vec::new()).await;
+    r.assert_error(405);
+    assert_eq!(r.header("Allow"), Some("GET, POST"), "{r:#?}");
+    let r = g.call(Method::POST, &format!("/v2/images/{id}"), Some(BOB), &[], Vec::new()).await;
+    r.assert_error(405);
+    assert_eq!(r.header("Allow"), Some("GET, PATCH, DELETE"), "{r:#?}");
+    assert_eq!(show(&g, &id).await["name"], "keep");
+}
+
+#[tokio::test]
+async fn list_refuses_bad_parameters_with_400() {
+    let g = glance();
+    g.image(BOB, json!({"name": "listed"})).await;
+    for query in [
+        "limit=-1",
+        "limit=abc",
+        "limit=1.5",
+        "sort_key=bogus",
+        "sort_dir=up",
+        "sort=name:up",
+        "sort=bogus",
+        "sort=name&sort_key=name",
+        "sort=name&sort_dir=asc",
+        "sort_key=name&sort_dir=asc&sort_dir=desc",
+        "visibility=bogus",
+        "member_status=bogus",
+        "protected=True",
+        "protected=yes",
+        "os_hidden=maybe",
+        "size_min=abc",
+        "size_max=abc",
+        "created_at=gt:notadate",
+        "created_at=in:2020-01-01T00:00:00Z",
+        "updated_at=bogus:2020-01-01T00:00:00Z",
+        "name=foo:bar",
+        "name=in:%22a",
+        "changes-since=2020-01-01T00:00:00Z",
+        "marker=not-a-uuid",
+        "marker=6c4b7f62-2a51-4d5e-9c3e-0f6b1d2a3c4e",
+    ] {
+        let uri = format!("/v2/images?{query}");
+        let r = g.get(&uri, BOB).await;
+        assert_eq!(r.status, 400, "{uri}: {r:#?}");
+        r.assert_error(400);
+    }
+    let r = g.get("/v2/images?status=bogus", BOB).await;
+    assert_eq!(r.status, 200, "an unknown status is not validated: {r:#?}");
+    assert!(r.ids().is_empty(), "{r:#?}");
+}
+
+#[tokio::test]
+async fn errors_are_rendered_by_the_accept_header() {
+    let g = glance();
+    let uri = format!("/v2/images/{UNKNOWN}");
+
+    // No Accept header at all: plain text.
+    let resp = g.cli.get(&uri).header("X-Auth-Token", BOB).send().await;
+    let status = resp.0.status().as_u16();
+    let ct = resp
+        .0
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let text = resp.0.into_body().into_string().await.expect("a text body");
+    assert_eq!(status, 404, "{text}");
+    assert!(ct.starts_with("text/plain"), "{ct}: {text}");
+    assert!(text.starts_with("404 Not Found"), "{text:?}");
+
+    let r = g.call(Method::GET, &uri, Some(BOB), &[("Accept", "*/*")], Vec::new()).await;
+    assert_eq!(r.status, 404, "{r:#?}");
+    assert!(r.header("Content-Type").is_some_and(|c| c.starts_with("text/html")), "{r:#?}");
+    let html = String::from_utf8_lossy(&r.bytes);
+    assert!(html.contains("<title>404 Not Found</title>"), "{html}");
+
+    let r = g.call(Method::GET, &uri, Some(BOB), &[("Accept", "text/plain")], Vec::new()).await;
+    assert_eq!(r.status, 404, "{r:#?}");
+    assert!(r.header("Content-Type").is_some_and(|c| c.starts_with("text/plain")), "{r:#?}");
+    assert!(String::from_utf8_lossy(&r.bytes).starts_with("404 Not Found"), "{r:#?}");
+
+    let r = g.get(&uri, BOB).await;
+    assert!(r.header("Content-Type").is_some_and(|c| c.starts_with("application/json")), "{r:#?}");
+    r.assert_error(404);
+    assert_eq!(r.body["code"], "404 Not Found", "{r:#?}");
+    assert_eq!(r.body["title"], "Not Found", "{r:#?}");
+}
+
+#[tokio::test]
+async fn refused_uploads_leave_the_image_queued_and_empty() {
+    let g = glance();
+    let id = g.image(BOB, json!({"name": "to-upload"})).await;
+    let before = show(&g, &id).await;
+    let file = format!("/v2/images/{id}/file");
+    let cases: [(&str, &[(&str, &str)], &[u8], u16); 4] = [
+        ("text/plain", &[("Content-Type", "text/plain")], b"data", 415),
+        ("no Content-Type", &[], b"data", 415),
+        (
+            "a size that is not a number",
+            &[("Content-Type", "application/octet-stream"), ("x-openstack-image-size", "abc")],
+            b"data",
+            400,
+        ),
+        (
+            "a size that differs from the body",
+            &[("Content-Type", "application/octet-stream"), ("x-openstack-image-size", "10")],
+            b"12345",
+            400,
+        ),
+    ];
+    for (label, headers, data, status) in cases {
+        let r = g.call(Method::PUT, &file, Some(BOB), headers, data.to_vec()).await;
+        assert_eq!(r.status, status, "upload with {label}: {r:#?}");
+        r.assert_error(status);
+        let now = show(&g, &id).await;
+        assert_eq!(now["status"], "queued", "upload with {label}: {now:#?}");
+        assert_eq!(now["size"], Value::Null, "upload with {label}: {now:#?}");
+        assert_eq!(now["checksum"], Value::Null, "upload with {label}: {now:#?}");
+        assert_eq!(now, before, "upload with {label} changed the image");
+        let r = g.get(&file, BOB).await;
+        assert_eq!(r.status, 204, "no data after a refused upload ({label}): {r:#?}");
+    }
+    // Nothing is stuck: a correct upload still works.
+    let r = g.upload(&id, BOB, b"12345").await;
+    assert_eq!(r.status, 204, "{r:#?}");
+    let r = g.get(&file, BOB).await;
+    assert_eq!(r.status, 200, "{r:#?}");
+    assert_eq!(r.bytes, b"12345");
+}
+
+#[tokio::test]
+async fn an_upload_needs_both_formats() {
+    let g = glance();
+    for formats in [json!({}), json!({"disk_format": "raw"}), json!({"container_format": "bare"})] {
+        let r = g.create(BOB, formats.clone()).await;
+        assert_eq!(r.status, 201, "{r:#?}");
+        let id = r.id();
+        let before = show(&g, &id).await;
+        let r = g.upload(&id, BOB, b"data").await;
+        assert_eq!(r.status, 400, "upload with {formats}: {r:#?}");
+        r.assert_error(400);
+        assert_eq!(show(&g, &id).await, before, "upload with {formats} changed the image");
+    }
+}
