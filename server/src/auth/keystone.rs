@@ -25,7 +25,10 @@ impl ResponseError for Unauthenticated {
 }
 
 /// Who a request acts as, or `None` when it carries no usable credentials.
-pub fn caller(credentials: &Credentials, header: &dyn Fn(&str) -> Option<String>) -> Option<Caller> {
+pub fn caller(
+    credentials: &Credentials,
+    header: &dyn Fn(&str) -> Option<String>,
+) -> Option<Caller> {
     if let Some(token) = header("x-auth-token") {
         let p = credentials.by_token(token.trim())?;
         return Some(Caller::new(Some(p.project_id.clone()), &p.roles));
@@ -71,9 +74,8 @@ impl<E: Endpoint> Endpoint for KeystoneAuthEndpoint<E> {
     async fn call(&self, mut req: Request) -> poem::Result<E::Output> {
         if !self.open.contains(&req.uri().path()) {
             let headers = req.headers().clone();
-            let header = |name: &str| {
-                headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
-            };
+            let header =
+                |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let caller = caller(&self.credentials, &header).ok_or(Unauthenticated)?;
             req.extensions_mut().insert(caller);
         }
@@ -110,8 +112,11 @@ mod tests {
         assert_eq!(trusted.project.as_deref(), Some("p1"));
         assert!(trusted.member && !trusted.admin);
         assert_eq!(with(&[("X-Identity-Status", "Invalid"), ("X-Project-Id", "p1")]), None);
-        let reader =
-            with(&[("X-Identity-Status", "Confirmed"), ("X-Project-Id", "p"), ("X-Roles", "reader")]);
+        let reader = with(&[
+            ("X-Identity-Status", "Confirmed"),
+            ("X-Project-Id", "p"),
+            ("X-Roles", "reader"),
+        ]);
         assert!(reader.is_some_and(|c| c.reader && !c.member));
     }
 }

@@ -26,7 +26,8 @@ pub const BODY_LIMIT: usize = 1 << 20;
 
 /// Whether a path belongs to CCE: everything under `/v5/imagecaches`.
 pub fn owns(path: &str) -> bool {
-    path.strip_prefix("/v5/imagecaches").is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    path.strip_prefix("/v5/imagecaches")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The poem-openapi service of the family (its `spec()` is what the drift test compares).

@@ -51,7 +51,9 @@ pub fn reply<R: FromError<GlanceError>>(e: ImageError) -> R {
         Err(b) => {
             tracing::error!(status, message = %b.message, "status not declared by the operation; answering 400");
             R::from_error(400, b).unwrap_or_else(|_| {
-                panic!("specs/glance.yaml: an operation does not declare 400; see specs/README.md#r8")
+                panic!(
+                    "specs/glance.yaml: an operation does not declare 400; see specs/README.md#r8"
+                )
             })
         }
     }
@@ -89,7 +91,8 @@ pub async fn convert(err: poem::Error) -> Response {
         return respond(status, &b);
     }
     if let Some(e) = err.downcast_ref::<WrongPatchMedia>() {
-        let explanation = format!("The request media type {} is not supported by this server.", e.0);
+        let explanation =
+            format!("The request media type {} is not supported by this server.", e.0);
         let mut r = respond(415, &body(415, &explanation, &e.to_string()));
         r.headers_mut().insert("Accept-Patch", HeaderValue::from_static(PATCH_MEDIA_TYPES));
         return r;
@@ -121,7 +124,14 @@ pub async fn convert(err: poem::Error) -> Response {
         ),
         _ => {
             tracing::error!(status, %message, "internal error");
-            respond(500, &body(500, "The server has either erred or is incapable of performing the requested operation.", ""))
+            respond(
+                500,
+                &body(
+                    500,
+                    "The server has either erred or is incapable of performing the requested operation.",
+                    "",
+                ),
+            )
         }
     }
 }
@@ -202,8 +212,7 @@ impl<E: Endpoint> Endpoint for NegotiateEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let rendering =
-            negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+        let rendering = negotiate(req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()));
         let resp = match self.0.call(req).await {
             Ok(r) => r.into_response(),
             Err(e) => e.into_response(),
@@ -219,8 +228,7 @@ impl<E: Endpoint> Endpoint for NegotiateEndpoint<E> {
         };
         let message = err.get("message").and_then(|m| m.as_str()).unwrap_or_default();
         let code = err.get("code").and_then(|m| m.as_str()).unwrap_or_default();
-        let (explanation, detail) =
-            message.split_once("<br /><br />\n").unwrap_or((message, ""));
+        let (explanation, detail) = message.split_once("<br /><br />\n").unwrap_or((message, ""));
         let (text, content_type) = match rendering {
             Rendering::Html => (
                 format!(

@@ -12,7 +12,8 @@ use super::generated::api::*;
 use super::generated::models::*;
 use crate::store::Store;
 use crate::store::glance::{
-    self as store, Caller, ImageError, NewImage, Visibility, inspect, list::ListQuery,
+    self as store, Caller, ImageError, NewImage, Visibility, inspect,
+    list::ListQuery,
     patch::{Change, Op},
     schema,
 };
@@ -123,13 +124,15 @@ fn schema_document(text: &str) -> SchemaDocument {
 fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ImageError> {
     let decode = |s: &str| {
         let s = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&s).decode_utf8().map(|c| c.into_owned()).map_err(|_| {
-            ImageError::BadRequest(
-                "Error decoding your request. Either the URL or the request body contained \
+        percent_encoding::percent_decode_str(&s).decode_utf8().map(|c| c.into_owned()).map_err(
+            |_| {
+                ImageError::BadRequest(
+                    "Error decoding your request. Either the URL or the request body contained \
                  characters that could not be decoded by Glance"
-                    .into(),
-            )
-        })
+                        .into(),
+                )
+            },
+        )
     };
     let mut out = Vec::new();
     for pair in req.uri().query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
@@ -200,15 +203,19 @@ fn new_image(b: ImageCreate) -> Result<NewImage, ImageError> {
     Ok(NewImage {
         id: b.id,
         name: b.name,
-        visibility: text(b.visibility.map(|v| poem_openapi::types::ToJSON::to_json(&v).unwrap_or_default()))
-            .as_deref()
-            .and_then(Visibility::parse),
+        visibility: text(
+            b.visibility.map(|v| poem_openapi::types::ToJSON::to_json(&v).unwrap_or_default()),
+        )
+        .as_deref()
+        .and_then(Visibility::parse),
         protected: b.protected,
         os_hidden: b.os_hidden,
         owner: b.owner,
         min_ram: i64::from(b.min_ram),
         min_disk: i64::from(b.min_disk),
-        container_format: text(b.container_format.and_then(|v| poem_openapi::types::ToJSON::to_json(&v))),
+        container_format: text(
+            b.container_format.and_then(|v| poem_openapi::types::ToJSON::to_json(&v)),
+        ),
         disk_format: text(b.disk_format.and_then(|v| poem_openapi::types::ToJSON::to_json(&v))),
         tags: b.tags.unwrap_or_default(),
         properties,
@@ -352,7 +359,8 @@ impl GlanceApi for Glance {
             Ok(p) => p,
             Err(e) => return reply(e),
         };
-        let kept: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "marker").collect();
+        let kept: Vec<(String, String)> =
+            pairs.into_iter().filter(|(k, _)| k != "marker").collect();
         let first = if kept.is_empty() {
             "/v2/images".to_owned()
         } else {
@@ -410,9 +418,9 @@ impl GlanceApi for Glance {
                 }
                 DeleteImageReply::NoContent
             }
-            Err(ImageError::NotFound(_)) => reply(ImageError::NotFound(format!(
-                "Failed to find image {image_id} to delete"
-            ))),
+            Err(ImageError::NotFound(_)) => {
+                reply(ImageError::NotFound(format!("Failed to find image {image_id} to delete")))
+            }
             Err(e) => reply(e),
         }
     }
@@ -525,11 +533,7 @@ impl GlanceApi for Glance {
             Ok(w) => (Ok(w.clone()), Some(w)),
             Err(e) => (Err(e), None),
         };
-        let saved = self.store.glance().finish_upload(
-            &ticket,
-            result.clone().map_err(|_| ()),
-            now,
-        );
+        let saved = self.store.glance().finish_upload(&ticket, result.clone().map_err(|_| ()), now);
         match (result, saved) {
             (Ok(_), Ok(())) => UploadImageDataReply::NoContent,
             (Err(e), _) => reply(e),
@@ -590,8 +594,13 @@ impl GlanceApi for Glance {
             MemberUpdateStatus::Rejected => store::MemberStatus::Rejected,
         };
         let now = self.store.now();
-        match self.store.glance().set_member_status(&caller(req), &image_id, &member_id, status, now)
-        {
+        match self.store.glance().set_member_status(
+            &caller(req),
+            &image_id,
+            &member_id,
+            status,
+            now,
+        ) {
             Ok(m) => UpdateImageMemberReply::Ok(Json(member(&image_id, &m))),
             Err(e) => reply(e),
         }
@@ -644,7 +653,8 @@ async fn stream_to_disk(
     announced: Option<i64>,
     body: poem::Body,
 ) -> Result<store::Written, ImageError> {
-    let io = |e: std::io::Error| ImageError::BadRequest(format!("Error reading the image data: {e}"));
+    let io =
+        |e: std::io::Error| ImageError::BadRequest(format!("Error reading the image data: {e}"));
     let mut writer = store.glance_data().writer(&ticket.image_id).await.map_err(io)?;
     let mut reader = body.into_async_read();
     let mut buf = vec![0u8; 256 * 1024];

@@ -37,7 +37,11 @@ pub fn owns(path: &str) -> bool {
 }
 
 pub fn service(store: Store) -> OpenApiService<GlanceRoutes<Glance>, ()> {
-    OpenApiService::new(GlanceRoutes(Glance { store }), "OpenStack Images API v2 (imagespec)", "2.18")
+    OpenApiService::new(
+        GlanceRoutes(Glance { store }),
+        "OpenStack Images API v2 (imagespec)",
+        "2.18",
+    )
 }
 
 pub fn endpoint(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
@@ -104,8 +108,9 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
         match op.id {
             "upload_image_data" => {
                 if essence != "application/octet-stream" {
-                    return Err(ImageError::Unsupported(format!("Invalid content type {media}"))
-                        .into());
+                    return Err(
+                        ImageError::Unsupported(format!("Invalid content type {media}")).into()
+                    );
                 }
                 return self.0.call(req).await;
             }

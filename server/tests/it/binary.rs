@@ -11,6 +11,16 @@ fn serves_the_demo_state_and_stops_cleanly_on_sigterm() {
     assert!(body.contains("test-imagecache") && body.contains("\"Failed\""), "{body}");
     let (_, bobs) = server.get("/v5/imagecaches", &[("X-Auth-Token", "bob-token")]);
     assert!(bobs.contains("bobs-cache") && !bobs.contains("test-imagecache"), "{bobs}");
+    let (status, images) = server.get("/v2/images", &[("X-Auth-Token", "carol-token")]);
+    assert!(status.contains(" 200 "), "{status}");
+    for (name, listed) in [
+        ("cirros-0.6.2-x86_64", true),
+        ("bobs-build-base", true),
+        ("carols-private-scratch", true),
+        ("debian-12-genericcloud", false),
+    ] {
+        assert_eq!(images.contains(name), listed, "{name} in carol's default list: {images}");
+    }
     let exit = server.terminate();
     assert!(exit.success(), "the server exited with {exit}");
 }

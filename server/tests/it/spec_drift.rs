@@ -87,8 +87,8 @@ fn summarise(doc: &Value, middleware_headers: &[String]) -> Summary {
             s.insert(at.to_string());
             for p in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
                 let p = resolve(doc, p);
-                let array = resolve(doc, &p["schema"]).get("type").and_then(Value::as_str)
-                    == Some("array");
+                let array =
+                    resolve(doc, &p["schema"]).get("type").and_then(Value::as_str) == Some("array");
                 let required =
                     !array && p.get("required").and_then(Value::as_bool).unwrap_or(false);
                 s.insert(format!(

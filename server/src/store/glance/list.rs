@@ -86,7 +86,11 @@ enum Filter {
     Text(Text, Vec<String>),
     Number(Number, Bound, i64),
     Protected(bool),
-    Time { updated: bool, op: TimeOp, at: OffsetDateTime },
+    Time {
+        updated: bool,
+        op: TimeOp,
+        at: OffsetDateTime,
+    },
     Property(String, String),
 }
 
@@ -140,9 +144,10 @@ impl ListQuery {
                 "visibility" => {
                     visibility = Some(match value {
                         "all" => VisibilityFilter::All,
-                        v => VisibilityFilter::One(Visibility::parse(v).ok_or_else(|| {
-                            bad(format!("Invalid visibility value: {v}"))
-                        })?),
+                        v => VisibilityFilter::One(
+                            Visibility::parse(v)
+                                .ok_or_else(|| bad(format!("Invalid visibility value: {v}")))?,
+                        ),
                     });
                 }
                 "os_hidden" => {
@@ -195,7 +200,9 @@ impl ListQuery {
                 _ => match number_filter(key) {
                     Some((attr, bound)) => {
                         let n = value.trim().parse::<i64>().map_err(|_| match bound {
-                            Bound::Eq => bad(format!("Invalid value '{value}' for '{key}': it must be an integer.")),
+                            Bound::Eq => bad(format!(
+                                "Invalid value '{value}' for '{key}': it must be an integer."
+                            )),
                             _ => bad("Unable to filter on a range with a non-numeric value."),
                         })?;
                         filters.push(Filter::Number(attr, bound, n));
@@ -229,11 +236,7 @@ fn number_filter(key: &str) -> Option<(Number, Bound)> {
     Some((attr, bound))
 }
 
-fn parse_sort(
-    sort: Option<&str>,
-    keys: &[&str],
-    dirs: &[&str],
-) -> Result<Vec<(SortKey, bool)>> {
+fn parse_sort(sort: Option<&str>, keys: &[&str], dirs: &[&str]) -> Result<Vec<(SortKey, bool)>> {
     let key = |k: &str| -> Result<SortKey> {
         Ok(match k {
             "name" => SortKey::Name,

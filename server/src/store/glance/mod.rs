@@ -299,9 +299,10 @@ pub fn is_read_only(key: &str) -> bool {
 pub fn is_uuid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| {
-            g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit())
-        })
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn not_found(id: &str) -> ImageError {
@@ -446,7 +447,13 @@ impl GlanceState {
         Ok(())
     }
 
-    pub fn add_tag(&mut self, caller: &Caller, id: &str, tag: &str, now: OffsetDateTime) -> Result<()> {
+    pub fn add_tag(
+        &mut self,
+        caller: &Caller,
+        id: &str,
+        tag: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         if tag.chars().count() > 255 {
             return Err(ImageError::BadRequest("Tag is longer than 255 characters.".into()));
         }
@@ -463,7 +470,13 @@ impl GlanceState {
         Ok(())
     }
 
-    pub fn delete_tag(&mut self, caller: &Caller, id: &str, tag: &str, now: OffsetDateTime) -> Result<()> {
+    pub fn delete_tag(
+        &mut self,
+        caller: &Caller,
+        id: &str,
+        tag: &str,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         let image = self.writable(caller, id, "modify_image")?;
         let Some(at) = image.tags.iter().position(|t| t == tag) else {
             return Err(ImageError::NotFound(format!("Tag {tag} not found")));
@@ -476,7 +489,12 @@ impl GlanceState {
     // --- data -------------------------------------------------------------------------------
 
     /// queued → saving, after the checks Glance makes before it reads any data.
-    pub fn begin_upload(&mut self, caller: &Caller, id: &str, now: OffsetDateTime) -> Result<UploadTicket> {
+    pub fn begin_upload(
+        &mut self,
+        caller: &Caller,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<UploadTicket> {
         let image = self.writable(caller, id, "upload_image")?;
         if image.status != Status::Queued {
             return Err(ImageError::Conflict(format!(
@@ -608,7 +626,8 @@ impl GlanceState {
 
     pub fn member(&self, caller: &Caller, id: &str, member: &str) -> Result<Member> {
         let image = self.visible(caller, id)?;
-        let may_read = caller.admin || caller.owns(image) || caller.project.as_deref() == Some(member);
+        let may_read =
+            caller.admin || caller.owns(image) || caller.project.as_deref() == Some(member);
         image
             .members
             .iter()

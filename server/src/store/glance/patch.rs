@@ -59,7 +59,10 @@ const BASE: [&str; 10] = [
 impl Change {
     pub fn check(self) -> Result<Checked> {
         let invalid = || {
-            ImageError::BadRequest(format!("Invalid JSON pointer for this resource: '{}'", self.path))
+            ImageError::BadRequest(format!(
+                "Invalid JSON pointer for this resource: '{}'",
+                self.path
+            ))
         };
         let rest = self.path.strip_prefix('/').ok_or_else(invalid)?;
         let segments: Vec<&str> = rest.split('/').collect();
@@ -139,7 +142,8 @@ impl GlanceState {
             if c.key == "owner" && !caller.admin {
                 return Err(ImageError::Forbidden("Owner can't be updated by non admin.".into()));
             }
-            if c.key == "visibility" && c.value.as_ref().and_then(Value::as_str) == Some("public")
+            if c.key == "visibility"
+                && c.value.as_ref().and_then(Value::as_str) == Some("public")
                 && !caller.admin
             {
                 return Err(denied("publicize_image"));
@@ -158,7 +162,9 @@ impl GlanceState {
             )));
         }
         if image.tags.len() > TAG_QUOTA {
-            return Err(ImageError::TooLarge(format!("Maximum number of tags exceeded: {TAG_QUOTA}")));
+            return Err(ImageError::TooLarge(format!(
+                "Maximum number of tags exceeded: {TAG_QUOTA}"
+            )));
         }
         if !changes.is_empty() {
             image.updated_at = truncate(now);
@@ -217,7 +223,8 @@ fn apply(image: &mut Image, c: &Checked, v20: bool) -> Result<()> {
         "min_ram" => image.min_ram = number("min_ram")?,
         "min_disk" => image.min_disk = number("min_disk")?,
         "container_format" | "disk_format" => {
-            let current = if key == "disk_format" { &image.disk_format } else { &image.container_format };
+            let current =
+                if key == "disk_format" { &image.disk_format } else { &image.container_format };
             let new = text();
             if *current != new && !matches!(image.status, Status::Queued | Status::Importing) {
                 return Err(ImageError::Forbidden(format!(

@@ -32,7 +32,10 @@ async fn upload_computes_hashes_and_download_returns_the_bytes() {
     let image = g.get(&format!("/v2/images/{id}"), BOB).await.body;
     let md5 = hex::encode(Md5::digest(&data));
     assert_eq!(image["status"], "active");
-    assert_eq!((image["size"].as_u64(), image["virtual_size"].as_u64()), (Some(300_000), Some(300_000)));
+    assert_eq!(
+        (image["size"].as_u64(), image["virtual_size"].as_u64()),
+        (Some(300_000), Some(300_000))
+    );
     assert_eq!(image["checksum"], md5.as_str());
     assert_eq!(image["os_hash_algo"], "sha512");
     assert_eq!(image["os_hash_value"], hex::encode(Sha512::digest(&data)).as_str());
@@ -75,8 +78,9 @@ async fn single_ranges_give_206() {
     range("bytes=1000-").await.assert_error(416);
     range("bytes=x-y").await.assert_error(416);
     range("bytes=0-1,5-6").await.assert_error(400);
-    let legacy =
-        g.call(Method::GET, &file, Some(BOB), &[("Content-Range", "bytes 0-3/1000")], Vec::new()).await;
+    let legacy = g
+        .call(Method::GET, &file, Some(BOB), &[("Content-Range", "bytes 0-3/1000")], Vec::new())
+        .await;
     assert_eq!((legacy.status, legacy.bytes.as_slice()), (206, &data[..4]));
 }
 
@@ -86,7 +90,10 @@ async fn refused_uploads_leave_the_image_queued_without_data() {
     let qcow = g.image(BOB, json!({"disk_format": "qcow2"})).await;
     g.upload(&qcow, BOB, &noise(4096)).await.assert_error(415);
     let after = g.get(&format!("/v2/images/{qcow}"), BOB).await.body;
-    assert_eq!((after["status"].as_str(), after["checksum"].is_null(), after["size"].is_null()), (Some("queued"), true, true));
+    assert_eq!(
+        (after["status"].as_str(), after["checksum"].is_null(), after["size"].is_null()),
+        (Some("queued"), true, true)
+    );
     assert_eq!(g.get(&format!("/v2/images/{qcow}/file"), BOB).await.status, 204);
     let mut header = b"QFI\xfb\0\0\0\x03".to_vec();
     header.extend_from_slice(&[0u8; 16]);
@@ -94,7 +101,10 @@ async fn refused_uploads_leave_the_image_queued_without_data() {
     header.resize(4096, 0);
     assert_eq!(g.upload(&qcow, BOB, &header).await.status, 204, "a real qcow2 header is accepted");
     let image = g.get(&format!("/v2/images/{qcow}"), BOB).await.body;
-    assert_eq!((image["size"].as_u64(), image["virtual_size"].as_u64()), (Some(4096), Some(1 << 30)));
+    assert_eq!(
+        (image["size"].as_u64(), image["virtual_size"].as_u64()),
+        (Some(4096), Some(1 << 30))
+    );
 
     let raw_into_ami = g.image(BOB, json!({"disk_format": "ami", "container_format": "ami"})).await;
     assert_eq!(g.upload(&raw_into_ami, BOB, &noise(100)).await.status, 204, "ami is not inspected");
@@ -165,7 +175,8 @@ fn a_two_gib_upload_streams_to_disk() {
         &mut |_| {},
     );
     assert!(status.contains(" 201 "), "{status}{rest}");
-    let id = rest.split("\"id\":\"").nth(1).and_then(|s| s.split('"').next()).expect("an id").to_owned();
+    let id =
+        rest.split("\"id\":\"").nth(1).and_then(|s| s.split('"').next()).expect("an id").to_owned();
     let pid = server.pid();
     let before = rss_kib(pid);
     let mut peak = before;
@@ -190,7 +201,9 @@ fn a_two_gib_upload_streams_to_disk() {
     let stored = std::fs::metadata(data_dir.path().join(&id)).expect("the data file").len();
     assert_eq!(stored, SIZE);
     let (status, body) = request(
-        format!("GET /v2/images/{id} HTTP/1.1\r\nHost: {addr}\r\nX-Auth-Token: {BOB}\r\nConnection: close\r\n\r\n"),
+        format!(
+            "GET /v2/images/{id} HTTP/1.1\r\nHost: {addr}\r\nX-Auth-Token: {BOB}\r\nConnection: close\r\n\r\n"
+        ),
         &mut |_| {},
     );
     assert!(status.contains(" 200 ") && body.contains(&format!("\"size\":{SIZE}")), "{body}");

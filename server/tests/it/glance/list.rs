@@ -40,7 +40,10 @@ async fn pages_follow_next_to_an_empty_last_page() {
                 uri = next.to_owned();
             }
             None => {
-                assert!(page.ids().is_empty(), "checklist 2: the page after the exact end is empty");
+                assert!(
+                    page.ids().is_empty(),
+                    "checklist 2: the page after the exact end is empty"
+                );
                 break;
             }
         }
@@ -59,10 +62,14 @@ async fn pages_follow_next_to_an_empty_last_page() {
 async fn links_keep_every_value_of_repeated_parameters() {
     let g = glance();
     six(&g).await;
-    let page = g.get("/v2/images?tag=all&tag=t1&limit=1&sort_key=name&sort_key=id&sort_dir=asc", BOB).await;
+    let page = g
+        .get("/v2/images?tag=all&tag=t1&limit=1&sort_key=name&sort_key=id&sort_dir=asc", BOB)
+        .await;
     let next = page.body["next"].as_str().expect("a full page has next");
     assert!(
-        next.starts_with("/v2/images?tag=all&tag=t1&limit=1&sort_key=name&sort_key=id&sort_dir=asc&marker="),
+        next.starts_with(
+            "/v2/images?tag=all&tag=t1&limit=1&sort_key=name&sort_key=id&sort_dir=asc&marker="
+        ),
         "{next}"
     );
     let mut names = vec![page.body["images"][0]["name"].clone()];
@@ -96,7 +103,12 @@ async fn attribute_filters() {
     let g = glance();
     let ids = six(&g).await;
     let names = |r: &Reply| -> Vec<String> {
-        r.body["images"].as_array().expect("list").iter().map(|i| i["name"].as_str().unwrap_or_default().to_owned()).collect()
+        r.body["images"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|i| i["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
     };
     assert_eq!(names(&g.get("/v2/images?name=n2", BOB).await), ["n2"]);
     assert_eq!(names(&g.get("/v2/images?name=in:n1,n4", BOB).await), ["n4", "n1"]);
@@ -109,16 +121,32 @@ async fn attribute_filters() {
     assert_eq!(names(&g.get("/v2/images?os_distro=ubuntu", BOB).await), ["n5", "n4", "n3"]);
     assert!(names(&g.get("/v2/images?no_such_property=x", BOB).await).is_empty(), "checklist 8");
     assert!(names(&g.get("/v2/images?status=bogus", BOB).await).is_empty());
-    assert_eq!(names(&g.get("/v2/images?status=active&disk_format=raw&container_format=bare", BOB).await).len(), 6);
-    assert_eq!(names(&g.get(&format!("/v2/images?owner={BOB_PROJECT}&visibility=shared"), BOB).await).len(), 6);
-    g.patch(&ids[1], BOB, V21, json!([{"op": "replace", "path": "/protected", "value": true}])).await;
+    assert_eq!(
+        names(&g.get("/v2/images?status=active&disk_format=raw&container_format=bare", BOB).await)
+            .len(),
+        6
+    );
+    assert_eq!(
+        names(&g.get(&format!("/v2/images?owner={BOB_PROJECT}&visibility=shared"), BOB).await)
+            .len(),
+        6
+    );
+    g.patch(&ids[1], BOB, V21, json!([{"op": "replace", "path": "/protected", "value": true}]))
+        .await;
     assert_eq!(names(&g.get("/v2/images?protected=true", BOB).await), ["n1"]);
     g.get("/v2/images?protected=True", BOB).await.assert_error(400);
-    g.patch(&ids[2], BOB, V21, json!([{"op": "replace", "path": "/os_hidden", "value": true}])).await;
+    g.patch(&ids[2], BOB, V21, json!([{"op": "replace", "path": "/os_hidden", "value": true}]))
+        .await;
     assert!(!names(&g.get("/v2/images", BOB).await).contains(&"n2".to_owned()), "checklist 6");
     assert_eq!(names(&g.get("/v2/images?os_hidden=TRUE", BOB).await), ["n2"], "checklist 7");
     let checksum = g.get(&format!("/v2/images/{}", ids[4]), BOB).await.body["checksum"].clone();
-    assert_eq!(names(&g.get(&format!("/v2/images?checksum={}", checksum.as_str().unwrap_or_default()), BOB).await), ["n4"]);
+    assert_eq!(
+        names(
+            &g.get(&format!("/v2/images?checksum={}", checksum.as_str().unwrap_or_default()), BOB)
+                .await
+        ),
+        ["n4"]
+    );
 }
 
 #[tokio::test]
@@ -135,7 +163,11 @@ async fn time_filters_compare_in_utc() {
     assert_eq!(count(g.get(&format!("/v2/images?created_at=neq:{third}"), BOB).await), 5);
     let shifted = third.replace('Z', "+01:00");
     let plus = shifted.replace('+', "%2B");
-    assert_eq!(count(g.get(&format!("/v2/images?updated_at=lte:{plus}"), BOB).await), 0, "{shifted} is an hour earlier in UTC");
+    assert_eq!(
+        count(g.get(&format!("/v2/images?updated_at=lte:{plus}"), BOB).await),
+        0,
+        "{shifted} is an hour earlier in UTC"
+    );
     g.get("/v2/images?created_at=in:2020-01-01T00:00:00Z", BOB).await.assert_error(400);
     g.get("/v2/images?created_at=gt:yesterday", BOB).await.assert_error(400);
     g.get("/v2/images?changes-since=2020-01-01T00:00:00Z", BOB).await.assert_error(400);
@@ -165,7 +197,9 @@ async fn sorting_and_tie_breakers() {
     assert_eq!(r.ids()[2], same[1], "a missing direction means desc");
     g.get("/v2/images?sort=name&sort_key=name", BOB).await.assert_error(400);
     g.get("/v2/images?sort_key=owner", BOB).await.assert_error(400);
-    g.get("/v2/images?sort_key=name&sort_key=id&sort_dir=asc&sort_dir=desc&sort_dir=asc", BOB).await.assert_error(400);
+    g.get("/v2/images?sort_key=name&sort_key=id&sort_dir=asc&sort_dir=desc&sort_dir=asc", BOB)
+        .await
+        .assert_error(400);
     g.get("/v2/images?sort=name:up", BOB).await.assert_error(400);
     let sized = glance();
     let ids = six(&sized).await;

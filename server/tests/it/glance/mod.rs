@@ -138,9 +138,12 @@ impl<E: Endpoint> Glance<E> {
             );
         }
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        for image in body["images"].as_array().into_iter().flatten().chain(
-            (status < 300 && body.get("self").is_some()).then_some(&body),
-        ) {
+        for image in body["images"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain((status < 300 && body.get("self").is_some()).then_some(&body))
+        {
             let errors: Vec<String> =
                 image_schema().iter_errors(image).map(|e| e.to_string()).collect();
             assert!(errors.is_empty(), "{uri}: image breaks the served schema: {errors:?}");
