@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 
 use super::{BOB, Glance, Reply, V20, V21, glance};
 
+/// Request headers as the harness takes them.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
 /// A well-formed UUID that no image has.
 const UNKNOWN: &str = "6c4b7f62-2a51-4d5e-9c3e-0f6b1d2a3c4e";
 
@@ -80,6 +83,24 @@ async fn create_refuses_bad_bodies_with_4xx_and_creates_nothing() {
         ("protected a string", json!({"protected": "yes"}), 400),
         ("tags a string", json!({"tags": "a"}), 400),
         ("custom property a number", json!({"foo": 1}), 400),
+        ("custom property a boolean", json!({"foo": true}), 400),
+        ("custom property null", json!({"foo": null}), 400),
+        ("custom property a list", json!({"foo": ["a"]}), 400),
+        ("custom property an object", json!({"foo": {"a": "b"}}), 400),
+        ("custom property name of 256", json!({long(256): "v"}), 400),
+        ("ramdisk_id not a UUID", json!({"ramdisk_id": "abc"}), 400),
+        (
+            "cinder_encryption_key_deletion_policy off its enum",
+            json!({"cinder_encryption_key_deletion_policy": "sometimes"}),
+            400,
+        ),
+        ("visibility off its enum", json!({"visibility": "everyone"}), 400),
+        ("os_hidden a string", json!({"os_hidden": "true"}), 400),
+        ("min_disk a float", json!({"min_disk": 1.5}), 400),
+        ("min_ram above 2^31-1", json!({"min_ram": 2_147_483_648_i64}), 400),
+        ("a tag of 256", json!({"tags": [long(256)]}), 400),
+        ("a tag that is a number", json!({"tags": [1]}), 400),
+        ("another project as owner", json!({"owner": "11111111111111111111111111111111"}), 403),
         ("name of 256", json!({"name": long(256)}), 400),
         ("unknown disk_format", json!({"disk_format": "wrong"}), 400),
         ("unknown container_format", json!({"container_format": "wrong"}), 400),
@@ -96,10 +117,16 @@ async fn create_refuses_bad_bodies_with_4xx_and_creates_nothing() {
         ("read-only file", json!({"file": "/v2/images/x/file"}), 403),
         ("read-only schema", json!({"schema": "/v2/schemas/image"}), 403),
         ("read-only direct_url", json!({"direct_url": "file:///x"}), 403),
+        ("read-only stores", json!({"stores": "file"}), 403),
+        ("a schema-valid locations list", json!({"locations": []}), 403),
+        ("read-only status off its enum", json!({"status": "bogus"}), 400),
         ("read-only os_hash_algo", json!({"os_hash_algo": "sha512"}), 403),
         ("reserved os_glance_x", json!({"os_glance_x": "y"}), 403),
         ("reserved location", json!({"location": "y"}), 403),
+        ("read-only os_hash_value", json!({"os_hash_value": "00"}), 403),
         ("reserved deleted", json!({"deleted": "y"}), 403),
+        ("reserved deleted_at", json!({"deleted_at": "y"}), 403),
+        ("reserved os_glance prefix alone", json!({"os_glance": "y"}), 403),
     ];
     for (label, body, status) in bodies {
         cases.push((label.into(), json_ct, body.to_string().into_bytes(), status));
@@ -114,6 +141,9 @@ async fn create_refuses_bad_bodies_with_4xx_and_creates_nothing() {
     ));
     let tags: Vec<String> = (0..129).map(|i| format!("t{i}")).collect();
     cases.push(("129 tags".into(), json_ct, json!({"tags": tags}).to_string().into_bytes(), 413));
+    let deep = format!("{{\"a\": {}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    cases.push(("JSON nested 100000 deep".into(), json_ct, deep.into_bytes(), 400));
+    cases.push(("invalid UTF-8".into(), json_ct, b"{\"name\": \"\xff\xfe\"}".to_vec(), 400));
     let huge = json!({"name": "big", "description": "a".repeat((1 << 20) + 16)});
     cases.push(("a body over 1 MiB".into(), json_ct, huge.to_string().into_bytes(), 413));
 
@@ -186,6 +216,12 @@ async fn patch_refuses_malformed_documents_and_bad_values_without_changing_the_i
         ("protected as a string", V21, replace("/protected", json!("true")), 400),
         ("name of 256", V21, replace("/name", json!(long(256))), 400),
         ("custom value a number", V21, json!([{"op": "add", "path": "/foo", "value": 5}]), 400),
+        ("custom value a boolean", V21, json!([{"op": "add", "path": "/foo", "value": true}]), 400),
+        ("custom value null", V21, json!([{"op": "add", "path": "/foo", "value": null}]), 400),
+        ("replace custom with a number", V21, replace("/keep", json!(5)), 400),
+        ("a tag that is a number", V21, replace("/tags", json!([1])), 400),
+        ("name a number", V21, replace("/name", json!(5)), 400),
+        ("min_ram a string", V21, replace("/min_ram", json!("512")), 400),
         ("negative min_ram", V21, replace("/min_ram", json!(-1)), 400),
         ("negative min_disk", V21, replace("/min_disk", json!(-1)), 400),
         ("tags a string", V21, replace("/tags", json!("a")), 400),
@@ -214,6 +250,29 @@ async fn patch_refuses_malformed_documents_and_bad_values_without_changing_the_i
             400,
         ),
         ("v2.0 with no operation key", V20, json!([{"value": "x"}]), 400),
+        ("v2.0 replace without value", V20, json!([{"replace": "/name"}]), 400),
+        ("v2.0 path not a string", V20, json!([{"add": 5, "value": "x"}]), 400),
+        ("op not a string", V21, json!([{"op": 1, "path": "/name", "value": "x"}]), 400),
+        ("path not a string", V21, json!([{"op": "add", "path": 5, "value": "x"}]), 400),
+        ("path /", V21, add("/"), 400),
+        ("path with a trailing slash", V21, add("/name/"), 400),
+        ("path //", V21, add("//"), 400),
+        ("a tag of 256", V21, replace("/tags", json!([long(256)])), 400),
+        (
+            "129 tags",
+            V21,
+            replace("/tags", json!((0..129).map(|i| format!("t{i}")).collect::<Vec<_>>())),
+            413,
+        ),
+        ("replace /owner", V21, replace("/owner", json!("11111111111111111111111111111111")), 403),
+        ("add /owner", V21, json!([{"op": "add", "path": "/owner", "value": "x"}]), 403),
+        ("visibility public", V21, replace("/visibility", json!("public")), 403),
+        (
+            "ramdisk_id not a UUID",
+            V21,
+            json!([{"op": "add", "path": "/ramdisk_id", "value": "abc"}]),
+            400,
+        ),
     ];
     let mut problems = Vec::new();
     for (label, media, ops, status) in cases {
@@ -236,6 +295,47 @@ async fn patch_refuses_malformed_documents_and_bad_values_without_changing_the_i
     let r = g.patch(&id, BOB, V21, ok).await;
     assert_eq!(r.status, 200, "{r:#?}");
     assert_eq!(r.body["name"], "new", "{r:#?}");
+}
+
+#[tokio::test]
+async fn patch_refuses_bodies_that_are_not_json_and_a_129th_property() {
+    let g = glance();
+    let props: serde_json::Map<String, Value> =
+        (0..128).map(|i| (format!("p{i}"), json!("v"))).collect();
+    let r = g.create(BOB, Value::Object(props)).await;
+    assert_eq!(r.status, 201, "{r:#?}");
+    let id = r.id();
+    let before = show(&g, &id).await;
+    let uri = format!("/v2/images/{id}");
+    let mut problems = Vec::new();
+    for (label, body) in [
+        ("an empty body", &b""[..]),
+        ("malformed JSON", b"[{\"op\": "),
+        ("invalid UTF-8", b"[\"\xff\"]"),
+    ] {
+        let r = send(&g, Method::PATCH, &uri, Some(V21), body.to_vec()).await;
+        problems.extend(problem(&format!("PATCH with {label}"), &r, 400));
+    }
+    let one_more = json!([{"op": "add", "path": "/p128", "value": "v"}]);
+    let r = g.patch(&id, BOB, V21, one_more).await;
+    problems.extend(problem("PATCH adding a 129th property", &r, 413));
+    let rename = json!([{"op": "add", "path": "/p0", "value": "w"}]);
+    let r = g.patch(&id, BOB, V21, rename).await;
+    if r.status != 200 {
+        problems.push(format!("overwriting one of 128 properties: {}", r.status));
+    }
+    let mut expected = before.clone();
+    expected["p0"] = json!("w");
+    let now = show(&g, &id).await;
+    let unchanged = |v: &Value| {
+        let mut v = v.clone();
+        v["updated_at"] = Value::Null;
+        v
+    };
+    if unchanged(&now) != unchanged(&expected) {
+        problems.push(format!("the properties after the refusals: {now:#}"));
+    }
+    assert_none(&problems);
 }
 
 #[tokio::test]
@@ -313,6 +413,15 @@ async fn a_tag_longer_than_255_is_refused() {
     assert_eq!(show(&g, &id).await, before, "the refused tag changed the image");
     let r = g.put(&format!("/v2/images/{id}/tags/{}", "t".repeat(255)), BOB).await;
     assert_eq!(r.status, 204, "a tag of 255 is fine: {r:#?}");
+
+    let tags: Vec<String> = (0..128).map(|i| format!("t{i}")).collect();
+    let full = g.image(BOB, json!({"tags": tags})).await;
+    let before = show(&g, &full).await;
+    let r = g.put(&format!("/v2/images/{full}/tags/one-more"), BOB).await;
+    r.assert_error(413);
+    assert_eq!(show(&g, &full).await, before, "the refused 129th tag changed the image");
+    let r = g.put(&format!("/v2/images/{full}/tags/t0"), BOB).await;
+    assert_eq!(r.status, 204, "re-adding an existing tag is not a 129th: {r:#?}");
 }
 
 #[tokio::test]
@@ -420,6 +529,21 @@ async fn list_refuses_bad_parameters_with_400() {
         "changes-since=2020-01-01T00:00:00Z",
         "marker=not-a-uuid",
         "marker=6c4b7f62-2a51-4d5e-9c3e-0f6b1d2a3c4e",
+        "marker=",
+        "sort_dir=asc&sort_dir=desc",
+        "sort_key=name&sort_key=size&sort_dir=asc&sort_dir=desc&sort_dir=asc",
+        "created_at=gt:2020-13-45T00:00:00Z",
+        "created_at=notadate",
+        "name=in:a%22b%22",
+        "name=in:%22a%22b",
+        "id=foo:bar",
+        "status=foo:bar",
+        "size=abc",
+        "min_ram=abc",
+        "min_disk=abc",
+        "virtual_size_min=abc",
+        "bogus_min=1",
+        "bogus_max=1",
     ] {
         let uri = format!("/v2/images?{query}");
         let r = g.get(&uri, BOB).await;
@@ -429,6 +553,28 @@ async fn list_refuses_bad_parameters_with_400() {
     let r = g.get("/v2/images?status=bogus", BOB).await;
     assert_eq!(r.status, 200, "an unknown status is not validated: {r:#?}");
     assert!(r.ids().is_empty(), "{r:#?}");
+    // Controls: the valid spellings next to the refused ones are accepted.
+    for query in [
+        "os_hidden=FALSE",
+        "protected=false",
+        "member_status=all",
+        "visibility=all",
+        "sort=name:asc,size",
+        "sort_key=name&sort_key=size&sort_dir=asc",
+        "created_at=gte:2000-01-01T00:00:00Z",
+        "name=eq:listed",
+        "name=in:listed,%22a,b%22",
+        "limit=0",
+        "limit=5000",
+        "no_such_property=x",
+    ] {
+        let uri = format!("/v2/images?{query}");
+        let r = g.get(&uri, BOB).await;
+        if r.status != 200 {
+            problems.push(format!("{uri}: expected 200, got {}", r.status));
+        }
+    }
+    assert_none(&problems);
 }
 
 #[tokio::test]
@@ -462,6 +608,21 @@ async fn errors_are_rendered_by_the_accept_header() {
     assert!(r.header("Content-Type").is_some_and(|c| c.starts_with("text/plain")), "{r:#?}");
     assert!(String::from_utf8_lossy(&r.bytes).starts_with("404 Not Found"), "{r:#?}");
 
+    // JSON wins when it has the higher quality, HTML on a tie.
+    let accept = [("Accept", "text/html;q=0.1, application/json")];
+    let r = g.call(Method::GET, &uri, Some(BOB), &accept, Vec::new()).await;
+    assert!(r.header("Content-Type").is_some_and(|c| c.starts_with("application/json")), "{r:#?}");
+    r.assert_error(404);
+    let accept = [("Accept", "application/json, text/html")];
+    let r = g.call(Method::GET, &uri, Some(BOB), &accept, Vec::new()).await;
+    assert!(r.header("Content-Type").is_some_and(|c| c.starts_with("text/html")), "{r:#?}");
+
+    // The 401 of the authentication layer is negotiated the same way.
+    let r = g.call(Method::GET, &uri, None, &[("Accept", "*/*")], Vec::new()).await;
+    assert_eq!(r.status, 401, "{r:#?}");
+    assert!(r.header("Content-Type").is_some_and(|c| c.starts_with("text/html")), "{r:#?}");
+    assert!(String::from_utf8_lossy(&r.bytes).contains("<title>401 Unauthorized</title>"));
+
     let r = g.get(&uri, BOB).await;
     assert!(r.header("Content-Type").is_some_and(|c| c.starts_with("application/json")), "{r:#?}");
     r.assert_error(404);
@@ -475,7 +636,7 @@ async fn refused_uploads_leave_the_image_queued_and_empty() {
     let id = g.image(BOB, json!({"name": "to-upload"})).await;
     let before = show(&g, &id).await;
     let file = format!("/v2/images/{id}/file");
-    let cases: [(&str, &[(&str, &str)], &[u8], u16); 4] = [
+    let cases: [(&str, Headers, &[u8], u16); 6] = [
         ("text/plain", &[("Content-Type", "text/plain")], b"data", 415),
         ("no Content-Type", &[], b"data", 415),
         (
@@ -487,6 +648,18 @@ async fn refused_uploads_leave_the_image_queued_and_empty() {
         (
             "a size that differs from the body",
             &[("Content-Type", "application/octet-stream"), ("x-openstack-image-size", "10")],
+            b"12345",
+            400,
+        ),
+        (
+            "a negative size",
+            &[("Content-Type", "application/octet-stream"), ("x-openstack-image-size", "-1")],
+            b"12345",
+            400,
+        ),
+        (
+            "a size smaller than the body",
+            &[("Content-Type", "application/octet-stream"), ("x-openstack-image-size", "2")],
             b"12345",
             400,
         ),
@@ -505,6 +678,8 @@ async fn refused_uploads_leave_the_image_queued_and_empty() {
         }
     }
     assert_none(&problems);
+    let r = g.upload(UNKNOWN, BOB, b"data").await;
+    r.assert_error(404);
     // Nothing is stuck: a correct upload still works.
     let r = g.upload(&id, BOB, b"12345").await;
     assert_eq!(r.status, 204, "{r:#?}");
