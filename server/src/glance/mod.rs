@@ -17,7 +17,10 @@ use poem_openapi::OpenApiService;
 
 use crate::auth::{Credentials, keystone::KeystoneAuth};
 use crate::middleware::RequestId;
-use crate::store::{Store, glance::ImageError};
+use crate::store::{
+    Store,
+    glance::{ImageError, schema},
+};
 use generated::api::{CONTRACT, GlanceRoutes};
 use handlers::Glance;
 
@@ -149,6 +152,27 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             }
             ("update_image", _) => {
                 return Err(bad("Request body must be a JSON array of operation objects."));
+            }
+            ("create_image", serde_json::Value::Object(fields)) => {
+                for key in ["direct_url", "self", "file", "schema", "stores"] {
+                    if fields.contains_key(key) {
+                        return Err(ImageError::Forbidden(format!(
+                            "Attribute '{key}' is read-only."
+                        ))
+                        .into());
+                    }
+                }
+                schema::check_image(&json)?;
+            }
+            ("create_image_member", serde_json::Value::Object(fields))
+                if !fields.get("member").is_some_and(serde_json::Value::is_string) =>
+            {
+                return Err(bad("Request body must be a JSON object with a string \"member\"."));
+            }
+            ("update_image_member", serde_json::Value::Object(fields))
+                if !fields.get("status").is_some_and(serde_json::Value::is_string) =>
+            {
+                return Err(bad("Request body must be a JSON object with a string \"status\"."));
             }
             (_, serde_json::Value::Object(_)) => {}
             _ => return Err(bad("Unexpected body type. Expected dict.")),

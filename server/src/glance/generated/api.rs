@@ -82,7 +82,7 @@ pub enum CreateImageReply {
     /// An image with this id already exists, or existed and was deleted.
     #[oai(status = 409)]
     Conflict(Json<GlanceError>),
-    /// The body has more than 128 custom properties or more than 128 tags.
+    /// The body has more than 128 custom properties or more than 128 tags, or is larger than 1 MiB (Choice: the limit this server puts on JSON request bodies).
     #[oai(status = 413)]
     PayloadTooLarge(Json<GlanceError>),
     /// The request Content-Type is not `application/json`. Choice: this server refuses it as the API reference lists, although real Glance never raises this status here.
@@ -434,6 +434,9 @@ pub enum CreateImageMemberReply {
     /// The image already has the largest allowed number of members (128).
     #[oai(status = 413)]
     PayloadTooLarge(Json<GlanceError>),
+    /// The request Content-Type is not `application/json`. Choice: this server refuses it, as it does for create_image; real Glance parses the body whatever the Content-Type says.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<GlanceError>),
 }
 impl FromError<GlanceError> for CreateImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
@@ -444,6 +447,7 @@ impl FromError<GlanceError> for CreateImageMemberReply {
             404 => Ok(Self::NotFound(Json(body))),
             409 => Ok(Self::Conflict(Json(body))),
             413 => Ok(Self::PayloadTooLarge(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             _ => Err(body),
         }
     }
@@ -494,6 +498,9 @@ pub enum UpdateImageMemberReply {
     /// The project is not a member of the image, the caller may not read that membership, or the image is unknown or not visible to the caller.
     #[oai(status = 404)]
     NotFound(Json<GlanceError>),
+    /// The request Content-Type is not `application/json`. Choice: this server refuses it, as it does for create_image; real Glance parses the body whatever the Content-Type says.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<GlanceError>),
 }
 impl FromError<GlanceError> for UpdateImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
@@ -502,6 +509,7 @@ impl FromError<GlanceError> for UpdateImageMemberReply {
             401 => Ok(Self::Unauthorized(Json(body))),
             403 => Ok(Self::Forbidden(Json(body))),
             404 => Ok(Self::NotFound(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             _ => Err(body),
         }
     }

@@ -2,7 +2,7 @@
 //! Models: one type per component schema.
 
 use poem_openapi::{Enum, Object};
-/// The error body WebOb writes for Glance when the client asks for JSON. Glance builds no error JSON of its own: every error is a WebOb exception whose body follows the request's `Accept` header, so real Glance answers plain text when there is no Accept header, an HTML page for `*/*` (what python-glanceclient sends) and this JSON object for `Accept: application/json` (what tempest sends). Choice: this server always answers this JSON object, whatever the Accept header says; a tester must accept text or HTML error bodies from a real Glance.
+/// The error body WebOb writes for Glance when the client asks for JSON. Glance builds no error JSON of its own: every error is a WebOb exception whose body follows the request's `Accept` header, so real Glance answers plain text when there is no Accept header, an HTML page for `*/*` (what python-glanceclient sends) and this JSON object for `Accept: application/json` (what tempest sends). This server renders its errors the same way, so only a client that prefers JSON (for example with `Accept: application/json`) gets this object; the text and HTML forms carry the same code, title and message.
 #[derive(Debug, Clone, PartialEq, Object)]
 #[oai(rename = "GlanceError")]
 pub struct GlanceError {

@@ -36,6 +36,19 @@ pub fn check_property(key: &str, value: &Value) -> Result<()> {
     }
 }
 
+/// Checks a whole create body against the image schema, as Glance does before it looks at the
+/// keys: custom values must be strings, tags strings of at most 255 characters, and so on.
+pub fn check_image(body: &Value) -> Result<()> {
+    let validator = VALIDATOR.as_ref().map_err(Clone::clone)?;
+    match validator.iter_errors(body).next() {
+        None => Ok(()),
+        Some(e) => Err(ImageError::BadRequest(format!(
+            "Provided object does not match schema 'image': {e} (at `{}`)",
+            e.instance_path()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +68,9 @@ mod tests {
         assert!(check_property("tags", &json!(["t".repeat(256)])).is_err());
         assert!(check_property("disk_format", &json!("wrong")).is_err());
         assert!(check_property("min_ram", &json!(512)).is_ok());
+        assert!(check_image(&json!({"name": "x", "foo": "bar", "tags": ["a"]})).is_ok());
+        assert!(check_image(&json!({"foo": 1})).is_err());
+        assert!(check_image(&json!({"foo": true})).is_err());
+        assert!(check_image(&json!({"tags": [1]})).is_err());
     }
 }
