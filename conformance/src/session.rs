@@ -9,7 +9,10 @@ use serde_json::Value;
 use crate::report::{Finding, Report};
 use crate::spec::Spec;
 use crate::transport::{HttpRequest, HttpResponse, Transport};
-use crate::validate::validate_response;
+use crate::validate::{Violation, validate_response};
+
+/// A family's extra check on every exchange (e.g. Glance images against the served schema).
+pub type ExchangeCheck<'a> = Box<dyn Fn(&HttpRequest, &HttpResponse) -> Vec<Violation> + 'a>;
 
 pub struct Session<'a> {
     pub spec: &'a Spec,
@@ -18,6 +21,7 @@ pub struct Session<'a> {
     auth: Vec<(String, String)>,
     report: RefCell<Report>,
     unreachable: RefCell<Option<String>>,
+    extra: RefCell<Vec<ExchangeCheck<'a>>>,
 }
 
 impl<'a> Session<'a> {
@@ -34,7 +38,18 @@ impl<'a> Session<'a> {
             auth,
             report: RefCell::new(Report::default()),
             unreachable: RefCell::new(None),
+            extra: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Adds a check that runs on every later exchange, after the contract checks.
+    pub fn add_exchange_check(&self, check: ExchangeCheck<'a>) {
+        self.extra.borrow_mut().push(check);
+    }
+
+    /// The credentials' headers this session sends.
+    pub fn auth_headers(&self) -> &[(String, String)] {
+        &self.auth
     }
 
     /// Sends a request (JSON body if given) and checks the response against the contract.
@@ -58,7 +73,25 @@ impl<'a> Session<'a> {
         target: &str,
         body: Option<(&str, Vec<u8>)>,
     ) -> Option<(HttpRequest, HttpResponse)> {
-        let mut headers = self.auth.clone();
+        self.call_with(method, target, &[], body)
+    }
+
+    /// Like [`Session::call_raw`] with extra request headers (after the credentials; a header
+    /// given here replaces a credential header of the same name).
+    pub fn call_with(
+        &self,
+        method: &str,
+        target: &str,
+        extra_headers: &[(&str, &str)],
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Option<(HttpRequest, HttpResponse)> {
+        let mut headers: Vec<(String, String)> = self
+            .auth
+            .iter()
+            .filter(|(k, _)| !extra_headers.iter().any(|(e, _)| e.eq_ignore_ascii_case(k)))
+            .cloned()
+            .collect();
+        headers.extend(extra_headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let body = match body {
             Some((ct, bytes)) => {
                 headers.push(("Content-Type".into(), ct.into()));
@@ -78,6 +111,11 @@ impl<'a> Session<'a> {
             }
         };
         self.check_contract(&req, &resp);
+        for check in self.extra.borrow().iter() {
+            for v in check(&req, &resp) {
+                self.finding(v.code, &req, v.message, false);
+            }
+        }
         Some((req, resp))
     }
 
