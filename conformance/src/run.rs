@@ -1,6 +1,6 @@
 //! `run(config, transport)`: every configured family's suite against one target, one report.
 
-use crate::families::{Family, cce};
+use crate::families::{Family, cce, glance};
 use crate::report::Report;
 use crate::session::Session;
 use crate::spec::{Spec, SpecError};
@@ -16,6 +16,8 @@ pub struct Config {
     pub seed: u64,
     /// Headers sent with every request of a family, e.g. `X-Auth-Token`.
     pub auth: Vec<(Family, Vec<(String, String)>)>,
+    /// A second principal's headers per family (another project), for isolation checks.
+    pub other_auth: Vec<(Family, Vec<(String, String)>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,19 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
         let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
         match family {
             Family::Cce => cce::run(&session, &prefix),
+            Family::Glance => {
+                let other = config
+                    .other_auth
+                    .iter()
+                    .find(|(f, _)| f == family)
+                    .map(|(_, h)| Session::new(&spec, transport, &config.base_url, h.clone()));
+                glance::run(&session, other.as_ref(), &prefix);
+                if let Some(o) = other {
+                    let part = o.into_report().map_err(RunError::Unreachable)?;
+                    report.requests += part.requests;
+                    report.findings.extend(part.findings);
+                }
+            }
             other => return Err(RunError::NoSuite(other.name())),
         }
         let part = session.into_report().map_err(RunError::Unreachable)?;

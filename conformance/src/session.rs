@@ -9,10 +9,20 @@ use serde_json::Value;
 use crate::report::{Finding, Report};
 use crate::spec::Spec;
 use crate::transport::{HttpRequest, HttpResponse, Transport};
-use crate::validate::{Violation, validate_response};
+use crate::validate::validate_response;
+
+/// What a family's exchange check concluded about one thing it looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub check: &'static str,
+    /// `None` when the check passed.
+    pub problem: Option<String>,
+    /// A miss is only a warning (the contract is ambiguous there).
+    pub warning: bool,
+}
 
 /// A family's extra check on every exchange (e.g. Glance images against the served schema).
-pub type ExchangeCheck<'a> = Box<dyn Fn(&HttpRequest, &HttpResponse) -> Vec<Violation> + 'a>;
+pub type ExchangeCheck<'a> = Box<dyn Fn(&HttpRequest, &HttpResponse) -> Vec<Outcome> + 'a>;
 
 pub struct Session<'a> {
     pub spec: &'a Spec,
@@ -112,8 +122,11 @@ impl<'a> Session<'a> {
         };
         self.check_contract(&req, &resp);
         for check in self.extra.borrow().iter() {
-            for v in check(&req, &resp) {
-                self.finding(v.code, &req, v.message, false);
+            for o in check(&req, &resp) {
+                match o.problem {
+                    None => self.ran(o.check),
+                    Some(message) => self.finding(o.check, &req, message, o.warning),
+                }
             }
         }
         Some((req, resp))

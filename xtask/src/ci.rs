@@ -128,18 +128,25 @@ fn self_test(root: &Path) -> Result<()> {
     reader.read_line(&mut banner)?;
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let base = banner.trim().rsplit(' ').next().unwrap_or_default().to_owned();
+    let args = [
+        "--base-url",
+        &base,
+        "--family",
+        "cce",
+        "--family",
+        "glance",
+        "--token",
+        "cce=alice-token",
+        "--token",
+        "glance=bob-token",
+        "--other-token",
+        "glance=carol-token",
+        "--seed",
+        "1",
+    ];
     let result = step(
-        &format!("imagespec-conformance --base-url {base} --family cce --seed 1"),
-        Command::new(root.join("target/debug/imagespec-conformance")).args([
-            "--base-url",
-            &base,
-            "--family",
-            "cce",
-            "--token",
-            "cce=alice-token",
-            "--seed",
-            "1",
-        ]),
+        &format!("imagespec-conformance {}", args.join(" ")),
+        Command::new(root.join("target/debug/imagespec-conformance")).args(args),
     );
     let _ = server.kill();
     let _ = server.wait();

@@ -2,6 +2,7 @@
 //! a recognisable prefix and removes them again, so it runs against empty and populated targets.
 
 pub mod cce;
+pub mod glance;
 
 use std::str::FromStr;
 
