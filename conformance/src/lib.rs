@@ -6,12 +6,19 @@
 //! means the tester could not do its job. The library knows only specs and HTTP, never the
 //! server's code.
 //!
-//! Today: response validation on every exchange (`C1xx` checks) and the CCE semantic suite
-//! (`CCE-Sxx`), driven through a [`Transport`]. Spec-driven fuzzing, the other families' suites
-//! and the CLI are the conformance issue's remaining work.
+//! Today: response validation on every exchange (`C1xx` checks), spec-driven fuzzing of every
+//! operation of every family ([`fuzz`], `C107`), and the semantic suites (`CCE-Sxx`,
+//! `GLANCE-Sxx`), driven through a [`Transport`].
+//!
+//! A [`Report`] renders as text, JSON or JUnit XML ([`junit`]); every finding carries the exact
+//! request that showed it, so it can be saved and re-sent ([`replay`]).
 
 pub mod families;
+pub mod fuzz;
 pub mod http;
+pub mod junit;
+pub mod progress;
+pub mod replay;
 pub mod report;
 pub mod run;
 pub mod session;
@@ -20,7 +27,7 @@ pub mod transport;
 pub mod validate;
 
 pub use families::Family;
-pub use report::{Finding, Report};
+pub use report::{CheckOutcome, Finding, Report};
 pub use run::{Config, RunError, run};
 pub use spec::{Operation, Spec, SpecError};
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};

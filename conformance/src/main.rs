@@ -1,21 +1,26 @@
 //! `imagespec-conformance`: arguments → config → run → report → exit code.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Parser;
-use imagespec_conformance::{Config, Family, http::Http, run};
+use imagespec_conformance::{
+    Config, Family, Report, Transport, http::Http, progress::Progress, replay, run,
+};
 
 /// Checks a server against the imagespec contracts (specs/ built in) and reports every deviation.
 ///
 /// Exit codes: 0 conformant (warnings allowed); 1 violations found; 2 the run could not be done
-/// (bad arguments, unreachable target, unusable spec).
+/// (bad arguments, unreachable target, unusable spec, a report file that cannot be written).
+/// With --replay: 0 the target answered, 2 it did not.
 #[derive(Parser)]
 #[command(version)]
 struct Args {
     /// Base URL of the target, e.g. http://127.0.0.1:8080.
-    #[arg(long, env = "IMAGESPEC_BASE_URL")]
-    base_url: String,
+    #[arg(long, env = "IMAGESPEC_BASE_URL", required_unless_present = "replay")]
+    base_url: Option<String>,
     /// Families to test (repeatable). `glance` and `cce` have semantic suites.
     #[arg(long = "family", default_value = "cce", value_parser = |s: &str| s.parse::<Family>())]
     families: Vec<Family>,
@@ -39,6 +44,25 @@ struct Args {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Random fuzz cases per operation, after the boundary cases (0: no fuzzing).
+    #[arg(long, value_name = "N", default_value_t = imagespec_conformance::fuzz::DEFAULT_CASES)]
+    fuzz_cases: usize,
+    /// Time limit in seconds for the fuzzing of the whole run (default: none).
+    #[arg(long, value_name = "S")]
+    fuzz_seconds: Option<f64>,
+    /// Only fuzz, no semantic suites (works for every family, also swr and snowflake).
+    #[arg(long)]
+    fuzz_only: bool,
+    /// Also write the report as JUnit XML to PATH (one test case per check).
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+    /// Also write one replay file per finding into DIR, named `<check>-<n>.json`.
+    #[arg(long, value_name = "DIR")]
+    replay_dir: Option<PathBuf>,
+    /// Run no suite: send the request of a replay FILE again (to --base-url if given, else to
+    /// the file's base URL) and print the response's status, headers and body.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["junit", "replay_dir"])]
+    replay: Option<PathBuf>,
 }
 
 fn parse_token(s: &str) -> Result<(Family, String), String> {
@@ -87,20 +111,86 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    if let Some(file) = &args.replay {
+        return replay_file(file, args.base_url.as_deref(), Duration::from_secs(args.timeout));
+    }
+    let Some(base_url) = args.base_url.clone() else {
+        eprintln!("error: --base-url is required");
+        return ExitCode::from(2);
+    };
     let auth = credentials(&args.tokens, &args.headers);
     let other_auth = credentials(&args.other_tokens, &[]);
     let config = Config {
-        base_url: args.base_url.clone(),
+        base_url: base_url.clone(),
         families: args.families,
         seed: args.seed,
         auth,
         other_auth,
+        fuzz_cases: args.fuzz_cases,
+        fuzz_time: args.fuzz_seconds.and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok()),
     };
-    let transport = Http::new(&args.base_url, Duration::from_secs(args.timeout));
-    match run(&config, &transport) {
+    let http = Http::new(&base_url, Duration::from_secs(args.timeout));
+    let transport = Progress::on_stderr(&http);
+    let outcome = if args.fuzz_only {
+        imagespec_conformance::fuzz::fuzz_only(&config, &transport)
+    } else {
+        run(&config, &transport)
+    };
+    transport.finish();
+    match outcome {
         Ok(report) => {
             println!("{}", if args.format == "json" { report.to_json() } else { report.to_text() });
+            if let Err(e) =
+                write_files(args.junit.as_deref(), args.replay_dir.as_deref(), &base_url, &report)
+            {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(2);
+            }
             if report.conformant() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Writes the JUnit file and the replay files that were asked for.
+fn write_files(
+    junit: Option<&Path>,
+    replay_dir: Option<&Path>,
+    base_url: &str,
+    report: &Report,
+) -> anyhow::Result<()> {
+    if let Some(path) = junit {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(path, report.to_junit())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(dir) = replay_dir {
+        replay::write_all(report, base_url, dir)?;
+    }
+    Ok(())
+}
+
+/// `--replay FILE`: sends the file's request again and prints the response.
+fn replay_file(file: &Path, base_url: Option<&str>, timeout: Duration) -> ExitCode {
+    let case = match replay::read(file) {
+        Ok(case) => case,
+        Err(e) => {
+            eprintln!("error: {:#}", anyhow::Error::from(e));
+            return ExitCode::from(2);
+        }
+    };
+    let base = base_url.unwrap_or(&case.base_url);
+    eprintln!("replaying {} ({}) against {base}", case.check, case.message);
+    match Http::new(base, timeout).send(&case.request) {
+        Ok(response) => {
+            print!("{}", replay::render_response(&response));
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");

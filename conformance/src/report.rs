@@ -1,7 +1,9 @@
-//! What a run found: every check that ran, every violation with a reproducing curl line, as text
-//! or JSON.
+//! What a run found: every check that ran, every violation with a reproducing curl line and the
+//! exact request, as text, JSON or JUnit XML (rendered by [`crate::junit`]).
 
 use serde::Serialize;
+
+use crate::transport::HttpRequest;
 
 /// One deviation from the contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -15,6 +17,8 @@ pub struct Finding {
     pub curl: String,
     /// Warnings are deviations where the real service's behaviour is unverified.
     pub warning: bool,
+    /// The request that showed it, exactly as sent (for replay files).
+    pub request: HttpRequest,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -24,6 +28,25 @@ pub struct Report {
     /// Ids of the checks that ran.
     pub checks: Vec<String>,
     pub findings: Vec<Finding>,
+}
+
+/// One check's verdict: its violations and warnings, each in the order found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOutcome<'a> {
+    pub check: &'a str,
+    pub violations: Vec<&'a Finding>,
+    pub warnings: Vec<&'a Finding>,
+}
+
+impl CheckOutcome<'_> {
+    pub fn failed(&self) -> bool {
+        !self.violations.is_empty()
+    }
+
+    /// Passed, but with warnings.
+    pub fn warned(&self) -> bool {
+        self.violations.is_empty() && !self.warnings.is_empty()
+    }
 }
 
 impl Report {
@@ -36,16 +59,42 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// JUnit XML for CI: one test case per check (see [`crate::junit`]).
+    pub fn to_junit(&self) -> String {
+        crate::junit::render(self)
+    }
+
+    /// Every check that ran, in the order it first ran, with its findings. A check that only
+    /// appears in a finding still gets its outcome.
+    pub fn by_check(&self) -> Vec<CheckOutcome<'_>> {
+        let mut ids: Vec<&str> = self.checks.iter().map(String::as_str).collect();
+        for f in &self.findings {
+            if !ids.contains(&f.check.as_str()) {
+                ids.push(&f.check);
+            }
+        }
+        ids.into_iter()
+            .map(|check| {
+                let (warnings, violations) =
+                    self.findings.iter().filter(|f| f.check == check).partition(|f| f.warning);
+                CheckOutcome { check, violations, warnings }
+            })
+            .collect()
+    }
+
+    /// The summary line, a verdict per check, then every finding grouped by check.
     pub fn to_text(&self) -> String {
+        let outcomes = self.by_check();
         let failures = self.findings.iter().filter(|f| !f.warning).count();
         let mut out = format!(
             "{} checks, {} requests, {failures} violation(s), {} warning(s), seed {}\n",
-            self.checks.len(),
+            outcomes.len(),
             self.requests,
             self.findings.len() - failures,
             self.seed
         );
-        for f in &self.findings {
+        out.push_str(&verdicts(&outcomes));
+        for f in outcomes.iter().flat_map(|o| o.violations.iter().chain(&o.warnings)) {
             let kind = if f.warning { "warning" } else { "violation" };
             out.push_str(&format!(
                 "\n{kind} {} on {}: {}\n  {}\n",
@@ -53,5 +102,84 @@ impl Report {
             ));
         }
         out
+    }
+}
+
+/// `by check: F failed, W warned, P passed` and one aligned line per check.
+fn verdicts(outcomes: &[CheckOutcome<'_>]) -> String {
+    let failed = outcomes.iter().filter(|o| o.failed()).count();
+    let warned = outcomes.iter().filter(|o| o.warned()).count();
+    let passed = outcomes.len() - failed - warned;
+    let mut out = format!("by check: {failed} failed, {warned} warned, {passed} passed\n");
+    let width = outcomes.iter().map(|o| o.check.len()).max().unwrap_or(0);
+    for o in outcomes {
+        let line = match (o.violations.len(), o.warnings.len()) {
+            (0, 0) => format!("  pass  {}", o.check),
+            (0, w) => format!("  warn  {:<width$}  {w} warning(s)", o.check),
+            (v, 0) => format!("  FAIL  {:<width$}  {v} violation(s)", o.check),
+            (v, w) => format!("  FAIL  {:<width$}  {v} violation(s), {w} warning(s)", o.check),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(check: &str, message: &str, warning: bool) -> Finding {
+        let request = HttpRequest {
+            method: "GET".into(),
+            target: "/v5/imagecaches".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        Finding {
+            check: check.into(),
+            operation: "GET /v5/imagecaches".into(),
+            message: message.into(),
+            curl: request.curl("http://h"),
+            warning,
+            request,
+        }
+    }
+
+    #[test]
+    fn the_text_groups_findings_by_check_after_a_verdict_per_check() {
+        let report = Report {
+            seed: 3,
+            requests: 9,
+            checks: vec!["CCE-S01".into(), "C104".into(), "CCE-S06".into()],
+            findings: vec![
+                finding("C104", "first", false),
+                finding("CCE-S06", "slow delete", true),
+                finding("C104", "second", false),
+                // A check that only appears in a finding still gets its verdict.
+                finding("GLANCE-S10", "leak", false),
+            ],
+        };
+        let expected = "\
+4 checks, 9 requests, 3 violation(s), 1 warning(s), seed 3
+by check: 2 failed, 1 warned, 1 passed
+  pass  CCE-S01
+  FAIL  C104        2 violation(s)
+  warn  CCE-S06     1 warning(s)
+  FAIL  GLANCE-S10  1 violation(s)
+
+violation C104 on GET /v5/imagecaches: first
+  curl -i -X GET 'http://h/v5/imagecaches'
+
+violation C104 on GET /v5/imagecaches: second
+  curl -i -X GET 'http://h/v5/imagecaches'
+
+warning CCE-S06 on GET /v5/imagecaches: slow delete
+  curl -i -X GET 'http://h/v5/imagecaches'
+
+violation GLANCE-S10 on GET /v5/imagecaches: leak
+  curl -i -X GET 'http://h/v5/imagecaches'
+";
+        assert_eq!(report.to_text(), expected);
     }
 }

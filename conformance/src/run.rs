@@ -1,6 +1,9 @@
 //! `run(config, transport)`: every configured family's suite against one target, one report.
 
+use std::time::Duration;
+
 use crate::families::{Family, cce, glance};
+use crate::fuzz;
 use crate::report::Report;
 use crate::session::Session;
 use crate::spec::{Spec, SpecError};
@@ -18,6 +21,25 @@ pub struct Config {
     pub auth: Vec<(Family, Vec<(String, String)>)>,
     /// A second principal's headers per family (another project), for isolation checks.
     pub other_auth: Vec<(Family, Vec<(String, String)>)>,
+    /// Random fuzz cases per operation, after the boundary cases; 0 turns fuzzing off.
+    pub fuzz_cases: usize,
+    /// Time for the fuzzing of the whole run (all families); `None`: no limit.
+    pub fuzz_time: Option<Duration>,
+}
+
+impl Default for Config {
+    /// No families, no credentials, seed 1, fuzzing with [`fuzz::DEFAULT_CASES`] cases.
+    fn default() -> Self {
+        Self {
+            base_url: "http://127.0.0.1:8080".into(),
+            families: Vec::new(),
+            seed: 1,
+            auth: Vec::new(),
+            other_auth: Vec::new(),
+            fuzz_cases: fuzz::DEFAULT_CASES,
+            fuzz_time: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,17 +54,15 @@ pub enum RunError {
 
 pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunError> {
     let mut report = Report { seed: config.seed, ..Report::default() };
+    let budget = fuzz::Budget::from_config(config);
     for family in &config.families {
-        let spec = Spec::from_text(family.builtin_spec())
-            .map_err(|source| RunError::Spec { family: family.name(), source })?;
-        let auth = config
-            .auth
-            .iter()
-            .find(|(f, _)| f == family)
-            .map(|(_, h)| h.clone())
-            .unwrap_or_default();
+        let (spec, auth) = crate::run::family_setup(config, *family)?;
         let session = Session::new(&spec, transport, &config.base_url, auth);
         let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
+        // The fuzzing phase first, on the same session (same credentials, same findings).
+        report.requests +=
+            fuzz::phase(&session, transport, &config.base_url, config.seed, &prefix, &budget)
+                .map_err(RunError::Unreachable)?;
         match family {
             Family::Cce => cce::run(&session, &prefix),
             Family::Glance => {
@@ -55,6 +75,11 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
                 if let Some(o) = other {
                     let part = o.into_report().map_err(RunError::Unreachable)?;
                     report.requests += part.requests;
+                    for c in part.checks {
+                        if !report.checks.contains(&c) {
+                            report.checks.push(c);
+                        }
+                    }
                     report.findings.extend(part.findings);
                 }
             }
@@ -72,9 +97,21 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
     Ok(report)
 }
 
+/// A family's built-in spec and the credential headers the configuration gives it.
+pub(crate) fn family_setup(
+    config: &Config,
+    family: Family,
+) -> Result<(Spec, Vec<(String, String)>), RunError> {
+    let spec = Spec::from_text(family.builtin_spec())
+        .map_err(|source| RunError::Spec { family: family.name(), source })?;
+    let auth =
+        config.auth.iter().find(|(f, _)| *f == family).map(|(_, h)| h.clone()).unwrap_or_default();
+    Ok((spec, auth))
+}
+
 /// A short value unique to this run, so reruns never meet the resources of an earlier run that
 /// the target is still deleting.
-fn run_nonce() -> String {
+pub(crate) fn run_nonce() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());

@@ -148,6 +148,9 @@ impl<'a> Session<'a> {
             &resp.body,
         ) {
             Ok(violations) => {
+                for code in ["C100", "C101", "C102", "C103", "C104", "C105"] {
+                    self.ran(code);
+                }
                 for v in violations {
                     self.finding(v.code, req, v.message, false);
                 }
@@ -209,13 +212,16 @@ impl<'a> Session<'a> {
         self.ran(check);
         let operation =
             format!("{} {}", req.method, req.target.split('?').next().unwrap_or(&req.target));
-        self.report.borrow_mut().findings.push(Finding {
+        let finding = Finding {
             check: check.to_owned(),
             operation,
             message,
             curl: req.curl(self.base),
             warning,
-        });
+            request: req.clone(),
+        };
+        self.transport.on_finding(&finding);
+        self.report.borrow_mut().findings.push(finding);
     }
 
     /// The report, or the first transport failure (a run the target did not answer cannot

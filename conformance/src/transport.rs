@@ -1,13 +1,19 @@
 //! How the tester talks to a target: one request in, one response out. The library only sees
 //! this trait, so the same checks run against a third-party URL or an in-process server.
 
-/// A request as the tester builds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+
+use crate::report::Finding;
+
+/// A request as the tester builds it; serializable, so a replay file can carry it exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpRequest {
     pub method: String,
     /// Path and query, e.g. `/v5/imagecaches?name=a`.
     pub target: String,
     pub headers: Vec<(String, String)>,
+    /// Serialized as a string when it is UTF-8, as an array of bytes otherwise.
+    #[serde(with = "body_serde")]
     pub body: Vec<u8>,
 }
 
@@ -36,6 +42,11 @@ pub struct TransportError(pub String);
 
 pub trait Transport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Called with every finding as a session records it, for observers that wrap a transport
+    /// (the CLI's progress line); riding on the transport, it reaches every session of a run
+    /// without being threaded through `run`. The default ignores it.
+    fn on_finding(&self, _finding: &Finding) {}
 }
 
 impl HttpRequest {
@@ -54,5 +65,32 @@ impl HttpRequest {
             ));
         }
         line
+    }
+}
+
+/// Bodies in JSON: a string when the bytes are UTF-8 (readable replay files), an array of bytes
+/// otherwise, so that every body round-trips exactly.
+mod body_serde {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Body {
+        Text(String),
+        Bytes(Vec<u8>),
+    }
+
+    pub fn serialize<S: Serializer>(body: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(body) {
+            Ok(text) => serializer.serialize_str(text),
+            Err(_) => body.serialize(serializer),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        Ok(match Body::deserialize(deserializer)? {
+            Body::Text(text) => text.into_bytes(),
+            Body::Bytes(bytes) => bytes,
+        })
     }
 }

@@ -1,6 +1,10 @@
-//! The CLI's contract: documented exit codes, and exit 2 (never a panic) when a run cannot be done.
+//! The CLI's contract: documented exit codes, and exit 2 (never a panic) when a run cannot be done;
+//! report files (JUnit, replay) against a tiny loopback target, and replaying one of them.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 
 fn cli(args: &[&str]) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_imagespec-conformance"))
@@ -36,5 +40,145 @@ fn runs_that_cannot_be_done_exit_2() {
         let (code, text) = cli(&args);
         assert_eq!(code, Some(2), "{args:?}: {text}");
         assert!(!text.contains("panicked"), "{text}");
+    }
+}
+
+#[test]
+fn junit_and_replay_files_are_written_and_a_replay_resends_the_request() {
+    let (base, seen) = broken_target();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (junit, replays) = (dir.path().join("report.xml"), dir.path().join("replays"));
+    let out = cli_output(&[
+        "--base-url",
+        &base,
+        "--token",
+        "cce=t",
+        "--fuzz-cases",
+        "0",
+        "--junit",
+        &junit.to_string_lossy(),
+        "--replay-dir",
+        &replays.to_string_lossy(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("  FAIL  C100"), "{stdout}");
+    assert!(out.stderr.is_empty(), "no progress line off a terminal: {:?}", out.stderr);
+
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit file is written");
+    assert!(xml.contains(r#"<testsuite name="imagespec-conformance""#), "{xml}");
+    assert!(xml.contains(r#"<testcase name="C100""#) && xml.contains("<failure"), "{xml}");
+
+    let mut names: Vec<String> = std::fs::read_dir(&replays)
+        .expect("the replay dir is written")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let findings = stdout.lines().filter(|l| l.starts_with("violation ")).count();
+    assert!(names.contains(&"C100-1.json".to_owned()), "{names:?}");
+    assert_eq!(names.len(), findings, "one file per finding: {names:?}\n{stdout}");
+
+    let file = replays.join("C100-1.json");
+    let case: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("reads")).expect("JSON");
+    assert_eq!((case["check"].as_str(), case["seed"].as_u64()), (Some("C100"), Some(1)));
+    assert_eq!(case["base_url"].as_str(), Some(base.as_str()));
+    let request = &case["request"];
+    let sent = format!(
+        "{} {} HTTP/1.1 {}",
+        request["method"].as_str().unwrap_or_default(),
+        request["target"].as_str().unwrap_or_default(),
+        request["body"].as_str().unwrap_or_default()
+    );
+    let (code, text) = cli(&["--replay", &file.to_string_lossy()]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("HTTP 500") && text.contains(BOOM), "{text}");
+    assert_eq!(lock(&seen).last(), Some(&sent), "the replay sends the file's request");
+}
+
+#[test]
+fn a_replay_that_gets_no_answer_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("C100-1.json");
+    let case = serde_json::json!({
+        "check": "C100", "operation": "GET /", "message": "m", "warning": false, "seed": 1,
+        "base_url": closed_port(),
+        "request": {"method": "GET", "target": "/", "headers": [], "body": ""},
+    });
+    std::fs::write(&file, case.to_string()).expect("writes");
+    for args in [vec!["--replay", &*file.to_string_lossy()], vec!["--replay", "/no/such/file.json"]]
+    {
+        let (code, text) = cli(&args);
+        assert_eq!(code, Some(2), "{args:?}: {text}");
+        assert!(!text.contains("panicked"), "{text}");
+    }
+}
+
+const BOOM: &str = r#"{"error":"boom"}"#;
+
+fn cli_output(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_imagespec-conformance")).args(args).output().expect("runs")
+}
+
+fn closed_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+    format!("http://{}", listener.local_addr().expect("addr"))
+}
+
+type Seen = Arc<Mutex<Vec<String>>>;
+
+fn lock(seen: &Seen) -> std::sync::MutexGuard<'_, Vec<String>> {
+    seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A loopback target that answers every request with a JSON 500 and records each request's
+/// line and body; it serves at most 256 connections.
+fn broken_target() -> (String, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let seen = Seen::default();
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(256).flatten() {
+            if let Some(request) = answer(stream) {
+                lock(&log).push(request);
+            }
+        }
+    });
+    (base, seen)
+}
+
+fn answer(mut stream: TcpStream) -> Option<String> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        match header.split_once(':') {
+            Some((k, v)) if k.eq_ignore_ascii_case("content-length") => {
+                length = v.trim().parse().ok()?
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let head = format!(
+        "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        BOOM.len()
+    );
+    stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(BOOM.as_bytes())).ok()?;
+    Some(format!("{} {}", line.trim_end(), String::from_utf8_lossy(&body)))
+}
+
+#[test]
+fn help_documents_the_fuzzing_budget() {
+    let (code, text) = cli(&["--help"]);
+    assert_eq!(code, Some(0));
+    for flag in ["--fuzz-cases <N>", "--fuzz-seconds <S>", "--fuzz-only"] {
+        assert!(text.contains(flag), "{flag} is not documented:\n{text}");
     }
 }

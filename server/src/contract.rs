@@ -85,7 +85,7 @@ impl Contract {
 }
 
 /// `/a/{b}/c` matches `/a/anything/c`; a trailing slash on the request is not significant.
-fn template_matches(template: &str, path: &str) -> bool {
+pub(crate) fn template_matches(template: &str, path: &str) -> bool {
     let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
     let t: Vec<&str> = template.split('/').collect();
     let p: Vec<&str> = path.split('/').collect();

@@ -21,6 +21,11 @@ pub const SPECS: [(&str, &str); 4] = [
 struct SpecFiles(Vec<(String, &'static str, String)>);
 
 /// `/specs/:file` and `/docs/*`.
+/// The spec of a family, as written.
+pub fn spec_text(family: &str) -> &'static str {
+    SPECS.iter().find(|(f, _)| *f == family).map_or("", |(_, text)| text)
+}
+
 pub fn routes() -> impl Endpoint {
     let mut files = Vec::new();
     for (family, yaml) in SPECS {

@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod body_schema;
 pub mod cce;
 pub mod contract;
 pub mod docs;

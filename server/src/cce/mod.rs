@@ -4,7 +4,7 @@
 //! The stack, outermost first: request id (`X-Request-Id`) → error conversion to CCE's JSON →
 //! contract guard (unknown paths answer the gateway's `APIGW.0101`, unknown query parameters
 //! 400) → Huawei authentication (token or AK/SK signature; the body is read once, up to 1 MiB) →
-//! the generated poem-openapi routes.
+//! JSON bodies checked against the spec's request schema → the generated poem-openapi routes.
 
 pub mod error;
 pub mod generated;
@@ -16,6 +16,7 @@ use poem::{Endpoint, EndpointExt};
 use poem_openapi::OpenApiService;
 
 use crate::auth::{Credentials, huawei::HuaweiAuth};
+use crate::body_schema::{BodySchemas, JsonBodyGuard};
 use crate::middleware::{ContractGuard, RequestId};
 use crate::store::Store;
 use generated::api::{CONTRACT, CceRoutes};
@@ -42,7 +43,9 @@ pub fn service(store: Store) -> OpenApiService<CceRoutes<Cce>, ()> {
 /// The whole family as one endpoint, mounted at the root (its paths are the real ones).
 pub fn endpoint(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
     let clock = store.clock();
+    let schemas = Arc::new(BodySchemas::from_spec(crate::docs::spec_text("cce")));
     service(store)
+        .with(JsonBodyGuard(schemas))
         .with(HuaweiAuth { credentials, clock, body_limit: BODY_LIMIT })
         .with(ContractGuard(&CONTRACT))
         .catch_all_error(error::convert)

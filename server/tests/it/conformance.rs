@@ -58,6 +58,9 @@ fn check(app: BoxEndpoint<'static>) -> Report {
         seed: 7,
         auth: vec![(Family::Cce, vec![("X-Auth-Token".into(), "alice-token".into())])],
         other_auth: Vec::new(),
+        // These check the suites; the fuzzing phase has its own tests (at the end).
+        fuzz_cases: 0,
+        ..Config::default()
     };
     run(&config, &transport).expect("the run completes")
 }
@@ -72,6 +75,8 @@ fn check_glance(app: BoxEndpoint<'static>) -> Report {
         seed: 7,
         auth: vec![(Family::Glance, token("bob-token"))],
         other_auth: vec![(Family::Glance, token("carol-token"))],
+        fuzz_cases: 0,
+        ..Config::default()
     };
     run(&config, &transport).expect("the run completes")
 }
@@ -378,4 +383,126 @@ fn planted_glance_faults_are_reported_by_their_checks() {
             report.to_text()
         );
     }
+}
+
+/// Every family's suite and fuzzing, each family as its usual principal.
+fn fuzz_config(families: Vec<Family>, cases: usize) -> Config {
+    let token = |t: &str| vec![("X-Auth-Token".to_owned(), t.to_owned())];
+    let bearer = |t: &str| vec![("Authorization".to_owned(), format!("Bearer {t}"))];
+    Config {
+        base_url: "http://127.0.0.1:8080".into(),
+        families,
+        seed: 7,
+        auth: vec![
+            (Family::Cce, token("alice-token")),
+            (Family::Glance, token("bob-token")),
+            (Family::Swr, token("alice-token")),
+            (Family::Snowflake, bearer("alice-snowflake-token")),
+        ],
+        other_auth: vec![(Family::Glance, token("carol-token"))],
+        fuzz_cases: cases,
+        fuzz_time: None,
+    }
+}
+
+fn in_process(app: BoxEndpoint<'static>) -> InProcess {
+    InProcess { app, rt: tokio::runtime::Runtime::new().expect("runtime") }
+}
+
+#[test]
+fn fuzzing_finds_no_violation_against_our_server() {
+    let transport = in_process(app().boxed());
+    let started = std::time::Instant::now();
+    let report = run(&fuzz_config(vec![Family::Cce, Family::Glance], 20), &transport)
+        .expect("the run completes");
+    eprintln!(
+        "cce + glance, suites and fuzzing: {} requests in {:?}",
+        report.requests,
+        started.elapsed()
+    );
+    assert!(report.conformant(), "{}", report.to_text());
+    assert!(report.checks.iter().any(|c| c == "C107"), "{}", report.to_text());
+    assert!(report.requests > 500, "{}", report.to_text());
+    // Bodies are checked against the spec's request schemas before poem-openapi reads them
+    // (it would turn `"cluster": 1` into a string), so not even a warning is left.
+    assert!(report.findings.is_empty(), "{}", report.to_text());
+}
+
+#[test]
+fn fuzzing_reports_accepted_negatives_and_shrinks_server_errors() {
+    // A create with an out-of-range image_cache_size is accepted (201, a valid body) instead
+    // of refused with 400.
+    let accepts = app()
+        .around(|ep, req| async move {
+            let create =
+                req.method() == poem::http::Method::POST && req.uri().path() == "/v5/imagecaches";
+            let (parts, body) = req.into_parts();
+            let bytes = body.into_vec().await.unwrap_or_default();
+            let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let size = v["image_cache_size"].as_i64();
+            if create && size.is_some_and(|n| !(20..=400).contains(&n)) {
+                let cache = serde_json::json!({"image_cache": {
+                    "name": v["name"], "id": "planted", "created_at": "t", "images": v["images"],
+                    "image_cache_size": size, "retention_days": 0,
+                    "building_config": {"cluster": "c"}, "status": "Creating"}});
+                return Ok((StatusCode::CREATED, poem::web::Json(cache)).into_response());
+            }
+            ep.call(Request::from_parts(parts, bytes.into())).await.map(IntoResponse::into_response)
+        })
+        .boxed();
+    let report = imagespec_conformance::fuzz::fuzz_only(
+        &fuzz_config(vec![Family::Cce], 20),
+        &in_process(accepts),
+    )
+    .expect("the run completes");
+    let accepted: Vec<_> =
+        report.findings.iter().filter(|f| f.check == "C107" && !f.warning).collect();
+    assert!(!accepted.is_empty() && !accepted[0].warning, "{}", report.to_text());
+    assert!(
+        accepted.iter().all(|f| f.operation == "POST /v5/imagecaches"
+            && f.message.contains("image_cache_size")
+            && f.message.contains("seed 7")),
+        "{}",
+        report.to_text()
+    );
+    assert!(
+        accepted.iter().any(|f| f.curl.contains(r#""image_cache_size":401"#))
+            && accepted.iter().any(|f| f.curl.contains(r#""image_cache_size":19"#)),
+        "the boundary values are the reproducers:\n{}",
+        report.to_text()
+    );
+
+    // A name filter with a `7` in it crashes the server: found by random cases, shrunk to a
+    // short name that still has the `7`.
+    let crashes = app()
+        .around(|ep, req| async move {
+            if req.uri().path() == "/v5/imagecaches"
+                && req.uri().query().is_some_and(|q| {
+                    q.split('&').any(|p| p.starts_with("name=") && p.contains('7'))
+                })
+            {
+                return Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            }
+            ep.call(req).await.map(IntoResponse::into_response)
+        })
+        .boxed();
+    let report = imagespec_conformance::fuzz::fuzz_only(
+        &fuzz_config(vec![Family::Cce], 20),
+        &in_process(crashes),
+    )
+    .expect("the run completes");
+    let crash = report
+        .findings
+        .iter()
+        .find(|f| f.check == "C100" && f.operation == "GET /v5/imagecaches")
+        .unwrap_or_else(|| panic!("no C100:\n{}", report.to_text()));
+    let url = crash.curl.split('\'').nth(1).unwrap_or_default();
+    let name = url.split("name=").nth(1).unwrap_or_default();
+    assert!(name.contains('7') && name.len() <= 3, "not shrunk: {}", crash.curl);
+    assert!(!url.contains('&'), "other parameters shrink away: {}", crash.curl);
+    assert!(
+        crash.message.contains("shrunk in") && crash.message.contains("seed 7"),
+        "{}",
+        crash.message
+    );
 }
