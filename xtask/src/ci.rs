@@ -143,6 +143,8 @@ fn self_test(root: &Path) -> Result<()> {
         "glance=carol-token",
         "--seed",
         "1",
+        "--fuzz-cases",
+        "20",
     ];
     let result = step(
         &format!("imagespec-conformance {}", args.join(" ")),
