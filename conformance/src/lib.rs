@@ -22,6 +22,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod session;
+pub mod signing;
 pub mod spec;
 pub mod transport;
 pub mod validate;

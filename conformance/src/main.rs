@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use imagespec_conformance::signing::AkSk;
 use imagespec_conformance::{
     Config, Family, Report, Transport, http::Http, progress::Progress, replay, run,
 };
@@ -31,6 +32,10 @@ struct Args {
     /// isolation checks (Glance: `GLANCE-S10`).
     #[arg(long = "other-token", value_parser = parse_token)]
     other_tokens: Vec<(Family, String)>,
+    /// An access key per family, FAMILY=AK:SK or FAMILY=AK:SK:PROJECT_ID (SWR, CCE): every
+    /// request of the family is signed with SDK-HMAC-SHA256 (and carries X-Project-Id).
+    #[arg(long = "aksk", value_parser = parse_aksk)]
+    aksk: Vec<(Family, AkSk)>,
     /// An extra header per family, FAMILY=NAME:VALUE (repeatable), e.g. Glance's trusted
     /// identity headers: `--header glance=X-Identity-Status:Confirmed`.
     #[arg(long = "header", value_parser = parse_header)]
@@ -68,6 +73,11 @@ struct Args {
 fn parse_token(s: &str) -> Result<(Family, String), String> {
     let (family, token) = s.split_once('=').ok_or("expected FAMILY=TOKEN")?;
     Ok((family.parse()?, token.to_owned()))
+}
+
+fn parse_aksk(s: &str) -> Result<(Family, AkSk), String> {
+    let (family, key) = s.split_once('=').ok_or("expected FAMILY=AK:SK[:PROJECT_ID]")?;
+    Ok((family.parse()?, key.parse()?))
 }
 
 fn parse_header(s: &str) -> Result<(Family, (String, String)), String> {
@@ -126,6 +136,7 @@ fn main() -> ExitCode {
         seed: args.seed,
         auth,
         other_auth,
+        signing: args.aksk,
         fuzz_cases: args.fuzz_cases,
         fuzz_time: args.fuzz_seconds.and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok()),
     };

@@ -6,6 +6,7 @@ use crate::families::{Family, cce, glance};
 use crate::fuzz;
 use crate::report::Report;
 use crate::session::Session;
+use crate::signing::AkSk;
 use crate::spec::{Spec, SpecError};
 use crate::transport::Transport;
 
@@ -21,6 +22,8 @@ pub struct Config {
     pub auth: Vec<(Family, Vec<(String, String)>)>,
     /// A second principal's headers per family (another project), for isolation checks.
     pub other_auth: Vec<(Family, Vec<(String, String)>)>,
+    /// AK/SK keys per family (SWR, CCE): every request of the family is signed with it.
+    pub signing: Vec<(Family, AkSk)>,
     /// Random fuzz cases per operation, after the boundary cases; 0 turns fuzzing off.
     pub fuzz_cases: usize,
     /// Time for the fuzzing of the whole run (all families); `None`: no limit.
@@ -36,6 +39,7 @@ impl Default for Config {
             seed: 1,
             auth: Vec::new(),
             other_auth: Vec::new(),
+            signing: Vec::new(),
             fuzz_cases: fuzz::DEFAULT_CASES,
             fuzz_time: None,
         }
@@ -56,8 +60,8 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
     let mut report = Report { seed: config.seed, ..Report::default() };
     let budget = fuzz::Budget::from_config(config);
     for family in &config.families {
-        let (spec, auth) = crate::run::family_setup(config, *family)?;
-        let session = Session::new(&spec, transport, &config.base_url, auth);
+        let (spec, auth, signer) = crate::run::family_setup(config, *family)?;
+        let session = Session::new(&spec, transport, &config.base_url, auth).with_signer(signer);
         let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
         // The fuzzing phase first, on the same session (same credentials, same findings).
         report.requests +=
@@ -97,16 +101,29 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
     Ok(report)
 }
 
-/// A family's built-in spec and the credential headers the configuration gives it.
+/// What a family's session needs: a signing key and the `Host` it will be sent to.
+type Signer = Option<(AkSk, String)>;
+
+/// A family's built-in spec, the credential headers the configuration gives it, and its AK/SK
+/// signer if it has one.
 pub(crate) fn family_setup(
     config: &Config,
     family: Family,
-) -> Result<(Spec, Vec<(String, String)>), RunError> {
+) -> Result<(Spec, Vec<(String, String)>, Signer), RunError> {
     let spec = Spec::from_text(family.builtin_spec())
         .map_err(|source| RunError::Spec { family: family.name(), source })?;
     let auth =
         config.auth.iter().find(|(f, _)| *f == family).map(|(_, h)| h.clone()).unwrap_or_default();
-    Ok((spec, auth))
+    let host = config
+        .base_url
+        .split_once("://")
+        .map_or(config.base_url.as_str(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let signer = config.signing.iter().find(|(f, _)| *f == family).map(|(_, k)| (k.clone(), host));
+    Ok((spec, auth, signer))
 }
 
 /// A short value unique to this run, so reruns never meet the resources of an earlier run that

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use serde_json::Value;
 
 use crate::report::{Finding, Report};
+use crate::signing::AkSk;
 use crate::spec::Spec;
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 use crate::validate::validate_response;
@@ -32,6 +33,8 @@ pub struct Session<'a> {
     report: RefCell<Report>,
     unreachable: RefCell<Option<String>>,
     extra: RefCell<Vec<ExchangeCheck<'a>>>,
+    /// AK/SK signing of every request, with the `Host` the transport sends.
+    signer: Option<(AkSk, String)>,
 }
 
 impl<'a> Session<'a> {
@@ -49,7 +52,18 @@ impl<'a> Session<'a> {
             report: RefCell::new(Report::default()),
             unreachable: RefCell::new(None),
             extra: RefCell::new(Vec::new()),
+            signer: None,
         }
+    }
+
+    /// Signs every request with `key` (`SDK-HMAC-SHA256`); `host` is the target's authority.
+    pub fn with_signer(mut self, signer: Option<(AkSk, String)>) -> Self {
+        self.signer = signer;
+        self
+    }
+
+    pub fn signer(&self) -> Option<(AkSk, String)> {
+        self.signer.clone()
     }
 
     /// Adds a check that runs on every later exchange, after the contract checks.
@@ -109,7 +123,10 @@ impl<'a> Session<'a> {
             }
             None => Vec::new(),
         };
-        let req = HttpRequest { method: method.into(), target: target.into(), headers, body };
+        let mut req = HttpRequest { method: method.into(), target: target.into(), headers, body };
+        if let Some((key, host)) = &self.signer {
+            crate::signing::sign(&mut req, key, host, time::OffsetDateTime::now_utc());
+        }
         self.report.borrow_mut().requests += 1;
         let resp = match self.transport.send(&req) {
             Ok(r) => r,

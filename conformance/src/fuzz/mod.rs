@@ -142,8 +142,8 @@ pub fn fuzz_only(config: &Config, transport: &dyn Transport) -> Result<Report, R
     let budget = Budget::from_config(config);
     let mut report = Report { seed: config.seed, ..Report::default() };
     for family in &config.families {
-        let (spec, auth) = crate::run::family_setup(config, *family)?;
-        let session = Session::new(&spec, transport, &config.base_url, auth);
+        let (spec, auth, signer) = crate::run::family_setup(config, *family)?;
+        let session = Session::new(&spec, transport, &config.base_url, auth).with_signer(signer);
         let names = format!("imagespec-{:x}-{}", config.seed, crate::run::run_nonce());
         let sent = phase(&session, transport, &config.base_url, config.seed, &names, &budget)
             .map_err(RunError::Unreachable)?;
@@ -394,7 +394,8 @@ impl Fuzzer<'_, '_> {
             &quiet,
             self.base,
             self.session.auth_headers().to_vec(),
-        );
+        )
+        .with_signer(self.session.signer());
         let answer = probe.call_with(method, target, headers, body);
         let report = probe.into_report()?;
         self.requests += report.requests;

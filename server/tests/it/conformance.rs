@@ -24,6 +24,9 @@ impl Transport for InProcess {
     fn send(&self, r: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut builder = Request::builder()
             .method(r.method.parse().map_err(|_| TransportError("method".into()))?);
+        if !r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            builder = builder.header("Host", "127.0.0.1:8080");
+        }
         for (k, v) in &r.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
@@ -168,6 +171,26 @@ fn planted_faults_are_reported_by_their_checks() {
             report.to_text()
         );
     }
+}
+
+#[test]
+fn signed_requests_conform_too() {
+    let transport =
+        InProcess { app: app().boxed(), rt: tokio::runtime::Runtime::new().expect("rt") };
+    let key = "ALICEAK0000000000001:alice-secret-key-0000000000000000000001:0123456789abcdef0123456789abcdef";
+    let config = Config {
+        families: vec![Family::Cce],
+        signing: vec![(Family::Cce, key.parse().expect("a key"))],
+        fuzz_cases: 5,
+        ..Config::default()
+    };
+    let report = run(&config, &transport).expect("the run completes");
+    assert!(report.findings.is_empty(), "{}", report.to_text());
+    assert!(report.checks.iter().any(|c| c == "CCE-S01"), "{}", report.to_text());
+    let wrong = "ALICEAK0000000000001:not-the-secret";
+    let config = Config { signing: vec![(Family::Cce, wrong.parse().expect("a key"))], ..config };
+    let report = run(&config, &transport).expect("the run completes");
+    assert!(report.findings.iter().any(|f| f.check == "CCE-S01"), "a bad signature must fail");
 }
 
 #[test]
@@ -401,7 +424,7 @@ fn fuzz_config(families: Vec<Family>, cases: usize) -> Config {
         ],
         other_auth: vec![(Family::Glance, token("carol-token"))],
         fuzz_cases: cases,
-        fuzz_time: None,
+        ..Config::default()
     }
 }
 
