@@ -182,3 +182,62 @@ fn help_documents_the_fuzzing_budget() {
         assert!(text.contains(flag), "{flag} is not documented:\n{text}");
     }
 }
+
+/// A loopback target that answers every connection with `reply` (after reading the request
+/// head), or never answers when `reply` is `None`. Serves at most 64 connections.
+fn hostile_target(reply: Option<Vec<u8>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let addr = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(64).flatten() {
+            let reply = reply.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                match reply {
+                    Some(bytes) => {
+                        let _ = stream.write_all(&bytes);
+                    }
+                    None => std::thread::sleep(std::time::Duration::from_secs(30)),
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn hostile_targets_end_the_run_with_exit_2_and_a_message() {
+    let mut huge =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 33554432\r\n\r\n"
+            .to_vec();
+    huge.resize(huge.len() + (32 << 20), b' ');
+    let cases: [(&str, Option<Vec<u8>>); 3] = [
+        ("garbage instead of HTTP", Some(b"\x00\x01 this is not HTTP at all\r\n\r\n".to_vec())),
+        ("a target that never answers", None),
+        ("a 32 MiB body", Some(huge)),
+    ];
+    for (what, reply) in cases {
+        let base = hostile_target(reply);
+        let started = std::time::Instant::now();
+        let (code, text) = cli(&[
+            "--base-url",
+            &base,
+            "--family",
+            "cce",
+            "--token",
+            "cce=t",
+            "--timeout",
+            "2",
+            "--fuzz-cases",
+            "0",
+        ]);
+        assert_eq!(code, Some(2), "{what}: {text}");
+        assert!(text.contains("error:") && !text.contains("panicked"), "{what}: {text}");
+        assert!(started.elapsed().as_secs() < 20, "{what}: took {:?}", started.elapsed());
+    }
+}
