@@ -13,6 +13,7 @@
 //! A [`Report`] renders as text, JSON or JUnit XML ([`junit`]); every finding carries the exact
 //! request that showed it, so it can be saved and re-sent ([`replay`]).
 
+pub mod config_file;
 pub mod families;
 pub mod fuzz;
 pub mod http;

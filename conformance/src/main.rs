@@ -17,8 +17,13 @@ use imagespec_conformance::{
 /// (bad arguments, unreachable target, unusable spec, a report file that cannot be written).
 /// With --replay: 0 the target answered, 2 it did not.
 #[derive(Parser)]
-#[command(version)]
+#[command(version, args_override_self = true)]
 struct Args {
+    /// A TOML file with these options, one key per flag (`base_url = "..."`,
+    /// `family = ["glance"]`, `fuzz_cases = 50`, ...); flags on the command line override single
+    /// values from it and add to lists.
+    #[arg(long, value_name = "FILE", env = "IMAGESPEC_CONFIG")]
+    config: Option<PathBuf>,
     /// Base URL of the target, e.g. http://127.0.0.1:8080.
     #[arg(long, env = "IMAGESPEC_BASE_URL", required_unless_present = "replay")]
     base_url: Option<String>,
@@ -113,8 +118,34 @@ fn credentials(
     out
 }
 
+/// The command line with a config file's options (`--config FILE` or `IMAGESPEC_CONFIG`) put in
+/// front of the flags.
+fn command_line() -> Result<Vec<String>, imagespec_conformance::config_file::ConfigFileError> {
+    let given: Vec<String> = std::env::args().collect();
+    let mut file = std::env::var_os("IMAGESPEC_CONFIG").map(PathBuf::from);
+    for (i, a) in given.iter().enumerate() {
+        if let Some(v) = a.strip_prefix("--config=") {
+            file = Some(PathBuf::from(v));
+        } else if a == "--config" {
+            file = given.get(i + 1).map(PathBuf::from);
+        }
+    }
+    let Some(file) = file else { return Ok(given) };
+    let mut args = vec![given.first().cloned().unwrap_or_default()];
+    args.extend(imagespec_conformance::config_file::load(&file)?);
+    args.extend(given.into_iter().skip(1));
+    Ok(args)
+}
+
 fn main() -> ExitCode {
-    let args = match Args::try_parse() {
+    let argv = match command_line() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {:#}", anyhow::Error::from(e));
+            return ExitCode::from(2);
+        }
+    };
+    let args = match Args::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();

@@ -241,3 +241,25 @@ fn hostile_targets_end_the_run_with_exit_2_and_a_message() {
         assert!(started.elapsed().as_secs() < 20, "{what}: took {:?}", started.elapsed());
     }
 }
+
+#[test]
+fn a_config_file_supplies_the_options_and_flags_override_it() {
+    let (base, _seen) = broken_target();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("imagespec.toml");
+    let text = format!(
+        "base_url = \"{base}\"\nfamily = [\"cce\"]\ntoken = [\"cce=t\"]\nfuzz_cases = 0\nformat = \"json\"\n"
+    );
+    std::fs::write(&config, text).expect("writes");
+    let path = config.to_str().expect("utf-8");
+    let from_file = cli_output(&["--config", path]);
+    let stdout = String::from_utf8_lossy(&from_file.stdout);
+    assert_eq!(from_file.status.code(), Some(1), "the target answers 500: {stdout}");
+    assert!(stdout.trim_start().starts_with('{'), "format from the file: {stdout}");
+    let overridden = cli_output(&["--config", path, "--format", "text"]);
+    let stdout = String::from_utf8_lossy(&overridden.stdout);
+    assert!(stdout.contains(" checks, ") && !stdout.trim_start().starts_with('{'), "{stdout}");
+    let missing = cli_output(&["--config", "/nonexistent/imagespec.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("reading /nonexistent"));
+}
