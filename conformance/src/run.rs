@@ -104,12 +104,12 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
 /// What a family's session needs: a signing key and the `Host` it will be sent to.
 type Signer = Option<(AkSk, String)>;
 
+/// A family's spec, credential headers and signer.
+type Setup = (Spec, Vec<(String, String)>, Signer);
+
 /// A family's built-in spec, the credential headers the configuration gives it, and its AK/SK
 /// signer if it has one.
-pub(crate) fn family_setup(
-    config: &Config,
-    family: Family,
-) -> Result<(Spec, Vec<(String, String)>, Signer), RunError> {
+pub(crate) fn family_setup(config: &Config, family: Family) -> Result<Setup, RunError> {
     let spec = Spec::from_text(family.builtin_spec())
         .map_err(|source| RunError::Spec { family: family.name(), source })?;
     let auth =

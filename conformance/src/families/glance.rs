@@ -350,7 +350,7 @@ fn listing(s: &Session<'_>, prefix: &str) -> Vec<String> {
     let Some((req, all)) = walk(s, &format!("/v2/images?tag={tag}&limit=2")) else { return ids };
     let mut expected = ids.clone();
     expected.sort();
-    let mut seen: Vec<String> = all.iter().map(|i| id_of(i)).collect();
+    let mut seen: Vec<String> = all.iter().map(id_of).collect();
     let dupes = seen.len();
     seen.sort();
     seen.dedup();

@@ -39,13 +39,19 @@ pub fn status_of(e: &ImageError) -> u16 {
     }
 }
 
-/// A store refusal as a declared response of the operation.
-pub fn reply<R: FromError<GlanceError>>(e: ImageError) -> R {
-    let status = status_of(&e);
-    let b = match &e {
+/// A store refusal's status and body.
+fn envelope(e: &ImageError) -> (u16, GlanceError) {
+    let status = status_of(e);
+    let b = match e {
         ImageError::Unsupported(detail) => unsupported(detail),
         other => body(status, &other.to_string(), ""),
     };
+    (status, b)
+}
+
+/// A store refusal as a declared response of the operation.
+pub fn reply<R: FromError<GlanceError>>(e: ImageError) -> R {
+    let (status, b) = envelope(&e);
     match R::from_error(status, b) {
         Ok(r) => r,
         Err(b) => {
@@ -83,11 +89,7 @@ pub async fn convert(err: poem::Error) -> Response {
         return respond(401, &body(401, &e.to_string(), ""));
     }
     if let Some(e) = err.downcast_ref::<ImageError>() {
-        let status = status_of(e);
-        let b = match e {
-            ImageError::Unsupported(detail) => unsupported(detail),
-            other => body(status, &other.to_string(), ""),
-        };
+        let (status, b) = envelope(e);
         return respond(status, &b);
     }
     if let Some(e) = err.downcast_ref::<WrongPatchMedia>() {

@@ -154,6 +154,11 @@ fn urlencode(pairs: &[(String, String)]) -> String {
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
+/// A generated enum's wire name (`ImageCreateDiskFormat::Qcow2` → `"qcow2"`).
+fn wire<T: poem_openapi::types::ToJSON>(value: Option<T>) -> Option<String> {
+    value.and_then(|v| v.to_json()).and_then(|v| v.as_str().map(str::to_owned))
+}
+
 fn new_image(b: ImageCreate) -> Result<NewImage, ImageError> {
     let present = [
         ("direct_url", b.direct_url.is_some()),
@@ -192,31 +197,20 @@ fn new_image(b: ImageCreate) -> Result<NewImage, ImageError> {
             properties.insert(key.to_owned(), v);
         }
     }
-    if let Some(p) = b.cinder_encryption_key_deletion_policy {
-        let text = serde_json::to_value(poem_openapi::types::ToJSON::to_json(&p))
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        properties.insert("cinder_encryption_key_deletion_policy".into(), text);
+    if let Some(policy) = wire(b.cinder_encryption_key_deletion_policy) {
+        properties.insert("cinder_encryption_key_deletion_policy".into(), policy);
     }
-    let text = |v: Option<Value>| v.and_then(|v| v.as_str().map(str::to_owned));
     Ok(NewImage {
         id: b.id,
         name: b.name,
-        visibility: text(
-            b.visibility.map(|v| poem_openapi::types::ToJSON::to_json(&v).unwrap_or_default()),
-        )
-        .as_deref()
-        .and_then(Visibility::parse),
+        visibility: wire(b.visibility).as_deref().and_then(Visibility::parse),
         protected: b.protected,
         os_hidden: b.os_hidden,
         owner: b.owner,
         min_ram: i64::from(b.min_ram),
         min_disk: i64::from(b.min_disk),
-        container_format: text(
-            b.container_format.and_then(|v| poem_openapi::types::ToJSON::to_json(&v)),
-        ),
-        disk_format: text(b.disk_format.and_then(|v| poem_openapi::types::ToJSON::to_json(&v))),
+        container_format: wire(b.container_format),
+        disk_format: wire(b.disk_format),
         tags: b.tags.unwrap_or_default(),
         properties,
     })
@@ -529,18 +523,14 @@ impl GlanceApi for Glance {
         };
         let outcome = stream_to_disk(&self.store, &ticket, announced, body).await;
         let now = self.store.now();
-        let (result, written) = match outcome {
-            Ok(w) => (Ok(w.clone()), Some(w)),
-            Err(e) => (Err(e), None),
-        };
-        let saved = self.store.glance().finish_upload(&ticket, result.clone().map_err(|_| ()), now);
-        match (result, saved) {
-            (Ok(_), Ok(())) => UploadImageDataReply::NoContent,
+        let saved =
+            self.store.glance().finish_upload(&ticket, outcome.clone().map_err(|_| ()), now);
+        match (outcome, saved) {
             (Err(e), _) => reply(e),
+            (Ok(_), Ok(())) => UploadImageDataReply::NoContent,
             (Ok(_), Err(e)) => {
-                if written.is_some() {
-                    self.store.glance_data().remove(&image_id).await;
-                }
+                // The image went away while its data streamed in: the file has no owner.
+                self.store.glance_data().remove(&image_id).await;
                 reply(e)
             }
         }

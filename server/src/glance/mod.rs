@@ -184,19 +184,11 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
 
 /// The whole body, refusing more than [`BODY_LIMIT`] bytes with 413.
 async fn read_limited(body: Body) -> poem::Result<Vec<u8>> {
-    use tokio::io::AsyncReadExt;
-    let mut out = Vec::new();
-    let limit = u64::try_from(BODY_LIMIT).unwrap_or(u64::MAX);
-    body.into_async_read()
-        .take(limit + 1)
-        .read_to_end(&mut out)
-        .await
-        .map_err(|e| poem::Error::from(ImageError::BadRequest(format!("reading the body: {e}"))))?;
-    if out.len() > BODY_LIMIT {
-        return Err(ImageError::TooLarge(format!(
-            "The request body is larger than {BODY_LIMIT} bytes."
-        ))
-        .into());
-    }
-    Ok(out)
+    let bytes = body.into_bytes_limit(BODY_LIMIT).await.map_err(|e| match e {
+        poem::error::ReadBodyError::PayloadTooLarge => {
+            ImageError::TooLarge(format!("The request body is larger than {BODY_LIMIT} bytes."))
+        }
+        other => ImageError::BadRequest(format!("reading the body: {other}")),
+    })?;
+    Ok(bytes.to_vec())
 }
