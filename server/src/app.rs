@@ -2,9 +2,10 @@
 //!
 //! Requests are dispatched to a family by path before any routing, so everything a family owns
 //! (even a path poem cannot decode) is answered by that family's stack in that family's error
-//! format. Live today: `glance` (`/`, `/versions`, `/v2/...`) and `cce` (`/v5/imagecaches`). SWR
-//! and Snowflake have generated contract layers but no handlers yet, so their paths answer 404
-//! rather than 501.
+//! format. Live today: `glance` (`/`, `/versions`, `/v2/...`), `cce` (`/v5/imagecaches`) and
+//! `swr` (`/v2/manage/...`, in the home region; [`swr_region_app`] serves another region on its
+//! own address). Snowflake has a generated contract layer but no handlers yet, so its paths
+//! answer 404 rather than 501.
 
 use std::sync::Arc;
 
@@ -15,14 +16,21 @@ use poem::{
     middleware::{CatchPanic, Tracing},
 };
 
-use crate::{auth::Credentials, cce, docs, glance, store::Store};
+use crate::{auth::Credentials, cce, docs, glance, store::Store, swr};
 
 /// The families this build serves.
-pub const LIVE_FAMILIES: [&str; 2] = ["glance", "cce"];
+pub const LIVE_FAMILIES: [&str; 3] = ["glance", "swr", "cce"];
 
+/// The main address: every live family (SWR in its home region, the first one), the specs and
+/// Swagger UI.
 pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
+    let home = store.swr_read().region_ids().into_iter().next().unwrap_or_default();
     let families: Vec<(Owns, BoxEndpoint<'static>)> = vec![
         (cce::owns, cce::endpoint(store.clone(), credentials.clone()).map_to_response().boxed()),
+        (
+            swr::owns,
+            swr::endpoint(store.clone(), credentials.clone(), home).map_to_response().boxed(),
+        ),
         (glance::owns, glance::endpoint(store, credentials).map_to_response().boxed()),
     ];
     let rest = Route::new()
@@ -36,6 +44,15 @@ pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
         })
         .boxed();
     Dispatch { families, rest }.with(CatchPanic::new()).with(Tracing)
+}
+
+/// The address of another SWR region: only SWR, as on the real `swr-api.{region}` hosts.
+pub fn swr_region_app(
+    store: Store,
+    credentials: Arc<Credentials>,
+    region: String,
+) -> impl Endpoint {
+    swr::endpoint(store, credentials, region).with(CatchPanic::new()).with(Tracing)
 }
 
 /// Whether a family owns a request path.

@@ -11,8 +11,14 @@ use crate::contract::template_matches;
 
 /// A body that breaks the operation's request schema.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the request body does not match the schema: {0}")]
-pub struct BodyMismatch(pub String);
+#[error("the request body does not match the schema: {message}")]
+pub struct BodyMismatch {
+    pub message: String,
+    /// The JSON pointer of the offending value (`""` for the whole body).
+    pub at: String,
+    /// Whether a required property is missing.
+    pub missing: bool,
+}
 
 impl ResponseError for BodyMismatch {
     fn status(&self) -> StatusCode {
@@ -65,7 +71,14 @@ impl BodySchemas {
         };
         match v.iter_errors(body).next() {
             None => Ok(()),
-            Some(e) => Err(BodyMismatch(format!("{e} (at `{}`)", e.instance_path()))),
+            Some(e) => Err(BodyMismatch {
+                message: format!("{e} (at `{}`)", e.instance_path()),
+                at: e.instance_path().to_string(),
+                missing: matches!(
+                    e.kind(),
+                    jsonschema::error::ValidationErrorKind::Required { .. }
+                ),
+            }),
         }
     }
 }

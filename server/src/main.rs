@@ -5,9 +5,9 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use anyhow::{Context, Result};
 use clap::Parser;
 use imagespec_server::{
-    app::{LIVE_FAMILIES, app},
+    app::{LIVE_FAMILIES, app, swr_region_app},
     auth::{Credentials, DEVELOPMENT_CREDENTIALS},
-    store::{State, Store, SystemClock, glance::data::DataDir},
+    store::{State, Store, SystemClock, glance::data::DataDir, swr::Region},
 };
 use poem::{
     Server,
@@ -36,6 +36,12 @@ struct Args {
     /// exit.
     #[arg(long, env = "IMAGESPEC_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// SWR regions to serve, comma-separated. The first is the home region, served on the main
+    /// address; each other region gets its own address, on the following ports (free ports with
+    /// `--port 0`), as the real cloud has one endpoint per region. Without it, the state file's
+    /// regions, else cn-north-4,cn-east-3,cn-south-1.
+    #[arg(long, value_delimiter = ',', env = "IMAGESPEC_SWR_REGIONS")]
+    swr_regions: Vec<String>,
 }
 
 #[tokio::main]
@@ -51,37 +57,120 @@ async fn main() -> Result<()> {
         Some(path) => Credentials::load(path).with_context(|| "loading the credentials file")?,
         None => Credentials::development(),
     };
-    let state = match &args.state {
+    let mut state = match &args.state {
         Some(path) => State::load(path).context("loading the state file")?,
         None => State::default(),
     };
+    if !args.swr_regions.is_empty() {
+        state.swr.regions = swr_regions(&args.swr_regions, std::mem::take(&mut state.swr.regions))?;
+    }
+    let regions = state.swr.region_ids();
+    anyhow::ensure!(!regions.is_empty(), "at least one SWR region must be served");
     let data = match &args.data_dir {
         Some(dir) => DataDir::at(dir).with_context(|| format!("using {}", dir.display()))?,
         None => DataDir::temporary().context("creating a temporary data directory")?,
     };
     let store = Store::with_data_dir(state, Arc::new(SystemClock), data);
-    let acceptor = TcpListener::bind(SocketAddr::new(args.host, args.port))
+    let credentials = Arc::new(credentials);
+    let (main_acceptor, addr) = bind(args.host, args.port).await?;
+    // The other SWR regions, each on its own address.
+    let mut others = Vec::new();
+    for (i, region) in regions.iter().enumerate().skip(1) {
+        let port = if args.port == 0 { 0 } else { args.port.saturating_add(i as u16) };
+        let (acceptor, region_addr) = bind(args.host, port).await?;
+        others.push((region.clone(), acceptor, region_addr));
+    }
+    let region_addrs: Vec<(String, SocketAddr)> = std::iter::once((regions[0].clone(), addr))
+        .chain(others.iter().map(|(r, _, a)| (r.clone(), *a)))
+        .collect();
+    print_banner(addr, &region_addrs, args.credentials.is_none());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut servers = tokio::task::JoinSet::new();
+    for (region, acceptor, _) in others {
+        let app = swr_region_app(store.clone(), credentials.clone(), region);
+        let mut stopped = stopped.clone();
+        servers.spawn(async move {
+            Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(
+                    app,
+                    async move { _ = stopped.wait_for(|s| *s).await },
+                    None,
+                )
+                .await
+        });
+    }
+    let main_app = app(store, credentials);
+    servers.spawn(async move {
+        Server::new_with_acceptor(main_acceptor)
+            .run_with_graceful_shutdown(
+                main_app,
+                async move { _ = stopped.clone().wait_for(|s| *s).await },
+                None,
+            )
+            .await
+    });
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    while let Some(result) = servers.join_next().await {
+        result.context("a listener task failed")?.context("serving")?;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A bound listener and its address.
+async fn bind(
+    host: std::net::IpAddr,
+    port: u16,
+) -> Result<(impl poem::listener::Acceptor + 'static, SocketAddr)> {
+    let acceptor = TcpListener::bind(SocketAddr::new(host, port))
         .into_acceptor()
         .await
-        .with_context(|| format!("binding {}:{}", args.host, args.port))?;
+        .with_context(|| format!("binding {host}:{port}"))?;
     let addr = acceptor
         .local_addr()
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .context("the listener has no address")?;
-    print_banner(addr, args.credentials.is_none());
-    Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(store, Arc::new(credentials)), shutdown_signal(), None)
-        .await
-        .context("serving")?;
-    tracing::info!("stopped");
-    Ok(())
+    Ok((acceptor, addr))
 }
 
-fn print_banner(addr: SocketAddr, development: bool) {
+/// The regions named by `--swr-regions`, keeping the state file's data for each.
+fn swr_regions(ids: &[String], mut loaded: Vec<Region>) -> Result<Vec<Region>> {
+    let mut regions = Vec::new();
+    for id in ids {
+        let valid = !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        anyhow::ensure!(
+            valid,
+            "--swr-regions: `{id}` is not a region id (lowercase letters, digits, -)"
+        );
+        anyhow::ensure!(
+            !regions.iter().any(|r: &Region| &r.id == id),
+            "--swr-regions: `{id}` appears twice"
+        );
+        let region = match loaded.iter().position(|r| &r.id == id) {
+            Some(i) => loaded.remove(i),
+            None => Region::empty(id),
+        };
+        regions.push(region);
+    }
+    if let Some(extra) = loaded.iter().find(|r| !r.namespaces.is_empty()) {
+        anyhow::bail!(
+            "the state file holds SWR region `{}`, which --swr-regions leaves out",
+            extra.id
+        );
+    }
+    Ok(regions)
+}
+
+fn print_banner(addr: SocketAddr, regions: &[(String, SocketAddr)], development: bool) {
     println!("imagespec-server listening on http://{addr}");
     println!("  Swagger UI:  http://{addr}/docs/");
     println!("  specs:       http://{addr}/specs/{{glance,swr,cce,snowflake}}.yaml");
+    for (region, region_addr) in regions {
+        println!("  SWR region {region}: http://{region_addr}");
+    }
     println!("  live families: {}", LIVE_FAMILIES.join(", "));
     if development {
         println!("  development credentials (no --credentials given):");

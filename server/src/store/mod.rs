@@ -6,6 +6,7 @@
 
 pub mod cce;
 pub mod glance;
+pub mod swr;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -69,6 +70,8 @@ pub struct State {
     pub cce: cce::CceState,
     #[serde(default)]
     pub glance: glance::GlanceState,
+    #[serde(default)]
+    pub swr: swr::SwrState,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +102,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     cce: RwLock<cce::CceState>,
     glance: RwLock<glance::GlanceState>,
+    swr: RwLock<swr::SwrState>,
     glance_data: glance::data::DataDir,
 }
 
@@ -118,6 +122,7 @@ impl Store {
                 clock,
                 cce: RwLock::new(state.cce),
                 glance: RwLock::new(state.glance),
+                swr: RwLock::new(state.swr),
                 glance_data,
             }),
         }
@@ -136,7 +141,11 @@ impl Store {
         let now = self.now();
         let mut cce = write(&self.inner.cce);
         cce.expire(now);
-        State { cce: cce.clone(), glance: read(&self.inner.glance).clone() }
+        State {
+            cce: cce.clone(),
+            glance: read(&self.inner.glance).clone(),
+            swr: read(&self.inner.swr).clone(),
+        }
     }
 
     pub(crate) fn cce(&self) -> std::sync::RwLockWriteGuard<'_, cce::CceState> {

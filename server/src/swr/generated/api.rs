@@ -333,7 +333,7 @@ impl FromError<GatewayError> for UpdateRepoReply {
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateManualImageSyncRepoReply {
-    /// The synchronization was carried out. Choice: the array lists the requested tags whose job ended `success`, as the current vendor page (seed 001) describes the 200 array; tags that ended `existed` or `failed` are not listed. An older English page described the same array as the tags that failed, and the seed's own example is `[]`, so the real meaning is unsettled; testers must accept any array of strings here.
+    /// The synchronization was carried out. Choice: the array lists the requested tags whose job did not end `success` (`existed` or `failed`), so it is `[]` on full success, as an older English page describes it and the seed's example shows. The current vendor page (seed 001) words the same array as the tags that succeeded, so the real meaning is unsettled; testers must accept any array of strings here.
     #[oai(status = 200)]
     Ok(Json<Vec<String>>),
     /// A name in the path breaks its naming rule, the body is malformed, or the target region cannot receive a synchronization.
@@ -342,7 +342,7 @@ pub enum CreateManualImageSyncRepoReply {
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
     Unauthorized(Json<GatewayError>),
-    /// The source namespace or repository does not exist.
+    /// The source namespace, the repository or one of the requested tags does not exist.
     #[oai(status = 404)]
     NotFound(Json<SwrError>),
     /// The service failed while handling the request.
@@ -1048,7 +1048,7 @@ impl<T: SwrApi> SwrRoutes<T> {
     }
     /// Show a repository
     ///
-    /// Returns one repository. After a successful synchronization, calling this in the target region (with a project of that region) shows the repository there.
+    /// Returns one repository. After a successful synchronization, calling this at the target region's endpoint shows the repository there.
     #[oai(
         path = "/v2/manage/namespaces/:namespace/repos/:repository",
         method = "get",
@@ -1160,9 +1160,9 @@ impl<T: SwrApi> SwrRoutes<T> {
     }
     /// Synchronize existing images to another region
     ///
-    /// Copies the listed tags of this repository to the organization `remoteNamespace` in the region `remoteRegionId`, under the same repository name. Manual synchronization is meant for images that already exist; auto-sync rules only cover later pushes. A user checks the result with `show_sync_job`, or by listing the repository's tags in the target region with a project of that region.
+    /// Copies the listed tags of this repository to the organization `remoteNamespace` in the region `remoteRegionId`, under the same repository name. Manual synchronization is meant for images that already exist; auto-sync rules only cover later pushes. A user checks the result with `show_sync_job`, or by listing the repository's tags at the target region's endpoint.
     ///
-    /// Choice: the copy runs to completion inside the request. One sync job per requested tag is recorded with its final status: `success` when the tag was copied or the target already holds the identical image; `existed` when the target holds a different image under that tag and `override` is false, in which case the target is left alone; `failed` when the tag is missing from the source repository or the target organization does not exist in the target region. The target repository is created on demand, with the source repository's visibility and category. `override` true replaces a different target image.
+    /// Choice: the copy runs to completion inside the request. One sync job per requested tag is recorded with its final status: `success` when the tag was copied or the target already holds the identical image; `existed` when the target holds a different image under that tag and `override` is false, in which case the target is left alone; `failed` when the target organization does not exist in the target region or belongs to another account. A requested tag that the source repository lacks is a 404, and then nothing is copied and no job is recorded. The target repository is created on demand, with the source repository's visibility and category. `override` true replaces a different target image.
     ///
     /// Choice: `remoteRegionId` must be one of the regions `list_sync_regions` returns; any other value, the caller's own region included, is a 400. An empty `imageTag` list is also a 400.
     #[oai(
@@ -1569,7 +1569,7 @@ impl<T: SwrApi> SwrRoutes<T> {
     }
     /// List the regions that can receive a synchronization
     ///
-    /// Lists the regions this account may use as `remoteRegionId`. Choice: these are all regions the fake serves except the caller's own region (the region of the request's project); a client addresses any of them by using a project of that region.
+    /// Lists the regions this account may use as `remoteRegionId`. Choice: these are all regions the fake serves except the region of the endpoint called; each is served at its own endpoint (see the document's description).
     #[oai(
         path = "/v2/manage/regions",
         method = "get",
@@ -1637,7 +1637,7 @@ impl<T: SwrApi> SwrRoutes<T> {
 }
 /// Every operation of the spec, for middleware that needs the contract without poem-openapi.
 pub const CONTRACT: Contract = Contract {
-    reject_unknown_query: false,
+    reject_unknown_query: true,
     operations: &[
         OperationInfo {
             id: "list_namespaces",
