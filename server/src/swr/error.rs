@@ -87,7 +87,7 @@ pub async fn convert(err: poem::Error) -> Response {
     }
     if let Some(m) = err.downcast_ref::<BodyMismatch>() {
         let code = match m.at.as_str() {
-            "/namespace" => BAD_NAMESPACE,
+            "/namespace" | "/remoteNamespace" => BAD_NAMESPACE,
             "/repository" => BAD_REPOSITORY,
             "/destination_tag" | "/source_tag" => BAD_TAG,
             at if at.starts_with("/imageTag/") => BAD_TAG,

@@ -21,3 +21,5 @@ mod python_sdk;
 mod spec_drift;
 /// Swagger UI rendered in headless Chromium.
 mod swagger_ui;
+/// Huawei SWR through the in-process app, two regions: operations, sync, bad input.
+mod swr;

@@ -67,6 +67,12 @@ pub enum CreateNamespaceReply {
     /// A namespace with this name already exists in the region.
     #[oai(status = 409)]
     Conflict(Json<SwrError>),
+    /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<SwrError>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
     InternalServerError(Json<SwrError>),
@@ -76,6 +82,8 @@ impl FromError<SwrError> for CreateNamespaceReply {
         match status {
             400 => Ok(Self::BadRequest(Json(body))),
             409 => Ok(Self::Conflict(Json(body))),
+            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             500 => Ok(Self::InternalServerError(Json(body))),
             _ => Err(body),
         }
@@ -188,6 +196,12 @@ pub enum CreateRepoReply {
     /// A repository with this name already exists in the namespace.
     #[oai(status = 409)]
     Conflict(Json<SwrError>),
+    /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<SwrError>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
     InternalServerError(Json<SwrError>),
@@ -198,6 +212,8 @@ impl FromError<SwrError> for CreateRepoReply {
             400 => Ok(Self::BadRequest(Json(body))),
             404 => Ok(Self::NotFound(Json(body))),
             409 => Ok(Self::Conflict(Json(body))),
+            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             500 => Ok(Self::InternalServerError(Json(body))),
             _ => Err(body),
         }
@@ -307,6 +323,12 @@ pub enum UpdateRepoReply {
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
     NotFound(Json<SwrError>),
+    /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<SwrError>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
     InternalServerError(Json<SwrError>),
@@ -316,6 +338,8 @@ impl FromError<SwrError> for UpdateRepoReply {
         match status {
             400 => Ok(Self::BadRequest(Json(body))),
             404 => Ok(Self::NotFound(Json(body))),
+            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             500 => Ok(Self::InternalServerError(Json(body))),
             _ => Err(body),
         }
@@ -345,6 +369,12 @@ pub enum CreateManualImageSyncRepoReply {
     /// The source namespace, the repository or one of the requested tags does not exist.
     #[oai(status = 404)]
     NotFound(Json<SwrError>),
+    /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<SwrError>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
     InternalServerError(Json<SwrError>),
@@ -354,6 +384,8 @@ impl FromError<SwrError> for CreateManualImageSyncRepoReply {
         match status {
             400 => Ok(Self::BadRequest(Json(body))),
             404 => Ok(Self::NotFound(Json(body))),
+            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             500 => Ok(Self::InternalServerError(Json(body))),
             _ => Err(body),
         }
@@ -459,6 +491,12 @@ pub enum CreateImageSyncRepoReply {
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
     NotFound(Json<SwrError>),
+    /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<SwrError>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
     InternalServerError(Json<SwrError>),
@@ -468,6 +506,8 @@ impl FromError<SwrError> for CreateImageSyncRepoReply {
         match status {
             400 => Ok(Self::BadRequest(Json(body))),
             404 => Ok(Self::NotFound(Json(body))),
+            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             500 => Ok(Self::InternalServerError(Json(body))),
             _ => Err(body),
         }
@@ -497,6 +537,12 @@ pub enum DeleteImageSyncRepoReply {
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
     NotFound(Json<SwrError>),
+    /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<SwrError>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
     InternalServerError(Json<SwrError>),
@@ -506,6 +552,8 @@ impl FromError<SwrError> for DeleteImageSyncRepoReply {
         match status {
             400 => Ok(Self::BadRequest(Json(body))),
             404 => Ok(Self::NotFound(Json(body))),
+            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             500 => Ok(Self::InternalServerError(Json(body))),
             _ => Err(body),
         }
@@ -576,6 +624,12 @@ pub enum CreateRepoTagReply {
     /// The destination tag exists and `override` is not true.
     #[oai(status = 409)]
     Conflict(Json<SwrError>),
+    /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<SwrError>),
+    /// The body is not `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
     InternalServerError(Json<SwrError>),
@@ -586,6 +640,8 @@ impl FromError<SwrError> for CreateRepoTagReply {
             400 => Ok(Self::BadRequest(Json(body))),
             404 => Ok(Self::NotFound(Json(body))),
             409 => Ok(Self::Conflict(Json(body))),
+            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
             500 => Ok(Self::InternalServerError(Json(body))),
             _ => Err(body),
         }
