@@ -83,7 +83,8 @@ async fn main() -> Result<()> {
     let region_addrs: Vec<(String, SocketAddr)> = std::iter::once((regions[0].clone(), addr))
         .chain(others.iter().map(|(r, _, a)| (r.clone(), *a)))
         .collect();
-    print_banner(addr, &region_addrs, args.credentials.is_none());
+    // Signals are caught from here on, so a SIGTERM right after the banner stops cleanly.
+    let signal = shutdown_signal().context("installing the signal handlers")?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
     for (region, acceptor, _) in others {
@@ -109,7 +110,9 @@ async fn main() -> Result<()> {
             )
             .await
     });
-    shutdown_signal().await;
+    // The banner comes last: when it is printed, every address answers.
+    print_banner(addr, &region_addrs, args.credentials.is_none());
+    signal.await;
     let _ = stop.send(true);
     while let Some(result) = servers.join_next().await {
         result.context("a listener task failed")?.context("serving")?;
@@ -181,22 +184,17 @@ fn print_banner(addr: SocketAddr, regions: &[(String, SocketAddr)], development:
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
+/// Resolves on SIGINT or SIGTERM; the handlers are installed when this is called, not when the
+/// future is first polled.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }

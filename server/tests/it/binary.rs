@@ -42,3 +42,37 @@ fn a_credentials_file_replaces_the_development_set() {
     assert!(alice.contains(" 401 ") && body.contains("APIGW.0301"), "{alice} {body}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn every_swr_region_gets_its_own_address() {
+    let server = spawn(&["--swr-regions", "ap-southeast-1,eu-west-101,la-south-2"]);
+    let ids: Vec<&str> = server.swr_regions.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(ids, ["ap-southeast-1", "eu-west-101", "la-south-2"]);
+    assert_eq!(server.swr_regions[0].1, server.base, "the home region is the main address");
+    let token = [("X-Auth-Token", "alice-token")];
+    for (region, url) in &server.swr_regions {
+        let other = crate::support::Spawned::get_at(url, "/v2/manage/regions", &token);
+        assert!(other.0.contains(" 200 "), "{region}: {other:?}");
+        assert!(!other.1.contains(&format!("\"{region}\"")), "{region} lists itself: {}", other.1);
+        assert_eq!(other.1.matches("regionID").count(), 2, "{region}: {}", other.1);
+    }
+    // The other regions serve SWR only.
+    let (status, _) =
+        crate::support::Spawned::get_at(&server.swr_regions[1].1, "/v2/images", &token);
+    assert!(status.contains(" 404 "), "{status}");
+    let exit = server.terminate();
+    assert!(exit.success(), "the server exited with {exit}");
+}
+
+#[test]
+fn bad_swr_region_lists_stop_the_server_with_a_message() {
+    for regions in ["cn-north-4,cn-north-4", "Bad_Region", ""] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_imagespec-server"))
+            .args(["--port", "0", "--swr-regions", regions])
+            .output()
+            .expect("the binary runs");
+        assert!(!out.status.success(), "{regions}: the server started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("region"), "{regions}: {stderr}");
+    }
+}

@@ -30,6 +30,8 @@ pub fn root() -> PathBuf {
 pub struct Spawned {
     child: Child,
     pub base: String,
+    /// Each SWR region and its address, as the banner lists them (the home region first).
+    pub swr_regions: Vec<(String, String)>,
 }
 
 impl Spawned {
@@ -52,8 +54,13 @@ impl Spawned {
 
     /// A plain HTTP/1.1 GET over loopback: (status line, body).
     pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> (String, String) {
+        Self::get_at(&self.base, path, headers)
+    }
+
+    /// The same GET against another of the server's addresses (`http://127.0.0.1:PORT`).
+    pub fn get_at(base: &str, path: &str, headers: &[(&str, &str)]) -> (String, String) {
         use std::io::{Read, Write};
-        let addr = self.base.trim_start_matches("http://");
+        let addr = base.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).expect("connects");
         let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
         for (k, v) in headers {
@@ -88,11 +95,25 @@ pub fn spawn(args: &[&str]) -> Spawned {
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
     reader.read_line(&mut line).expect("the server prints its address");
-    // Keep draining the banner so the server never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let base = line.trim().rsplit(' ').next().expect("address at the end of the line").to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "unexpected banner: {line}");
-    Spawned { child, base }
+    let mut swr_regions = Vec::new();
+    loop {
+        let mut next = String::new();
+        if reader.read_line(&mut next).expect("the banner is readable") == 0
+            || next.contains("live families:")
+        {
+            break;
+        }
+        if let Some((region, url)) =
+            next.trim().strip_prefix("SWR region ").and_then(|r| r.split_once(": "))
+        {
+            swr_regions.push((region.to_owned(), url.to_owned()));
+        }
+    }
+    // Keep draining the banner so the server never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    Spawned { child, base, swr_regions }
 }
 
 /// A tool the test command installs (`cargo xtask ci`); its absence is a failure, not a skip.
