@@ -30,7 +30,7 @@ pub mod validate;
 
 pub use families::Family;
 pub use report::{CheckOutcome, Finding, Report};
-pub use run::{Config, RunError, run};
+pub use run::{Config, RunError, run, run_with_regions};
 pub use spec::{Operation, Spec, SpecError};
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};
 pub use validate::{Violation, validate_response};

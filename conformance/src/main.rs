@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use imagespec_conformance::signing::AkSk;
 use imagespec_conformance::{
-    Config, Family, Report, Transport, http::Http, progress::Progress, replay, run,
+    Config, Family, Report, Transport, http::Http, progress::Progress, replay, run_with_regions,
 };
 
 /// Checks a server against the imagespec contracts (specs/ built in) and reports every deviation.
@@ -27,7 +27,7 @@ struct Args {
     /// Base URL of the target, e.g. http://127.0.0.1:8080.
     #[arg(long, env = "IMAGESPEC_BASE_URL", required_unless_present = "replay")]
     base_url: Option<String>,
-    /// Families to test (repeatable). `glance` and `cce` have semantic suites.
+    /// Families to test (repeatable). `glance`, `swr` and `cce` have semantic suites.
     #[arg(long = "family", default_value = "cce", value_parser = |s: &str| s.parse::<Family>())]
     families: Vec<Family>,
     /// A token per family, as FAMILY=TOKEN (sent as X-Auth-Token; Snowflake as a bearer token).
@@ -45,6 +45,14 @@ struct Args {
     /// identity headers: `--header glance=X-Identity-Status:Confirmed`.
     #[arg(long = "header", value_parser = parse_header)]
     headers: Vec<(Family, (String, String))>,
+    /// Another SWR region's endpoint, REGION=URL (e.g. cn-east-3=http://127.0.0.1:8081): the
+    /// target of the sync checks (`SWR-S06`, `SWR-S07`), observed through that endpoint.
+    #[arg(long = "swr-region", value_name = "REGION=URL", value_parser = parse_region)]
+    swr_regions: Vec<(String, String)>,
+    /// An existing SWR repository NAMESPACE/REPO of the tested account whose tags the sync
+    /// checks copy (the tester cannot push images); `SWR-S07` needs two different images in it.
+    #[arg(long, value_name = "NAMESPACE/REPO")]
+    swr_source: Option<String>,
     /// Seed of the run; it also names the resources the run creates.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -78,6 +86,14 @@ struct Args {
 fn parse_token(s: &str) -> Result<(Family, String), String> {
     let (family, token) = s.split_once('=').ok_or("expected FAMILY=TOKEN")?;
     Ok((family.parse()?, token.to_owned()))
+}
+
+fn parse_region(s: &str) -> Result<(String, String), String> {
+    let (region, url) = s.split_once('=').ok_or("expected REGION=URL")?;
+    if region.is_empty() || !url.starts_with("http") {
+        return Err("expected REGION=URL with an http(s) URL".into());
+    }
+    Ok((region.to_owned(), url.trim_end_matches('/').to_owned()))
 }
 
 fn parse_aksk(s: &str) -> Result<(Family, AkSk), String> {
@@ -170,13 +186,21 @@ fn main() -> ExitCode {
         signing: args.aksk,
         fuzz_cases: args.fuzz_cases,
         fuzz_time: args.fuzz_seconds.and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok()),
+        swr_regions: args.swr_regions.clone(),
+        swr_source: args.swr_source,
     };
     let http = Http::new(&base_url, Duration::from_secs(args.timeout));
     let transport = Progress::on_stderr(&http);
+    let region_http: Vec<Http> = args
+        .swr_regions
+        .iter()
+        .map(|(_, url)| Http::new(url, Duration::from_secs(args.timeout)))
+        .collect();
+    let regions: Vec<&dyn Transport> = region_http.iter().map(|h| h as &dyn Transport).collect();
     let outcome = if args.fuzz_only {
         imagespec_conformance::fuzz::fuzz_only(&config, &transport)
     } else {
-        run(&config, &transport)
+        run_with_regions(&config, &transport, &regions)
     };
     transport.finish();
     match outcome {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::families::{Family, cce, glance};
+use crate::families::{Family, cce, glance, swr};
 use crate::fuzz;
 use crate::report::Report;
 use crate::session::Session;
@@ -28,6 +28,10 @@ pub struct Config {
     pub fuzz_cases: usize,
     /// Time for the fuzzing of the whole run (all families); `None`: no limit.
     pub fuzz_time: Option<Duration>,
+    /// Other SWR regions' endpoints (region id, base URL), as targets of the sync checks.
+    pub swr_regions: Vec<(String, String)>,
+    /// An existing SWR repository (`NAMESPACE/REPO`) whose tags the sync checks may copy.
+    pub swr_source: Option<String>,
 }
 
 impl Default for Config {
@@ -42,6 +46,8 @@ impl Default for Config {
             signing: Vec::new(),
             fuzz_cases: fuzz::DEFAULT_CASES,
             fuzz_time: None,
+            swr_regions: Vec::new(),
+            swr_source: None,
         }
     }
 }
@@ -57,11 +63,22 @@ pub enum RunError {
 }
 
 pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunError> {
+    run_with_regions(config, transport, &[])
+}
+
+/// Like [`run`], with a transport for each of `config.swr_regions` (same order), so the SWR
+/// suite can observe a sync in the target region.
+pub fn run_with_regions(
+    config: &Config,
+    transport: &dyn Transport,
+    regions: &[&dyn Transport],
+) -> Result<Report, RunError> {
     let mut report = Report { seed: config.seed, ..Report::default() };
     let budget = fuzz::Budget::from_config(config);
     for family in &config.families {
         let (spec, auth, signer) = crate::run::family_setup(config, *family)?;
-        let session = Session::new(&spec, transport, &config.base_url, auth).with_signer(signer);
+        let session = Session::new(&spec, transport, &config.base_url, auth.clone())
+            .with_signer(signer.clone());
         let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
         // The fuzzing phase first, on the same session (same credentials, same findings).
         report.requests +=
@@ -69,6 +86,38 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
                 .map_err(RunError::Unreachable)?;
         match family {
             Family::Cce => cce::run(&session, &prefix),
+            Family::Swr => {
+                let other = config
+                    .other_auth
+                    .iter()
+                    .find(|(f, _)| f == family)
+                    .map(|(_, h)| Session::new(&spec, transport, &config.base_url, h.clone()));
+                let target =
+                    config.swr_regions.first().zip(regions.first()).map(|((id, url), t)| {
+                        let signer = signer.clone().map(|(key, _)| (key, host_of(url)));
+                        (
+                            id.as_str(),
+                            Session::new(&spec, *t, url, auth.clone()).with_signer(signer),
+                        )
+                    });
+                swr::run(
+                    &session,
+                    other.as_ref(),
+                    target.as_ref().map(|(region, session)| swr::Target { region, session }),
+                    config.swr_source.as_deref(),
+                    &prefix,
+                );
+                for extra in other.into_iter().chain(target.map(|(_, s)| s)) {
+                    let part = extra.into_report().map_err(RunError::Unreachable)?;
+                    report.requests += part.requests;
+                    for c in part.checks {
+                        if !report.checks.contains(&c) {
+                            report.checks.push(c);
+                        }
+                    }
+                    report.findings.extend(part.findings);
+                }
+            }
             Family::Glance => {
                 let other = config
                     .other_auth
@@ -114,16 +163,19 @@ pub(crate) fn family_setup(config: &Config, family: Family) -> Result<Setup, Run
         .map_err(|source| RunError::Spec { family: family.name(), source })?;
     let auth =
         config.auth.iter().find(|(f, _)| *f == family).map(|(_, h)| h.clone()).unwrap_or_default();
-    let host = config
-        .base_url
-        .split_once("://")
-        .map_or(config.base_url.as_str(), |(_, rest)| rest)
+    let host = host_of(&config.base_url);
+    let signer = config.signing.iter().find(|(f, _)| *f == family).map(|(_, k)| (k.clone(), host));
+    Ok((spec, auth, signer))
+}
+
+/// The authority (`host:port`) of a base URL.
+fn host_of(url: &str) -> String {
+    url.split_once("://")
+        .map_or(url, |(_, rest)| rest)
         .split('/')
         .next()
         .unwrap_or_default()
-        .to_owned();
-    let signer = config.signing.iter().find(|(f, _)| *f == family).map(|(_, k)| (k.clone(), host));
-    Ok((spec, auth, signer))
+        .to_owned()
 }
 
 /// A short value unique to this run, so reruns never meet the resources of an earlier run that

@@ -15,9 +15,9 @@ use poem::{
 };
 
 /// Sends each request straight into the app on a private runtime.
-struct InProcess {
-    app: BoxEndpoint<'static>,
-    rt: tokio::runtime::Runtime,
+pub(crate) struct InProcess {
+    pub(crate) app: BoxEndpoint<'static>,
+    pub(crate) rt: tokio::runtime::Runtime,
 }
 
 impl Transport for InProcess {

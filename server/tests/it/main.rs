@@ -9,6 +9,8 @@ mod binary;
 mod cce;
 /// The conformance library against our server, correct and with planted faults.
 mod conformance;
+/// The conformance library's SWR suite against our server, two regions, with planted faults.
+mod conformance_swr;
 /// `/specs/` and `/docs/` over HTTP.
 mod docs;
 /// Glance images v2 through the in-process app: every rule of the reference, bad input, tenancy.
