@@ -113,12 +113,14 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// The conformance CLI against our own server (started on a free port), fixed seed.
+/// The conformance CLI against our own server (started on a free port with the demo state, whose
+/// SWR repository `demo/library/nginx` is the sync checks' source), fixed seed.
 fn self_test(root: &Path) -> Result<()> {
     use std::io::{BufRead, BufReader};
     eprintln!("ci: conformance self-test against imagespec-server");
     let mut server = Command::new(root.join("target/debug/imagespec-server"))
-        .args(["--port", "0"])
+        .args(["--port", "0", "--state"])
+        .arg(root.join("server/demo/state.json"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -126,8 +128,20 @@ fn self_test(root: &Path) -> Result<()> {
     let mut reader = BufReader::new(server.stdout.take().context("server stdout")?);
     let mut banner = String::new();
     reader.read_line(&mut banner)?;
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let base = banner.trim().rsplit(' ').next().unwrap_or_default().to_owned();
+    // The banner lists each SWR region's address; cn-east-3 is the sync target.
+    let mut east = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line.contains("live families:") {
+            break;
+        }
+        if let Some(url) = line.trim().strip_prefix("SWR region cn-east-3: ") {
+            east = Some(format!("cn-east-3={url}"));
+        }
+    }
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let east = east.context("the server's banner lists no SWR region cn-east-3")?;
     let args = [
         "--base-url",
         &base,
@@ -135,6 +149,16 @@ fn self_test(root: &Path) -> Result<()> {
         "cce",
         "--family",
         "glance",
+        "--family",
+        "swr",
+        "--aksk",
+        "swr=BOBAK000000000000001:bob-secret-key-00000000000000000000001:fedcba9876543210fedcba9876543210",
+        "--other-token",
+        "swr=carol-token",
+        "--swr-region",
+        &east,
+        "--swr-source",
+        "demo/library/nginx",
         "--aksk",
         "cce=ALICEAK0000000000001:alice-secret-key-0000000000000000000001:0123456789abcdef0123456789abcdef",
         "--token",
