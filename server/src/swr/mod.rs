@@ -45,7 +45,11 @@ pub fn service(store: Store, region: &str) -> OpenApiService<SwrRoutes<Swr>, ()>
 /// The whole family for one region, mounted at the root (its paths are the real ones).
 pub fn endpoint(store: Store, credentials: Arc<Credentials>, region: String) -> impl Endpoint {
     let clock = store.clock();
-    let schemas = Arc::new(BodySchemas::from_spec(crate::docs::spec_text("swr")));
+    // Compiled once for all regions.
+    static SCHEMAS: std::sync::OnceLock<Arc<BodySchemas>> = std::sync::OnceLock::new();
+    let schemas = SCHEMAS
+        .get_or_init(|| Arc::new(BodySchemas::from_spec(crate::docs::spec_text("swr"))))
+        .clone();
     let api = service(store.clone(), &region)
         .with(JsonBodyGuard(schemas))
         .with(ContractGuard(&CONTRACT))

@@ -322,3 +322,47 @@ async fn signed_requests_are_verified_and_tokens_checked() {
         .await;
     assert_eq!(own.status, 200);
 }
+
+#[tokio::test]
+async fn charset_media_types_trailing_newlines_and_bodiless_json_gets_are_accepted() {
+    let s = swr();
+    for (i, ct) in
+        ["application/json;charset=utf-8", "application/json; charset=UTF-8"].iter().enumerate()
+    {
+        let body = format!("{{\"namespace\": \"cs{i}\"}}\n").into_bytes();
+        let r = s
+            .call(
+                HOME,
+                Method::POST,
+                "/v2/manage/namespaces",
+                Some(ALICE),
+                &[("Content-Type", ct)],
+                body,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{ct}: {r:#?}");
+    }
+    // The SDK sends Content-Type: application/json on GET and DELETE without a body.
+    let r = s
+        .call(
+            HOME,
+            Method::GET,
+            "/v2/manage/namespaces/cs0",
+            Some(ALICE),
+            &[("Content-Type", "application/json")],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:#?}");
+    let r = s
+        .call(
+            HOME,
+            Method::DELETE,
+            "/v2/manage/namespaces/cs0",
+            Some(ALICE),
+            &[("Content-Type", "application/json")],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{r:#?}");
+}
