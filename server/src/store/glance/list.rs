@@ -480,20 +480,61 @@ impl GlanceState {
                 Some(i) => Some(i),
             },
         };
-        let mut hits: Vec<&Image> = self
-            .images
-            .values()
-            .filter(|i| !matches!(i.status, Status::Deleted | Status::Killed))
-            .filter(|i| i.os_hidden == q.hidden)
-            .filter(|i| listed(caller, i, q.visibility, q.member_status))
-            .filter(|i| q.tags.iter().all(|t| i.tags.contains(t)))
-            .filter(|i| q.filters.iter().all(|f| f.matches(i)))
-            .filter(|i| marker.is_none_or(|m| compare(&q.sort, i, m) == Ordering::Greater))
-            .collect();
-        hits.sort_by(|a, b| compare(&q.sort, a, b));
-        hits.truncate(q.limit);
+        let wanted = |i: &Image| {
+            !matches!(i.status, Status::Deleted | Status::Killed)
+                && i.os_hidden == q.hidden
+                && listed(caller, i, q.visibility, q.member_status)
+                && q.tags.iter().all(|t| i.tags.contains(t))
+                && q.filters.iter().all(|f| f.matches(i))
+        };
+        let hits = match self.indexed_order(q) {
+            Some(ascending) => self.walk_index(ascending, marker, q.limit, &wanted),
+            None => {
+                let mut hits: Vec<&Image> = self
+                    .images
+                    .values()
+                    .filter(|i| wanted(i))
+                    .filter(|i| marker.is_none_or(|m| compare(&q.sort, i, m) == Ordering::Greater))
+                    .collect();
+                hits.sort_by(|a, b| compare(&q.sort, a, b));
+                hits.truncate(q.limit);
+                hits
+            }
+        };
         let full = q.limit > 0 && hits.len() == q.limit;
         Ok(Page { images: hits.into_iter().cloned().collect(), full })
+    }
+}
+
+impl GlanceState {
+    /// `Some(ascending)` when the query sorts by `created_at` then `id` in one direction (the
+    /// default, newest first) and the index is complete, so the index gives the order.
+    fn indexed_order(&self, q: &ListQuery) -> Option<bool> {
+        match q.sort.as_slice() {
+            [(SortKey::CreatedAt, a), (SortKey::Id, b)] if a == b => {
+                (self.by_created.len() == self.images.len()).then_some(*a)
+            }
+            _ => None,
+        }
+    }
+
+    /// The first `limit` wanted images after `marker` in index order.
+    fn walk_index<'s>(
+        &'s self,
+        ascending: bool,
+        marker: Option<&Image>,
+        limit: usize,
+        wanted: &dyn Fn(&Image) -> bool,
+    ) -> Vec<&'s Image> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let at = marker.map(|m| (m.created_at, m.id.clone()));
+        let keys: Box<dyn Iterator<Item = &(OffsetDateTime, String)>> = match (ascending, at) {
+            (true, None) => Box::new(self.by_created.iter()),
+            (true, Some(m)) => Box::new(self.by_created.range((Excluded(m), Unbounded))),
+            (false, None) => Box::new(self.by_created.iter().rev()),
+            (false, Some(m)) => Box::new(self.by_created.range((Unbounded, Excluded(m))).rev()),
+        };
+        keys.filter_map(|(_, id)| self.images.get(id)).filter(|i| wanted(i)).take(limit).collect()
     }
 }
 

@@ -11,7 +11,7 @@ pub mod list;
 pub mod patch;
 pub mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -238,12 +238,32 @@ pub struct NewImage {
     pub properties: BTreeMap<String, String>,
 }
 
-/// The Glance table.
+/// The Glance table, with an index in the order of the default listing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "GlanceStateFile")]
 pub struct GlanceState {
-    #[serde(default)]
     pub images: BTreeMap<String, Image>,
+    /// Every image by `(created_at, id)`, the default sort order: the first page and a marker
+    /// deep in the list cost O(log n + page). `created_at` and `id` never change and images are
+    /// never removed (deletion is a status), so inserting on create keeps it exact; the list
+    /// falls back to a scan when it is not (an image put into `images` directly).
+    #[serde(skip)]
+    pub(crate) by_created: BTreeSet<(OffsetDateTime, String)>,
+}
+
+/// [`GlanceState`] as the state file holds it (the index is rebuilt on load).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GlanceStateFile {
+    #[serde(default)]
+    images: BTreeMap<String, Image>,
+}
+
+impl From<GlanceStateFile> for GlanceState {
+    fn from(file: GlanceStateFile) -> Self {
+        let by_created = file.images.values().map(|i| (i.created_at, i.id.clone())).collect();
+        Self { images: file.images, by_created }
+    }
 }
 
 /// The data of an image about to be written: what the upload must know up front.
@@ -397,6 +417,7 @@ impl GlanceState {
             properties: new.properties,
             members: Vec::new(),
         };
+        self.by_created.insert((image.created_at, id.clone()));
         self.images.insert(id, image.clone());
         Ok(image)
     }
