@@ -259,6 +259,15 @@ struct GlanceStateFile {
     images: BTreeMap<String, Image>,
 }
 
+impl GlanceState {
+    /// The same table without its index, so every listing scans and sorts: the baseline the
+    /// listing benchmark measures the index against.
+    pub fn scan_only(mut self) -> Self {
+        self.by_created.clear();
+        self
+    }
+}
+
 impl From<GlanceStateFile> for GlanceState {
     fn from(file: GlanceStateFile) -> Self {
         let by_created = file.images.values().map(|i| (i.created_at, i.id.clone())).collect();
