@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::families::{Family, cce, glance};
+use crate::families::{Family, cce, glance, snowflake};
 use crate::fuzz;
 use crate::report::Report;
 use crate::session::Session;
@@ -69,6 +69,7 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
                 .map_err(RunError::Unreachable)?;
         match family {
             Family::Cce => cce::run(&session, &prefix),
+            Family::Snowflake => snowflake::run(&session, &prefix),
             Family::Glance => {
                 let other = config
                     .other_auth

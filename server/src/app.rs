@@ -2,9 +2,9 @@
 //!
 //! Requests are dispatched to a family by path before any routing, so everything a family owns
 //! (even a path poem cannot decode) is answered by that family's stack in that family's error
-//! format. Live today: `glance` (`/`, `/versions`, `/v2/...`) and `cce` (`/v5/imagecaches`). SWR
-//! and Snowflake have generated contract layers but no handlers yet, so their paths answer 404
-//! rather than 501.
+//! format. Live today: `glance` (`/`, `/versions`, `/v2/...`), `cce` (`/v5/imagecaches`) and
+//! `snowflake` (`/api/v2/...`, plus its admin endpoint under `/admin/snowflake/`). SWR has a
+//! generated contract layer but no handlers yet, so its paths answer 404 rather than 501.
 
 use std::sync::Arc;
 
@@ -15,14 +15,32 @@ use poem::{
     middleware::{CatchPanic, Tracing},
 };
 
-use crate::{auth::Credentials, cce, docs, glance, store::Store};
+use crate::{auth::Credentials, cce, docs, glance, snowflake, store::Store};
 
 /// The families this build serves.
-pub const LIVE_FAMILIES: [&str; 2] = ["glance", "cce"];
+pub const LIVE_FAMILIES: [&str; 3] = ["glance", "cce", "snowflake"];
 
+/// Every family with the default options.
 pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
+    app_with(store, credentials, Options::default())
+}
+
+/// Options that change how families answer (the server's flags).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Snowflake's 202 protocol and result paging (`--snowflake-async`, `--snowflake-page-size`).
+    pub snowflake: snowflake::Options,
+}
+
+pub fn app_with(store: Store, credentials: Arc<Credentials>, options: Options) -> impl Endpoint {
     let families: Vec<(Owns, BoxEndpoint<'static>)> = vec![
         (cce::owns, cce::endpoint(store.clone(), credentials.clone()).map_to_response().boxed()),
+        (
+            snowflake::owns,
+            snowflake::endpoint(store.clone(), credentials.clone(), options.snowflake)
+                .map_to_response()
+                .boxed(),
+        ),
         (glance::owns, glance::endpoint(store, credentials).map_to_response().boxed()),
     ];
     let rest = Route::new()

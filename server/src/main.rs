@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use anyhow::{Context, Result};
 use clap::Parser;
 use imagespec_server::{
-    app::{LIVE_FAMILIES, app},
+    app::{LIVE_FAMILIES, Options, app_with},
     auth::{Credentials, DEVELOPMENT_CREDENTIALS},
     store::{State, Store, SystemClock, glance::data::DataDir},
 };
@@ -36,6 +36,14 @@ struct Args {
     /// exit.
     #[arg(long, env = "IMAGESPEC_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Snowflake: answer every operation with 202 and a result handle to poll (per request:
+    /// `X-Imagespec-Async: true|false`).
+    #[arg(long, env = "IMAGESPEC_SNOWFLAKE_ASYNC")]
+    snowflake_async: bool,
+    /// Snowflake: split list results longer than N into pages read through `Link` (per request:
+    /// `X-Imagespec-Page-Size: N`).
+    #[arg(long, value_name = "N", env = "IMAGESPEC_SNOWFLAKE_PAGE_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
+    snowflake_page_size: Option<u32>,
 }
 
 #[tokio::main]
@@ -70,8 +78,18 @@ async fn main() -> Result<()> {
         .and_then(|a| a.as_socket_addr().copied())
         .context("the listener has no address")?;
     print_banner(addr, args.credentials.is_none());
+    let options = Options {
+        snowflake: imagespec_server::snowflake::Options {
+            asynchronous: args.snowflake_async,
+            page_size: args.snowflake_page_size.map(|n| n as usize),
+        },
+    };
     Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(store, Arc::new(credentials)), shutdown_signal(), None)
+        .run_with_graceful_shutdown(
+            app_with(store, Arc::new(credentials), options),
+            shutdown_signal(),
+            None,
+        )
         .await
         .context("serving")?;
     tracing::info!("stopped");

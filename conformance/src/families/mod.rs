@@ -3,6 +3,7 @@
 
 pub mod cce;
 pub mod glance;
+pub mod snowflake;
 
 use std::str::FromStr;
 

@@ -6,6 +6,7 @@
 
 pub mod cce;
 pub mod glance;
+pub mod snowflake;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -69,6 +70,8 @@ pub struct State {
     pub cce: cce::CceState,
     #[serde(default)]
     pub glance: glance::GlanceState,
+    #[serde(default)]
+    pub snowflake: snowflake::SnowflakeState,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +103,9 @@ struct Inner {
     cce: RwLock<cce::CceState>,
     glance: RwLock<glance::GlanceState>,
     glance_data: glance::data::DataDir,
+    snowflake: RwLock<snowflake::SnowflakeState>,
+    /// Deferred results are not part of the saved state.
+    snowflake_results: Mutex<snowflake::results::Results>,
 }
 
 impl Store {
@@ -119,6 +125,8 @@ impl Store {
                 cce: RwLock::new(state.cce),
                 glance: RwLock::new(state.glance),
                 glance_data,
+                snowflake: RwLock::new(state.snowflake),
+                snowflake_results: Mutex::default(),
             }),
         }
     }
@@ -136,7 +144,11 @@ impl Store {
         let now = self.now();
         let mut cce = write(&self.inner.cce);
         cce.expire(now);
-        State { cce: cce.clone(), glance: read(&self.inner.glance).clone() }
+        State {
+            cce: cce.clone(),
+            glance: read(&self.inner.glance).clone(),
+            snowflake: read(&self.inner.snowflake).clone(),
+        }
     }
 
     pub(crate) fn cce(&self) -> std::sync::RwLockWriteGuard<'_, cce::CceState> {
@@ -157,6 +169,24 @@ impl Store {
 
     pub(crate) fn glance_data(&self) -> &glance::data::DataDir {
         &self.inner.glance_data
+    }
+}
+
+impl Store {
+    pub(crate) fn snowflake(&self) -> std::sync::RwLockWriteGuard<'_, snowflake::SnowflakeState> {
+        write(&self.inner.snowflake)
+    }
+
+    pub(crate) fn snowflake_read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, snowflake::SnowflakeState> {
+        read(&self.inner.snowflake)
+    }
+
+    pub(crate) fn snowflake_results(
+        &self,
+    ) -> std::sync::MutexGuard<'_, snowflake::results::Results> {
+        self.inner.snowflake_results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -197,3 +197,9 @@ fn glance_serves_exactly_the_handwritten_contract() {
     let store = Store::new(State::default(), std::sync::Arc::new(SystemClock)).expect("temp dir");
     check("glance", &imagespec_server::glance::service(store).spec());
 }
+
+#[test]
+fn snowflake_serves_exactly_the_handwritten_contract() {
+    let store = Store::new(State::default(), std::sync::Arc::new(SystemClock)).expect("temp dir");
+    check("snowflake", &imagespec_server::snowflake::service(store).spec());
+}
