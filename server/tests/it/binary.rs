@@ -21,6 +21,14 @@ fn serves_the_demo_state_and_stops_cleanly_on_sigterm() {
     ] {
         assert_eq!(images.contains(name), listed, "{name} in carol's default list: {images}");
     }
+    let repo =
+        "/api/v2/databases/tutorial_db/schemas/data_schema/image-repositories/tutorial_repository";
+    let alice = [("Authorization", "Bearer alice-snowflake-token")];
+    let (status, listed) = server.get(&format!("{repo}/images"), &alice);
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(listed.contains("my_echo_service_image") && listed.contains("\"v1\""), "{listed}");
+    let (status, _) = server.get(repo, &[("Authorization", "Bearer bob-snowflake-token")]);
+    assert!(status.contains(" 404 "), "bob is in another account: {status}");
     let exit = server.terminate();
     assert!(exit.success(), "the server exited with {exit}");
 }
