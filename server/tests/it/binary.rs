@@ -50,3 +50,15 @@ fn a_credentials_file_replaces_the_development_set() {
     assert!(alice.contains(" 401 ") && body.contains("APIGW.0301"), "{alice} {body}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_snowflake_async_flag_defers_every_operation() {
+    let server = spawn(&["--snowflake-async", "--snowflake-page-size", "1"]);
+    let alice = [("Authorization", "Bearer alice-snowflake-token")];
+    let (status, body) = server.get("/api/v2/databases", &alice);
+    assert!(status.contains(" 202 "), "{status}");
+    assert!(body.contains("\"resultHandler\"") && body.contains("392604"), "{body}");
+    let sync = [alice[0], ("X-Imagespec-Async", "false")];
+    let (status, body) = server.get("/api/v2/databases", &sync);
+    assert!(status.contains(" 200 ") && body.trim() == "[]", "{status} {body}");
+}
