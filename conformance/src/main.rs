@@ -30,7 +30,8 @@ struct Args {
     /// Families to test (repeatable). `glance`, `swr` and `cce` have semantic suites.
     #[arg(long = "family", default_value = "cce", value_parser = |s: &str| s.parse::<Family>())]
     families: Vec<Family>,
-    /// A token per family, as FAMILY=TOKEN (sent as X-Auth-Token; Snowflake as a bearer token).
+    /// A token per family, as FAMILY=TOKEN (sent as X-Auth-Token; Snowflake as a bearer token,
+    /// and snowflake=TYPE:TOKEN also sends X-Snowflake-Authorization-Token-Type: TYPE).
     #[arg(long = "token", value_parser = parse_token)]
     tokens: Vec<(Family, String)>,
     /// A second principal's token per family, in another project (FAMILY=TOKEN), for the
@@ -107,6 +108,10 @@ fn parse_header(s: &str) -> Result<(Family, (String, String)), String> {
     Ok((family.parse()?, (name.trim().to_owned(), value.trim().to_owned())))
 }
 
+/// The values of `X-Snowflake-Authorization-Token-Type` that `--token snowflake=TYPE:TOKEN` knows.
+const SNOWFLAKE_TOKEN_TYPES: [&str; 4] =
+    ["KEYPAIR_JWT", "OAUTH", "PROGRAMMATIC_ACCESS_TOKEN", "PAT_WITH_EXTERNAL_SESSION_ID"];
+
 /// Each family's credential headers: its token and any extra headers.
 fn credentials(
     tokens: &[(Family, String)],
@@ -120,13 +125,20 @@ fn credentials(
             None => out.push((family, vec![header])),
         };
     for (family, token) in tokens {
-        add(
-            *family,
-            match family {
-                Family::Snowflake => ("Authorization".to_owned(), format!("Bearer {token}")),
-                _ => ("X-Auth-Token".to_owned(), token.clone()),
-            },
-        );
+        match family {
+            Family::Snowflake => {
+                // `TYPE:TOKEN` also sends the token type (Snowflake's documented kinds only).
+                let typed =
+                    token.split_once(':').filter(|(t, _)| SNOWFLAKE_TOKEN_TYPES.contains(t));
+                let (kind, token) = typed.map_or((None, token.as_str()), |(t, v)| (Some(t), v));
+                add(*family, ("Authorization".to_owned(), format!("Bearer {token}")));
+                if let Some(kind) = kind {
+                    let name = "X-Snowflake-Authorization-Token-Type".to_owned();
+                    add(*family, (name, kind.to_owned()));
+                }
+            }
+            _ => add(*family, ("X-Auth-Token".to_owned(), token.clone())),
+        }
     }
     for (family, header) in headers {
         add(*family, header.clone());

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::families::{Family, cce, glance, swr};
+use crate::families::{Family, cce, glance, snowflake, swr};
 use crate::fuzz;
 use crate::report::Report;
 use crate::session::Session;
@@ -56,8 +56,6 @@ impl Default for Config {
 pub enum RunError {
     #[error("the built-in {family} spec does not load")]
     Spec { family: &'static str, source: SpecError },
-    #[error("the {0} family has no semantic suite yet")]
-    NoSuite(&'static str),
     #[error("the target did not answer: {0}")]
     Unreachable(String),
 }
@@ -118,6 +116,7 @@ pub fn run_with_regions(
                     report.findings.extend(part.findings);
                 }
             }
+            Family::Snowflake => snowflake::run(&session, &prefix),
             Family::Glance => {
                 let other = config
                     .other_auth
@@ -136,7 +135,6 @@ pub fn run_with_regions(
                     report.findings.extend(part.findings);
                 }
             }
-            other => return Err(RunError::NoSuite(other.name())),
         }
         let part = session.into_report().map_err(RunError::Unreachable)?;
         report.requests += part.requests;

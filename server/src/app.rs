@@ -4,8 +4,8 @@
 //! (even a path poem cannot decode) is answered by that family's stack in that family's error
 //! format. Live today: `glance` (`/`, `/versions`, `/v2/...`), `cce` (`/v5/imagecaches`) and
 //! `swr` (`/v2/manage/...`, in the home region; [`swr_region_app`] serves another region on its
-//! own address). Snowflake has a generated contract layer but no handlers yet, so its paths
-//! answer 404 rather than 501.
+//! own address) and `snowflake` (`/api/v2/...`, plus its admin endpoint under
+//! `/admin/snowflake/`). Only Snowflake's tag operations are not served yet (see the README).
 
 use std::sync::Arc;
 
@@ -16,20 +16,38 @@ use poem::{
     middleware::{CatchPanic, Tracing},
 };
 
-use crate::{auth::Credentials, cce, docs, glance, store::Store, swr};
+use crate::{auth::Credentials, cce, docs, glance, snowflake, store::Store, swr};
 
 /// The families this build serves.
-pub const LIVE_FAMILIES: [&str; 3] = ["glance", "swr", "cce"];
+pub const LIVE_FAMILIES: [&str; 4] = ["glance", "swr", "cce", "snowflake"];
+
+/// Every family with the default options.
+pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
+    app_with(store, credentials, Options::default())
+}
+
+/// Options that change how families answer (the server's flags).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Snowflake's 202 protocol and result paging (`--snowflake-async`, `--snowflake-page-size`).
+    pub snowflake: snowflake::Options,
+}
 
 /// The main address: every live family (SWR in its home region, the first one), the specs and
 /// Swagger UI.
-pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
+pub fn app_with(store: Store, credentials: Arc<Credentials>, options: Options) -> impl Endpoint {
     let home = store.swr_read().region_ids().into_iter().next().unwrap_or_default();
     let families: Vec<(Owns, BoxEndpoint<'static>)> = vec![
         (cce::owns, cce::endpoint(store.clone(), credentials.clone()).map_to_response().boxed()),
         (
             swr::owns,
             swr::endpoint(store.clone(), credentials.clone(), home).map_to_response().boxed(),
+        ),
+        (
+            snowflake::owns,
+            snowflake::endpoint(store.clone(), credentials.clone(), options.snowflake)
+                .map_to_response()
+                .boxed(),
         ),
         (glance::owns, glance::endpoint(store, credentials).map_to_response().boxed()),
     ];

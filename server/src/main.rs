@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use anyhow::{Context, Result};
 use clap::Parser;
 use imagespec_server::{
-    app::{LIVE_FAMILIES, app, swr_region_app},
+    app::{LIVE_FAMILIES, Options, app_with, swr_region_app},
     auth::{Credentials, DEVELOPMENT_CREDENTIALS},
     store::{State, Store, SystemClock, glance::data::DataDir, swr::Region},
 };
@@ -42,6 +42,14 @@ struct Args {
     /// regions, else cn-north-4,cn-east-3,cn-south-1.
     #[arg(long, value_delimiter = ',', env = "IMAGESPEC_SWR_REGIONS")]
     swr_regions: Vec<String>,
+    /// Snowflake: answer every operation with 202 and a result handle to poll (per request:
+    /// `X-Imagespec-Async: true|false`).
+    #[arg(long, env = "IMAGESPEC_SNOWFLAKE_ASYNC")]
+    snowflake_async: bool,
+    /// Snowflake: split list results longer than N into pages read through `Link` (per request:
+    /// `X-Imagespec-Page-Size: N`).
+    #[arg(long, value_name = "N", env = "IMAGESPEC_SNOWFLAKE_PAGE_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
+    snowflake_page_size: Option<u32>,
 }
 
 #[tokio::main]
@@ -100,7 +108,13 @@ async fn main() -> Result<()> {
                 .await
         });
     }
-    let main_app = app(store, credentials);
+    let options = Options {
+        snowflake: imagespec_server::snowflake::Options {
+            asynchronous: args.snowflake_async,
+            page_size: args.snowflake_page_size.map(|n| n as usize),
+        },
+    };
+    let main_app = app_with(store, credentials, options);
     servers.spawn(async move {
         Server::new_with_acceptor(main_acceptor)
             .run_with_graceful_shutdown(

@@ -1,14 +1,16 @@
 //! `cargo xtask ci`, the README's test command: install what the tests need on a fresh machine
-//! (Debian's Chromium, two Python venvs with the pinned clients), then run every check.
+//! (Debian's Chromium, three Python venvs with the pinned clients), then run every check.
 //!
 //! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the conformance
 //! CLI against a freshly started server for every live family. The venvs are separate because
 //! their pins must not mix: `target/py` holds the Huawei Cloud SDK
 //! (`server/tests/python/requirements.txt`, which must stay without python-dateutil) and
 //! `target/py-openstack` holds python-glanceclient and openstacksdk
-//! (`server/tests/python/openstack-requirements.txt`). The tests that need Chromium or a venv find
-//! them through `IMAGESPEC_CHROMIUM`, `IMAGESPEC_PYTHON` and `IMAGESPEC_OPENSTACK_PYTHON`, and
-//! fail (never skip) when they are missing.
+//! (`server/tests/python/openstack-requirements.txt`), and `target/py-snowflake` holds
+//! snowflake-core (`server/tests/python/snowflake-requirements.txt`). The tests that need
+//! Chromium or a venv find them through `IMAGESPEC_CHROMIUM`, `IMAGESPEC_PYTHON`,
+//! `IMAGESPEC_OPENSTACK_PYTHON` and `IMAGESPEC_SNOWFLAKE_PYTHON`, and fail (never skip) when
+//! they are missing.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,12 +24,15 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const HUAWEI_REQUIREMENTS: &str = "server/tests/python/requirements.txt";
 /// python-glanceclient and openstacksdk, for server/tests/python/glance_clients.py.
 const OPENSTACK_REQUIREMENTS: &str = "server/tests/python/openstack-requirements.txt";
+/// snowflake-core, for server/tests/python/snowflake_core.py.
+const SNOWFLAKE_REQUIREMENTS: &str = "server/tests/python/snowflake-requirements.txt";
 
 pub fn run() -> Result<()> {
     let root = project_root();
     ensure_chromium()?;
     let python = ensure_venv(&root, "target/py", HUAWEI_REQUIREMENTS)?;
     let openstack_python = ensure_venv(&root, "target/py-openstack", OPENSTACK_REQUIREMENTS)?;
+    let snowflake_python = ensure_venv(&root, "target/py-snowflake", SNOWFLAKE_REQUIREMENTS)?;
     step(
         "cargo fmt --all --check",
         Command::new(cargo()).args(["fmt", "--all", "--check"]).current_dir(&root),
@@ -38,6 +43,7 @@ pub fn run() -> Result<()> {
             .args(["test", "--workspace", "--locked"])
             .env("IMAGESPEC_PYTHON", &python)
             .env("IMAGESPEC_OPENSTACK_PYTHON", &openstack_python)
+            .env("IMAGESPEC_SNOWFLAKE_PYTHON", &snowflake_python)
             .env("IMAGESPEC_CHROMIUM", CHROMIUM)
             .current_dir(&root),
     )?;
@@ -165,6 +171,10 @@ fn self_test(root: &Path) -> Result<()> {
         "glance=bob-token",
         "--other-token",
         "glance=carol-token",
+        "--family",
+        "snowflake",
+        "--token",
+        "snowflake=PROGRAMMATIC_ACCESS_TOKEN:alice-snowflake-token",
         "--seed",
         "1",
         "--fuzz-cases",

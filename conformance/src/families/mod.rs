@@ -3,6 +3,7 @@
 
 pub mod cce;
 pub mod glance;
+pub mod snowflake;
 pub mod swr;
 
 use std::str::FromStr;

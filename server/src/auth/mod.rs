@@ -6,6 +6,7 @@
 
 pub mod huawei;
 pub mod keystone;
+pub mod snowflake;
 
 use std::path::Path;
 
@@ -27,6 +28,21 @@ pub struct Principal {
     /// Bearer or `Snowflake Token="..."` tokens (Snowflake).
     #[serde(default)]
     pub snowflake_tokens: Vec<String>,
+    /// The Snowflake role the principal acts as (the `owner` of what it creates). Default:
+    /// `ACCOUNTADMIN` for principals with the `admin` role, otherwise the name upper-cased.
+    #[serde(default)]
+    pub snowflake_role: Option<String>,
+}
+
+impl Principal {
+    /// The Snowflake role, with the default described on [`Principal::snowflake_role`].
+    pub fn snowflake_role(&self) -> String {
+        match &self.snowflake_role {
+            Some(r) => r.clone(),
+            None if self.roles.iter().any(|r| r == "admin") => "ACCOUNTADMIN".to_owned(),
+            None => self.name.to_ascii_uppercase(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

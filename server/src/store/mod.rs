@@ -6,6 +6,7 @@
 
 pub mod cce;
 pub mod glance;
+pub mod snowflake;
 pub mod swr;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -72,6 +73,8 @@ pub struct State {
     pub glance: glance::GlanceState,
     #[serde(default)]
     pub swr: swr::SwrState,
+    #[serde(default)]
+    pub snowflake: snowflake::SnowflakeState,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +107,9 @@ struct Inner {
     glance: RwLock<glance::GlanceState>,
     swr: RwLock<swr::SwrState>,
     glance_data: glance::data::DataDir,
+    snowflake: RwLock<snowflake::SnowflakeState>,
+    /// Deferred results are not part of the saved state.
+    snowflake_results: Mutex<snowflake::results::Results>,
 }
 
 impl Store {
@@ -124,6 +130,8 @@ impl Store {
                 glance: RwLock::new(state.glance),
                 swr: RwLock::new(state.swr),
                 glance_data,
+                snowflake: RwLock::new(state.snowflake),
+                snowflake_results: Mutex::default(),
             }),
         }
     }
@@ -145,6 +153,7 @@ impl Store {
             cce: cce.clone(),
             glance: read(&self.inner.glance).clone(),
             swr: read(&self.inner.swr).clone(),
+            snowflake: read(&self.inner.snowflake).clone(),
         }
     }
 
@@ -166,6 +175,24 @@ impl Store {
 
     pub(crate) fn glance_data(&self) -> &glance::data::DataDir {
         &self.inner.glance_data
+    }
+}
+
+impl Store {
+    pub(crate) fn snowflake(&self) -> std::sync::RwLockWriteGuard<'_, snowflake::SnowflakeState> {
+        write(&self.inner.snowflake)
+    }
+
+    pub(crate) fn snowflake_read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, snowflake::SnowflakeState> {
+        read(&self.inner.snowflake)
+    }
+
+    pub(crate) fn snowflake_results(
+        &self,
+    ) -> std::sync::MutexGuard<'_, snowflake::results::Results> {
+        self.inner.snowflake_results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -21,6 +21,14 @@ fn serves_the_demo_state_and_stops_cleanly_on_sigterm() {
     ] {
         assert_eq!(images.contains(name), listed, "{name} in carol's default list: {images}");
     }
+    let repo =
+        "/api/v2/databases/tutorial_db/schemas/data_schema/image-repositories/tutorial_repository";
+    let alice = [("Authorization", "Bearer alice-snowflake-token")];
+    let (status, listed) = server.get(&format!("{repo}/images"), &alice);
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(listed.contains("my_echo_service_image") && listed.contains("\"v1\""), "{listed}");
+    let (status, _) = server.get(repo, &[("Authorization", "Bearer bob-snowflake-token")]);
+    assert!(status.contains(" 404 "), "bob is in another account: {status}");
     let exit = server.terminate();
     assert!(exit.success(), "the server exited with {exit}");
 }
@@ -75,4 +83,16 @@ fn bad_swr_region_lists_stop_the_server_with_a_message() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("region"), "{regions}: {stderr}");
     }
+}
+
+#[test]
+fn the_snowflake_async_flag_defers_every_operation() {
+    let server = spawn(&["--snowflake-async", "--snowflake-page-size", "1"]);
+    let alice = [("Authorization", "Bearer alice-snowflake-token")];
+    let (status, body) = server.get("/api/v2/databases", &alice);
+    assert!(status.contains(" 202 "), "{status}");
+    assert!(body.contains("\"resultHandler\"") && body.contains("392604"), "{body}");
+    let sync = [alice[0], ("X-Imagespec-Async", "false")];
+    let (status, body) = server.get("/api/v2/databases", &sync);
+    assert!(status.contains(" 200 ") && body.trim() == "[]", "{status} {body}");
 }

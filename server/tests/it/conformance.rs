@@ -529,3 +529,74 @@ fn fuzzing_reports_accepted_negatives_and_shrinks_server_errors() {
         crash.message
     );
 }
+
+/// The Snowflake suite as alice with a programmatic access token, fuzzing included.
+fn check_snowflake(app: BoxEndpoint<'static>, fuzz_cases: usize) -> Report {
+    let transport = InProcess { app, rt: tokio::runtime::Runtime::new().expect("runtime") };
+    let auth = vec![
+        ("Authorization".to_owned(), "Bearer alice-snowflake-token".to_owned()),
+        ("X-Snowflake-Authorization-Token-Type".to_owned(), "PROGRAMMATIC_ACCESS_TOKEN".to_owned()),
+    ];
+    let config = Config {
+        base_url: "http://127.0.0.1:8080".into(),
+        families: vec![Family::Snowflake],
+        seed: 7,
+        auth: vec![(Family::Snowflake, auth)],
+        fuzz_cases,
+        ..Config::default()
+    };
+    run(&config, &transport).expect("the run completes")
+}
+
+#[test]
+fn our_snowflake_conforms() {
+    let report = check_snowflake(app().boxed(), 5);
+    assert!(report.findings.is_empty(), "{}", report.to_text());
+    for id in (1..=8).map(|n| format!("SF-S{n:02}")) {
+        assert!(report.checks.contains(&id), "{id} did not run:\n{}", report.to_text());
+    }
+}
+
+#[test]
+fn planted_snowflake_faults_are_reported_by_their_checks() {
+    let cases: Vec<(&str, &str, BoxEndpoint<'static>)> = vec![
+        (
+            "a duplicate name is accepted",
+            "SF-S03",
+            glance_fault(same_request, |_, s, b| if s == 409 { (200, b) } else { (s, b) }),
+        ),
+        (
+            "like matches nothing",
+            "SF-S04",
+            glance_fault(
+                |req| {
+                    let q = req.uri().query().unwrap_or_default().to_owned();
+                    if let Some(p) = q.strip_prefix("like=") {
+                        let uri = format!("{}?like=X{p}", req.uri().path());
+                        *req.uri_mut() = uri.parse().expect("uri");
+                    }
+                },
+                same_response,
+            ),
+        ),
+        (
+            "a missing schema lists nothing",
+            "SF-S07",
+            glance_fault(same_request, |seen, s, b| {
+                if seen.method == "GET" && seen.path.ends_with("/image-repositories") && s == 404 {
+                    (200, b"[]".to_vec())
+                } else {
+                    (s, b)
+                }
+            }),
+        ),
+    ];
+    for (what, expected, app) in cases {
+        let report = check_snowflake(app, 0);
+        assert!(
+            report.findings.iter().any(|f| f.check == expected),
+            "{what}: expected a {expected} finding, got:\n{}",
+            report.to_text()
+        );
+    }
+}

@@ -19,6 +19,11 @@ mod glance;
 mod glance_clients;
 /// The Huawei Cloud Python SDK (huaweicloudsdkcce) against a spawned server.
 mod python_sdk;
+/// Snowflake image repositories through the in-process app: containers, createMode, like,
+/// identifiers, the 202 protocol, paging, auth and bad input.
+mod snowflake;
+/// snowflake-core (the real Python client) against a spawned server.
+mod snowflake_client;
 /// The contract the running server exposes vs the hand-written specs.
 mod spec_drift;
 /// Swagger UI rendered in headless Chromium.

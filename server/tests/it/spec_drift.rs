@@ -203,3 +203,9 @@ fn swr_serves_exactly_the_handwritten_contract() {
     let store = Store::new(State::default(), std::sync::Arc::new(SystemClock)).expect("temp dir");
     check("swr", &imagespec_server::swr::service(store, "cn-north-4").spec());
 }
+
+#[test]
+fn snowflake_serves_exactly_the_handwritten_contract() {
+    let store = Store::new(State::default(), std::sync::Arc::new(SystemClock)).expect("temp dir");
+    check("snowflake", &imagespec_server::snowflake::service(store).spec());
+}
