@@ -18,6 +18,7 @@ pub mod families;
 pub mod fuzz;
 pub mod http;
 pub mod junit;
+pub mod methods;
 pub mod progress;
 pub mod replay;
 pub mod report;

@@ -28,10 +28,14 @@ pub struct Config {
     pub fuzz_cases: usize,
     /// Time for the fuzzing of the whole run (all families); `None`: no limit.
     pub fuzz_time: Option<Duration>,
+    /// Operations fuzzed at once (1: one request at a time); the semantic suites are always
+    /// sequential.
+    pub concurrency: usize,
 }
 
 impl Default for Config {
-    /// No families, no credentials, seed 1, fuzzing with [`fuzz::DEFAULT_CASES`] cases.
+    /// No families, no credentials, seed 1, fuzzing with [`fuzz::DEFAULT_CASES`] cases, one
+    /// at a time.
     fn default() -> Self {
         Self {
             base_url: "http://127.0.0.1:8080".into(),
@@ -42,6 +46,7 @@ impl Default for Config {
             signing: Vec::new(),
             fuzz_cases: fuzz::DEFAULT_CASES,
             fuzz_time: None,
+            concurrency: 1,
         }
     }
 }
@@ -64,7 +69,7 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
         let session = Session::new(&spec, transport, &config.base_url, auth).with_signer(signer);
         let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
         // The fuzzing phase first, on the same session (same credentials, same findings).
-        report.requests +=
+        let fuzzed =
             fuzz::phase(&session, transport, &config.base_url, config.seed, &prefix, &budget)
                 .map_err(RunError::Unreachable)?;
         match family {
@@ -77,26 +82,16 @@ pub fn run(config: &Config, transport: &dyn Transport) -> Result<Report, RunErro
                     .map(|(_, h)| Session::new(&spec, transport, &config.base_url, h.clone()));
                 glance::run(&session, other.as_ref(), &prefix);
                 if let Some(o) = other {
-                    let part = o.into_report().map_err(RunError::Unreachable)?;
-                    report.requests += part.requests;
-                    for c in part.checks {
-                        if !report.checks.contains(&c) {
-                            report.checks.push(c);
-                        }
-                    }
-                    report.findings.extend(part.findings);
+                    report.absorb(family.name(), o.into_report().map_err(RunError::Unreachable)?);
                 }
             }
             other => return Err(RunError::NoSuite(other.name())),
         }
-        let part = session.into_report().map_err(RunError::Unreachable)?;
-        report.requests += part.requests;
-        for c in part.checks {
-            if !report.checks.contains(&c) {
-                report.checks.push(c);
-            }
-        }
-        report.findings.extend(part.findings);
+        // After the suite, so that its requests come first in a report of a broken target.
+        crate::methods::phase(&session, &prefix).map_err(RunError::Unreachable)?;
+        let mut part = session.into_report().map_err(RunError::Unreachable)?;
+        part.requests += fuzzed;
+        report.absorb(family.name(), part);
     }
     Ok(report)
 }

@@ -118,6 +118,29 @@ pub(crate) fn encode(s: &str) -> String {
     out
 }
 
+/// `op`'s path with every path parameter filled in: this run's name where the schema takes one,
+/// else the parameter's minimal value; `true` with it when every parameter got this run's name
+/// (so the path names nothing that exists).
+pub(crate) fn concrete_path(
+    spec: &Spec,
+    op: &Operation,
+    fresh: &[String],
+) -> Option<(String, bool)> {
+    let model = Model::build(spec, op, fresh);
+    let (mut target, mut pinned) = (op.path.clone(), true);
+    for p in model.params.iter().filter(|p| p.wire == Wire::Path) {
+        let value = match p.node.pin(fresh) {
+            Some(v) => v,
+            None => {
+                pinned = false;
+                p.minimal.clone()?
+            }
+        };
+        target = target.replace(&format!("{{{}}}", p.name), &encode(&text_of(&value)));
+    }
+    (!target.contains('{')).then_some((target, pinned))
+}
+
 impl<'s> Model<'s> {
     /// `fresh`: this run's names (only used when the operation has side effects).
     pub(crate) fn build(spec: &'s Spec, op: &'s Operation, fresh: &[String]) -> Model<'s> {
