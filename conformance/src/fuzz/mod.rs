@@ -27,10 +27,15 @@
 //!
 //! **Checks.** Every exchange goes through a [`Session`], so the response checks `C100`–`C105`
 //! apply to every case. `C107`: a negative case (a request that breaks the schema) must be
-//! answered with a 4xx, neither a 2xx/3xx (accepted) nor a 5xx. Positive cases have no check of
-//! their own: a 4xx to a valid request is often right (404 for a generated id, 400 for a rule the
-//! schema cannot express, such as Glance's `name=a:b` operator syntax), so only the response
-//! checks judge them.
+//! answered with a 4xx, neither a 2xx/3xx (accepted) nor a 5xx. `C110`: a positive case (only
+//! GET/HEAD get them) refused with a 4xx is a violation unless the spec documents that refusal
+//! for that input, since a 4xx to a valid request is often right (404 for a generated id, 400
+//! for a rule the schema cannot express, such as Glance's `name=a:b` operator syntax). Documented
+//! are 401 and 403 (credentials and policy, not data), 409 (state), 404 where the path has a
+//! parameter, and any status that a parameter present in the request, the operation's
+//! description or that status's response description gives by number (or whose response
+//! description names a present parameter). Create operations get no positive cases: valid
+//! bodies are the semantic suites' business, which create under the run's prefix and delete.
 //!
 //! **Leniency (no false positives).** A `C107` miss is only a warning where the spec leaves the
 //! behaviour open: the broken schema's (or its parameter's) description makes a `Choice:`, the
@@ -357,9 +362,8 @@ impl Fuzzer<'_, '_> {
         let exchange = self.send(model, &case)?;
         let failures = self.verdict(model, &case, &exchange);
         let Some(primary) = failures.first().map(|f| f.check.clone()) else {
-            if case.site.is_some() {
-                self.record("C107", true, false, &exchange.req, String::new());
-            }
+            let check = if case.site.is_some() { "C107" } else { "C110" };
+            self.record(check, true, false, &exchange.req, String::new());
             return Ok(());
         };
         if self.reported.contains(&self.key(model, &case, &primary)) {
@@ -447,6 +451,11 @@ impl Fuzzer<'_, '_> {
                 ),
                 warning: site.site.lenient && status < 500,
             });
+        }
+        if case.site.is_none()
+            && let Some(why) = model.undocumented_refusal(self.ctx.spec, case, status)
+        {
+            out.push(Failure { check: "C110".into(), message: why, warning: false });
         }
         out.extend(exchange.findings.iter().map(|f| Failure {
             check: f.check.clone(),

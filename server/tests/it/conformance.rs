@@ -540,7 +540,7 @@ fn concurrent_fuzzing_gives_the_same_verdict() {
     let config = Config { concurrency: 4, ..fuzz_config(vec![Family::Cce, Family::Glance], 20) };
     let report = run(&config, &transport).expect("the run completes");
     assert!(report.findings.is_empty(), "{}", report.to_text());
-    for check in ["C107", "C108", "CCE-S01", "GLANCE-S01"] {
+    for check in ["C107", "C108", "C110", "CCE-S01", "GLANCE-S01"] {
         assert!(report.checks.iter().any(|c| c == check), "{check}:\n{}", report.to_text());
     }
     assert!(report.requests > 500, "{}", report.to_text());
@@ -673,5 +673,52 @@ fn planted_method_faults_are_reported_by_c108() {
             "{what}: expected a C108 violation, got:\n{}",
             report.to_text()
         );
+    }
+}
+
+/// Our CCE server with list requests refused by `refuse` (given the query) as `status`.
+fn refuses_lists(status: u16, refuse: fn(&str) -> bool) -> BoxEndpoint<'static> {
+    app()
+        .around(move |ep, req| async move {
+            let query = req.uri().query().unwrap_or_default().to_owned();
+            if req.method() == poem::http::Method::GET
+                && req.uri().path() == "/v5/imagecaches"
+                && refuse(&query)
+            {
+                let body = serde_json::json!({"errorCode": "CCE.01400001", "errorMessage": "no"});
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                return Ok((status, poem::web::Json(body)).into_response());
+            }
+            ep.call(req).await.map(IntoResponse::into_response)
+        })
+        .boxed()
+}
+
+#[test]
+fn valid_requests_refused_without_the_spec_saying_so_are_reported_by_c110() {
+    let cases: Vec<(&str, BoxEndpoint<'static>)> = vec![
+        (
+            "a name filter with a digit refused with 400",
+            refuses_lists(400, |q| {
+                q.split('&')
+                    .any(|p| p.starts_with("name=") && p.contains(|c: char| c.is_ascii_digit()))
+            }),
+        ),
+        ("a filtered list answered 404", refuses_lists(404, |q| q.starts_with("name="))),
+    ];
+    for (what, app) in cases {
+        let report = imagespec_conformance::fuzz::fuzz_only(
+            &fuzz_config(vec![Family::Cce], 20),
+            &in_process(app),
+        )
+        .expect("the run completes");
+        let found: Vec<_> = report.findings.iter().filter(|f| f.check == "C110").collect();
+        assert!(
+            !found.is_empty()
+                && found.iter().all(|f| !f.warning && f.operation == "GET /v5/imagecaches"),
+            "{what}: expected a C110 violation on the list, got:\n{}",
+            report.to_text()
+        );
+        assert!(found[0].message.contains("parameters: name"), "{}", found[0].message);
     }
 }
