@@ -13,7 +13,8 @@ use imagespec_conformance::{Config, Family, Report, Transport, progress::Progres
 /// Checks a server against the imagespec contracts (specs/ built in) and reports every deviation.
 ///
 /// Exit codes: 0 conformant (warnings allowed); 1 violations found; 2 the run could not be done
-/// (bad arguments, unreachable target, unusable spec, a report file that cannot be written).
+/// (bad arguments, unreachable target, an untrusted TLS certificate, unusable spec, a report
+/// file that cannot be written).
 /// With --replay: 0 the target answered, 2 it did not.
 #[derive(Parser)]
 #[command(version, args_override_self = true)]
@@ -75,7 +76,8 @@ struct Args {
     /// HTTPS: do not verify the target's certificate at all.
     #[arg(long)]
     insecure: bool,
-    /// Also write the report as JUnit XML to PATH (one test case per check).
+    /// Also write the report as JUnit XML to PATH (one test suite per family, one test case
+    /// per check).
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
     /// Also write one replay file per finding into DIR, named `<check>-<n>.json`.
