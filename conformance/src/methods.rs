@@ -17,7 +17,9 @@
 //! unverified there), a 401 (credentials are judged before methods by many stacks), a 2xx to
 //! `OPTIONS` (HTTP stacks and CORS layers answer it themselves) or to `HEAD` where `GET` is
 //! declared (RFC 9110 makes it GET without a body) unless the spec states the answer, an
-//! `Allow` the spec does not promise.
+//! `Allow` the spec does not promise, and a 2xx/3xx from a path whose every operation is a GET
+//! needing no credentials (a public document such as Glance's version list, which real Glance
+//! answers for any method).
 //!
 //! **No side effects.** `GET`, `HEAD` and `OPTIONS` are sent to every path. `POST`, `PUT`,
 //! `PATCH` and `DELETE` are sent without a body, and only where nothing real can be addressed:
@@ -60,6 +62,7 @@ pub fn phase(session: &Session<'_>, names: &str) -> Result<(), String> {
         let Some(op) = spec.operations().iter().find(|o| o.path == path) else { continue };
         let Some((target, pinned)) = concrete_path(spec, op, &fresh) else { continue };
         let expected = stated.clone().unwrap_or_else(|| structural(spec, &path));
+        let open = open_document(spec, &path);
         let mutable = declared.iter().any(|m| !matches!(m.as_str(), "GET" | "HEAD"));
         let has_params = path.contains('{');
         for method in METHODS {
@@ -76,6 +79,9 @@ pub fn phase(session: &Session<'_>, names: &str) -> Result<(), String> {
                     .unwrap_or_else(|| format!("{method} {target}: no answer")));
             };
             for (warning, message) in judge(&expected, &declared, &req, &resp) {
+                // An open read-only document (Glance's version discovery) accepting another
+                // method changes nothing; real services often answer it for any method.
+                let warning = warning || (open && resp.status < 400);
                 if warning {
                     session.lenient(CHECK, false, &req, || message);
                 } else {
@@ -98,6 +104,22 @@ fn paths(spec: &Spec) -> Vec<(String, Vec<String>)> {
         }
     }
     out
+}
+
+/// Whether every operation of `path` is a GET or HEAD that needs no credentials (no security
+/// requirement, or an empty one): a public document such as a version list.
+fn open_document(spec: &Spec, path: &str) -> bool {
+    let doc = spec.document();
+    spec.operations().iter().filter(|o| o.path == path).all(|op| {
+        let security = doc
+            .pointer(&format!("{}/security", op.pointer))
+            .or_else(|| doc.get("security"))
+            .and_then(Value::as_array);
+        matches!(op.method.as_str(), "GET" | "HEAD")
+            && security.is_none_or(|s| {
+                s.is_empty() || s.iter().any(|r| r.as_object().is_some_and(|m| m.is_empty()))
+            })
+    })
 }
 
 /// What `info.description` says about undeclared methods, if it says anything.
@@ -254,6 +276,14 @@ mod tests {
 
     fn spec(family: Family) -> Spec {
         Spec::from_text(family.builtin_spec()).expect("the spec loads")
+    }
+
+    #[test]
+    fn only_public_read_only_paths_are_open_documents() {
+        let glance = spec(Family::Glance);
+        assert!(open_document(&glance, "/") && open_document(&glance, "/versions"));
+        assert!(!open_document(&glance, "/v2/schemas/image"), "it needs credentials");
+        assert!(!open_document(&glance, "/v2/images"));
     }
 
     #[test]
