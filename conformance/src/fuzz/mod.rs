@@ -49,8 +49,9 @@
 //! object or array for a string). Negative strings are ASCII, so servers that count bytes or
 //! UTF-16 units agree on lengths, and a space never sits at a value's edge, where trimming
 //! would repair it. Once the target has accepted a request with side effects, the run's names
-//! get a counter, so that the next case (or shrink step) does not meet a 409 for the name just
-//! used.
+//! get a counter in that operation's later requests, so that the next case (or shrink step)
+//! does not meet a 409 for the name just used (per operation, so that operations fuzzed at
+//! once, `--concurrency`, send the same requests as one after another).
 //!
 //! **Shrinking.** A failing random case is shrunk with proptest's value tree
 //! (`simplify`/`complicate`), resending the request at each step, at most
