@@ -31,7 +31,7 @@ pub mod transport;
 pub mod validate;
 
 pub use families::Family;
-pub use report::{CheckOutcome, Finding, Report};
+pub use report::{CheckOutcome, FamilyChecks, Finding, Report};
 pub use run::{Config, RunError, run};
 pub use spec::{Operation, Spec, SpecError};
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};
