@@ -1,7 +1,8 @@
 //! `--config FILE`: the CLI's options written as TOML, one key per flag (`base_url`,
 //! `family = ["glance", "cce"]`, `token = ["glance=..."]`, `fuzz_cases = 50`, `fuzz_only = true`,
-//! ...). The file becomes arguments placed before the command line's, so a flag given on the
-//! command line overrides a single value from the file and adds to a list.
+//! `concurrency = 4`, `ca_cert = "ca.pem"`, ...). The file becomes arguments placed before the
+//! command line's, so a flag given on the command line overrides a single value from the file
+//! and adds to a list.
 
 /// Why a config file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +70,7 @@ mod tests {
             fuzz_cases = 50
             fuzz_seconds = 2.5
             fuzz_only = true
+            concurrency = 4
             junit = "out/report.xml"
             replay_dir = false
         "#;
@@ -81,6 +83,7 @@ mod tests {
             "--fuzz-cases 50",
             "--fuzz-seconds 2.5",
             "--fuzz-only",
+            "--concurrency 4",
             "--junit out/report.xml",
         ] {
             assert!(joined.contains(part), "{part} missing from {joined}");

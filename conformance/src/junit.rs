@@ -1,8 +1,10 @@
-//! A [`Report`] as JUnit XML for CI: one test case per check, a failure for a check with
-//! violations, warnings in the test case's `system-out` (a warning never fails a build).
+//! A [`Report`] as JUnit XML for CI: one `<testsuite>` per family tested (named after the family,
+//! `glance`, `cce`, ...), holding one test case per check that ran for that family, a failure for
+//! a check with violations, warnings in the test case's `system-out` (a warning never fails a
+//! build). A check that ran for two families is a test case in each, with that family's findings.
 //!
-//! The report does not record which family a check belongs to, so every check goes into one
-//! suite, `imagespec-conformance`. JUnit allows one `<failure>` per test case, so a failing check
+//! Checks and findings the report does not attribute to a family (a report built by hand) go
+//! into one more suite, `imagespec-conformance`. JUnit allows one `<failure>` per test case, so a failing check
 //! has one `<failure>` whose text lists every violation (message, operation, curl line); its
 //! `message` attribute names the first. The output is deterministic: no timestamps or durations,
 //! the seed and request count as suite properties.
@@ -11,21 +13,28 @@ use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite}
 
 use crate::report::{CheckOutcome, Finding, Report};
 
-/// The name of the report, its one suite and every test case's class.
+/// The name of the report, and of the suite for checks of no family.
 pub const SUITE: &str = "imagespec-conformance";
 
 pub fn render(report: &Report) -> String {
-    let mut suite = TestSuite::new(SUITE);
-    suite.add_property(Property::new("seed", report.seed.to_string()));
-    suite.add_property(Property::new("requests", report.requests.to_string()));
-    suite.add_test_cases(report.by_check().iter().map(test_case));
     let mut junit = quick_junit::Report::new(SUITE);
-    junit.add_test_suite(suite);
+    for (family, requests, outcomes) in report.by_family() {
+        let name = if family.is_empty() { SUITE } else { family };
+        let mut suite = TestSuite::new(name);
+        if !family.is_empty() {
+            suite.add_property(Property::new("family", family));
+        }
+        suite.add_property(Property::new("seed", report.seed.to_string()));
+        suite.add_property(Property::new("requests", requests.to_string()));
+        let class = if family.is_empty() { SUITE.to_owned() } else { format!("{SUITE}.{family}") };
+        suite.add_test_cases(outcomes.iter().map(|o| test_case(o, &class)));
+        junit.add_test_suite(suite);
+    }
     // Serializing into memory fails only on invalid UTF-8, which `String`s cannot hold.
     junit.to_string().unwrap_or_default()
 }
 
-fn test_case(outcome: &CheckOutcome<'_>) -> TestCase {
+fn test_case(outcome: &CheckOutcome<'_>, class: &str) -> TestCase {
     let status = match outcome.violations.as_slice() {
         [] => TestCaseStatus::success(),
         violations @ [first, ..] => {
@@ -39,7 +48,7 @@ fn test_case(outcome: &CheckOutcome<'_>) -> TestCase {
         }
     };
     let mut case = TestCase::new(outcome.check, status);
-    case.set_classname(SUITE);
+    case.set_classname(class);
     if !outcome.warnings.is_empty() {
         case.set_system_out(blocks(&outcome.warnings));
     }
@@ -81,6 +90,7 @@ mod tests {
             curl: request.curl("http://127.0.0.1:1"),
             warning,
             request,
+            family: String::new(),
         }
     }
 
@@ -97,6 +107,7 @@ mod tests {
                 finding("C104", "size is a string", false),
                 finding("C104", "an odd header", true),
             ],
+            families: Vec::new(),
         };
         let xml = report.to_junit();
         assert_eq!(xml, report.to_junit(), "the output is deterministic");
@@ -154,5 +165,61 @@ mod tests {
         assert!(suite.test_cases[0].system_out.is_none());
         let out = suite.test_cases[2].system_out.as_ref().map_or("", |o| o.as_str());
         assert!(out.contains("still Available after delete"), "{out}");
+    }
+
+    #[test]
+    fn one_suite_per_family_each_with_its_own_checks_and_findings() {
+        let part = |checks: &[&str], findings: Vec<Finding>, requests| Report {
+            requests,
+            checks: checks.iter().map(|c| (*c).to_owned()).collect(),
+            findings,
+            ..Report::default()
+        };
+        let mut report = Report { seed: 3, ..Report::default() };
+        report.absorb("glance", part(&["C100", "GLANCE-S01"], Vec::new(), 5));
+        let cce =
+            vec![finding("C100", "server error 500", false), finding("CCE-S06", "slow", true)];
+        report.absorb("cce", part(&["C100", "CCE-S01", "CCE-S06"], cce, 7));
+        let xml = report.to_junit();
+        let junit = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+        let suites: Vec<_> = junit
+            .test_suites
+            .iter()
+            .map(|s| {
+                let cases: Vec<_> = s.test_cases.iter().map(|c| c.name.as_str()).collect();
+                (s.name.as_str(), cases, s.failures)
+            })
+            .collect();
+        assert_eq!(
+            suites,
+            [
+                ("glance", vec!["C100", "GLANCE-S01"], 0),
+                ("cce", vec!["C100", "CCE-S01", "CCE-S06"], 1)
+            ],
+            "{xml}"
+        );
+        let props = |i: usize| -> Vec<(String, String)> {
+            junit.test_suites[i]
+                .properties
+                .iter()
+                .map(|p| (p.name.to_string(), p.value.to_string()))
+                .collect()
+        };
+        let expected = |family: &str, requests: &str| {
+            [("family", family), ("seed", "3"), ("requests", requests)]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .to_vec()
+        };
+        assert_eq!(props(0), expected("glance", "5"));
+        assert_eq!(props(1), expected("cce", "7"));
+        let glance_c100 = &junit.test_suites[0].test_cases[0];
+        assert!(matches!(glance_c100.status, TestCaseStatus::Success { .. }), "{xml}");
+        assert_eq!(
+            glance_c100.classname.as_ref().map(|c| c.as_str()),
+            Some("imagespec-conformance.glance")
+        );
+        let cce_c100 = &junit.test_suites[1].test_cases[0];
+        assert!(matches!(cce_c100.status, TestCaseStatus::NonSuccess { .. }), "{xml}");
+        assert!(report.findings.iter().all(|f| f.family == "cce"), "{:?}", report.findings);
     }
 }

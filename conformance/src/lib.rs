@@ -7,8 +7,9 @@
 //! server's code.
 //!
 //! Today: response validation on every exchange (`C1xx` checks), spec-driven fuzzing of every
-//! operation of every family ([`fuzz`], `C107`), and the semantic suites (`CCE-Sxx`,
-//! `GLANCE-Sxx`), driven through a [`Transport`].
+//! operation of every family ([`fuzz`], `C107` invalid data refused, `C110` valid data not
+//! refused without the spec saying so), undeclared methods on every path ([`methods`], `C108`),
+//! and the semantic suites (`CCE-Sxx`, `GLANCE-Sxx`), driven through a [`Transport`].
 //!
 //! A [`Report`] renders as text, JSON or JUnit XML ([`junit`]); every finding carries the exact
 //! request that showed it, so it can be saved and re-sent ([`replay`]).
@@ -18,6 +19,7 @@ pub mod families;
 pub mod fuzz;
 pub mod http;
 pub mod junit;
+pub mod methods;
 pub mod progress;
 pub mod replay;
 pub mod report;
@@ -29,7 +31,7 @@ pub mod transport;
 pub mod validate;
 
 pub use families::Family;
-pub use report::{CheckOutcome, Finding, Report};
+pub use report::{CheckOutcome, FamilyChecks, Finding, Report};
 pub use run::{Config, RunError, run, run_with_regions};
 pub use spec::{Operation, Spec, SpecError};
 pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};

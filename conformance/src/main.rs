@@ -6,15 +6,17 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use imagespec_conformance::http::{Http, Trust};
 use imagespec_conformance::signing::AkSk;
 use imagespec_conformance::{
-    Config, Family, Report, Transport, http::Http, progress::Progress, replay, run_with_regions,
+    Config, Family, Report, Transport, progress::Progress, replay, run_with_regions,
 };
 
 /// Checks a server against the imagespec contracts (specs/ built in) and reports every deviation.
 ///
 /// Exit codes: 0 conformant (warnings allowed); 1 violations found; 2 the run could not be done
-/// (bad arguments, unreachable target, unusable spec, a report file that cannot be written).
+/// (bad arguments, unreachable target, an untrusted TLS certificate, unusable spec, a report
+/// file that cannot be written).
 /// With --replay: 0 the target answered, 2 it did not.
 #[derive(Parser)]
 #[command(version, args_override_self = true)]
@@ -69,10 +71,24 @@ struct Args {
     /// Time limit in seconds for the fuzzing of the whole run (default: none).
     #[arg(long, value_name = "S")]
     fuzz_seconds: Option<f64>,
-    /// Only fuzz, no semantic suites (works for every family, also swr and snowflake).
+    /// Only fuzz (and send undeclared methods), no semantic suites (works for every family,
+    /// also swr and snowflake).
     #[arg(long)]
     fuzz_only: bool,
-    /// Also write the report as JUnit XML to PATH (one test case per check).
+    /// Fuzz up to N operations at once (the semantic suites always run one request at a
+    /// time); the report is the same for a given seed.
+    #[arg(long, value_name = "N", env = "IMAGESPEC_CONCURRENCY", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+    /// HTTPS: trust the CA certificates in this PEM file instead of the built-in Mozilla
+    /// roots (like curl's --cacert).
+    #[arg(long, value_name = "FILE", env = "IMAGESPEC_CA_CERT", conflicts_with = "insecure")]
+    ca_cert: Option<PathBuf>,
+    /// HTTPS: do not verify the target's certificate at all.
+    #[arg(long)]
+    insecure: bool,
+    /// Also write the report as JUnit XML to PATH (one test suite per family, one test case
+    /// per check).
     #[arg(long, value_name = "PATH")]
     junit: Option<PathBuf>,
     /// Also write one replay file per finding into DIR, named `<check>-<n>.json`.
@@ -180,8 +196,20 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    let trust = match (&args.ca_cert, args.insecure) {
+        (_, true) => Trust::Insecure,
+        (Some(file), false) => match Trust::ca_file(file) {
+            Ok(trust) => trust,
+            Err(e) => {
+                eprintln!("error: {:#}", anyhow::Error::from(e));
+                return ExitCode::from(2);
+            }
+        },
+        (None, false) => Trust::WebPki,
+    };
+    let timeout = Duration::from_secs(args.timeout);
     if let Some(file) = &args.replay {
-        return replay_file(file, args.base_url.as_deref(), Duration::from_secs(args.timeout));
+        return replay_file(file, args.base_url.as_deref(), timeout, &trust);
     }
     let Some(base_url) = args.base_url.clone() else {
         eprintln!("error: --base-url is required");
@@ -200,14 +228,12 @@ fn main() -> ExitCode {
         fuzz_time: args.fuzz_seconds.and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok()),
         swr_regions: args.swr_regions.clone(),
         swr_source: args.swr_source,
+        concurrency: usize::from(args.concurrency),
     };
-    let http = Http::new(&base_url, Duration::from_secs(args.timeout));
+    let http = Http::with_trust(&base_url, timeout, &trust);
     let transport = Progress::on_stderr(&http);
-    let region_http: Vec<Http> = args
-        .swr_regions
-        .iter()
-        .map(|(_, url)| Http::new(url, Duration::from_secs(args.timeout)))
-        .collect();
+    let region_http: Vec<Http> =
+        args.swr_regions.iter().map(|(_, url)| Http::with_trust(url, timeout, &trust)).collect();
     let regions: Vec<&dyn Transport> = region_http.iter().map(|h| h as &dyn Transport).collect();
     let outcome = if args.fuzz_only {
         imagespec_conformance::fuzz::fuzz_only(&config, &transport)
@@ -255,7 +281,7 @@ fn write_files(
 }
 
 /// `--replay FILE`: sends the file's request again and prints the response.
-fn replay_file(file: &Path, base_url: Option<&str>, timeout: Duration) -> ExitCode {
+fn replay_file(file: &Path, base_url: Option<&str>, timeout: Duration, trust: &Trust) -> ExitCode {
     let case = match replay::read(file) {
         Ok(case) => case,
         Err(e) => {
@@ -265,7 +291,7 @@ fn replay_file(file: &Path, base_url: Option<&str>, timeout: Duration) -> ExitCo
     };
     let base = base_url.unwrap_or(&case.base_url);
     eprintln!("replaying {} ({}) against {base}", case.check, case.message);
-    match Http::new(base, timeout).send(&case.request) {
+    match Http::with_trust(base, timeout, trust).send(&case.request) {
         Ok(response) => {
             print!("{}", replay::render_response(&response));
             ExitCode::SUCCESS

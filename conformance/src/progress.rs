@@ -2,8 +2,8 @@
 //! sends and the findings sessions report to it ([`Transport::on_finding`]), drawn by indicatif
 //! on stderr. Where stderr is not a terminal (CI logs, tests) it draws nothing.
 
-use std::cell::Cell;
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -14,8 +14,8 @@ use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 pub struct Progress<'a> {
     inner: &'a dyn Transport,
     bar: ProgressBar,
-    violations: Cell<usize>,
-    warnings: Cell<usize>,
+    violations: AtomicUsize,
+    warnings: AtomicUsize,
 }
 
 impl<'a> Progress<'a> {
@@ -36,7 +36,11 @@ impl<'a> Progress<'a> {
 
     /// Requests sent, violations and warnings reported so far.
     pub fn counts(&self) -> (u64, usize, usize) {
-        (self.bar.position(), self.violations.get(), self.warnings.get())
+        (
+            self.bar.position(),
+            self.violations.load(Ordering::Relaxed),
+            self.warnings.load(Ordering::Relaxed),
+        )
     }
 
     /// Removes the line, so the report that follows starts on a clean terminal.
@@ -50,7 +54,8 @@ impl<'a> Progress<'a> {
         {
             bar.set_style(style);
         }
-        let progress = Self { inner, bar, violations: Cell::new(0), warnings: Cell::new(0) };
+        let (violations, warnings) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let progress = Self { inner, bar, violations, warnings };
         progress.show_findings();
         progress
     }
@@ -58,8 +63,8 @@ impl<'a> Progress<'a> {
     fn show_findings(&self) {
         self.bar.set_message(format!(
             "{} violation(s), {} warning(s)",
-            self.violations.get(),
-            self.warnings.get()
+            self.violations.load(Ordering::Relaxed),
+            self.warnings.load(Ordering::Relaxed)
         ));
     }
 }
@@ -72,7 +77,7 @@ impl Transport for Progress<'_> {
 
     fn on_finding(&self, finding: &Finding) {
         let count = if finding.warning { &self.warnings } else { &self.violations };
-        count.set(count.get() + 1);
+        count.fetch_add(1, Ordering::Relaxed);
         self.show_findings();
         self.inner.on_finding(finding);
     }

@@ -134,6 +134,7 @@ mod tests {
             curl: request.curl("http://127.0.0.1:8080"),
             warning: false,
             request,
+            family: String::new(),
         }
     }
 
@@ -148,6 +149,7 @@ mod tests {
                 finding("CCE-S01", "naïve ☃\n".as_bytes().to_vec()),
                 finding("C100", vec![0xff, 0x00, 0xfe, b'a']),
             ],
+            families: Vec::new(),
         };
         let dir = tempfile::tempdir().expect("temp dir");
         let paths = write_all(&report, "http://127.0.0.1:8080", dir.path()).expect("writes");

@@ -19,15 +19,29 @@ pub struct Finding {
     pub warning: bool,
     /// The request that showed it, exactly as sent (for replay files).
     pub request: HttpRequest,
+    /// The family whose run found it (`glance`, `cce`, ...); set when a family's part joins
+    /// the run's report ([`Report::absorb`]), empty before.
+    pub family: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub seed: u64,
     pub requests: usize,
-    /// Ids of the checks that ran.
+    /// Ids of the checks that ran (for any family).
     pub checks: Vec<String>,
     pub findings: Vec<Finding>,
+    /// Per family tested, in run order: the checks that ran for it.
+    pub families: Vec<FamilyChecks>,
+}
+
+/// The checks that ran for one family, in the order they first ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FamilyChecks {
+    pub family: String,
+    pub checks: Vec<String>,
+    /// Requests sent for this family.
+    pub requests: usize,
 }
 
 /// One check's verdict: its violations and warnings, each in the order found.
@@ -67,19 +81,62 @@ impl Report {
     /// Every check that ran, in the order it first ran, with its findings. A check that only
     /// appears in a finding still gets its outcome.
     pub fn by_check(&self) -> Vec<CheckOutcome<'_>> {
-        let mut ids: Vec<&str> = self.checks.iter().map(String::as_str).collect();
-        for f in &self.findings {
-            if !ids.contains(&f.check.as_str()) {
-                ids.push(&f.check);
+        outcomes(self.checks.iter().map(String::as_str), self.findings.iter())
+    }
+
+    /// Per family, in run order: its request count and its checks with their findings (as
+    /// [`Report::by_check`]). Checks
+    /// and findings of no family (a report not built by [`Report::absorb`]) come last, under
+    /// the family name `""`.
+    pub fn by_family(&self) -> Vec<(&str, usize, Vec<CheckOutcome<'_>>)> {
+        let mut out: Vec<(&str, usize, Vec<CheckOutcome<'_>>)> = self
+            .families
+            .iter()
+            .map(|f| {
+                let found = self.findings.iter().filter(|x| x.family == f.family);
+                let checks = outcomes(f.checks.iter().map(String::as_str), found);
+                (f.family.as_str(), f.requests, checks)
+            })
+            .collect();
+        let listed = |c: &String| self.families.iter().any(|f| f.checks.contains(c));
+        let rest: Vec<&str> =
+            self.checks.iter().filter(|c| !listed(c)).map(String::as_str).collect();
+        let known = |f: &&Finding| self.families.iter().any(|x| x.family == f.family);
+        let orphans: Vec<&Finding> = self.findings.iter().filter(|f| !known(f)).collect();
+        if !rest.is_empty() || !orphans.is_empty() {
+            let counted: usize = self.families.iter().map(|f| f.requests).sum();
+            let requests = self.requests.saturating_sub(counted);
+            out.push(("", requests, outcomes(rest, orphans.into_iter())));
+        }
+        out
+    }
+
+    /// Adds one family's part of the run (a session's report): its requests, its checks (to
+    /// the run's and the family's lists) and its findings, each labelled with the family.
+    pub fn absorb(&mut self, family: &str, part: Report) {
+        self.requests += part.requests;
+        let at = match self.families.iter().position(|f| f.family == family) {
+            Some(i) => i,
+            None => {
+                let checks = FamilyChecks { family: family.to_owned(), ..FamilyChecks::default() };
+                self.families.push(checks);
+                self.families.len() - 1
+            }
+        };
+        self.families[at].requests += part.requests;
+        let checks = part.checks.iter().chain(part.findings.iter().map(|f| &f.check));
+        for c in checks {
+            if !self.checks.contains(c) {
+                self.checks.push(c.clone());
+            }
+            if !self.families[at].checks.contains(c) {
+                self.families[at].checks.push(c.clone());
             }
         }
-        ids.into_iter()
-            .map(|check| {
-                let (warnings, violations) =
-                    self.findings.iter().filter(|f| f.check == check).partition(|f| f.warning);
-                CheckOutcome { check, violations, warnings }
-            })
-            .collect()
+        for mut f in part.findings {
+            f.family = family.to_owned();
+            self.findings.push(f);
+        }
     }
 
     /// The summary line, a verdict per check, then every finding grouped by check.
@@ -103,6 +160,26 @@ impl Report {
         }
         out
     }
+}
+
+/// Each check of `checks` in order, then any other check a finding names, with its findings.
+fn outcomes<'a>(
+    checks: impl IntoIterator<Item = &'a str>,
+    findings: impl Iterator<Item = &'a Finding> + Clone,
+) -> Vec<CheckOutcome<'a>> {
+    let mut ids: Vec<&str> = checks.into_iter().collect();
+    for f in findings.clone() {
+        if !ids.contains(&f.check.as_str()) {
+            ids.push(&f.check);
+        }
+    }
+    ids.into_iter()
+        .map(|check| {
+            let (warnings, violations) =
+                findings.clone().filter(|f| f.check == check).partition(|f| f.warning);
+            CheckOutcome { check, violations, warnings }
+        })
+        .collect()
 }
 
 /// `by check: F failed, W warned, P passed` and one aligned line per check.
@@ -143,6 +220,7 @@ mod tests {
             curl: request.curl("http://h"),
             warning,
             request,
+            family: String::new(),
         }
     }
 
@@ -159,6 +237,7 @@ mod tests {
                 // A check that only appears in a finding still gets its verdict.
                 finding("GLANCE-S10", "leak", false),
             ],
+            families: Vec::new(),
         };
         let expected = "\
 4 checks, 9 requests, 3 violation(s), 1 warning(s), seed 3

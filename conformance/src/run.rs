@@ -32,10 +32,14 @@ pub struct Config {
     pub swr_regions: Vec<(String, String)>,
     /// An existing SWR repository (`NAMESPACE/REPO`) whose tags the sync checks may copy.
     pub swr_source: Option<String>,
+    /// Operations fuzzed at once (1: one request at a time); the semantic suites are always
+    /// sequential.
+    pub concurrency: usize,
 }
 
 impl Default for Config {
-    /// No families, no credentials, seed 1, fuzzing with [`fuzz::DEFAULT_CASES`] cases.
+    /// No families, no credentials, seed 1, fuzzing with [`fuzz::DEFAULT_CASES`] cases, one
+    /// at a time.
     fn default() -> Self {
         Self {
             base_url: "http://127.0.0.1:8080".into(),
@@ -48,6 +52,7 @@ impl Default for Config {
             fuzz_time: None,
             swr_regions: Vec::new(),
             swr_source: None,
+            concurrency: 1,
         }
     }
 }
@@ -79,7 +84,7 @@ pub fn run_with_regions(
             .with_signer(signer.clone());
         let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
         // The fuzzing phase first, on the same session (same credentials, same findings).
-        report.requests +=
+        let fuzzed =
             fuzz::phase(&session, transport, &config.base_url, config.seed, &prefix, &budget)
                 .map_err(RunError::Unreachable)?;
         match family {
@@ -106,14 +111,8 @@ pub fn run_with_regions(
                     &prefix,
                 );
                 for extra in other.into_iter().chain(target.map(|(_, s)| s)) {
-                    let part = extra.into_report().map_err(RunError::Unreachable)?;
-                    report.requests += part.requests;
-                    for c in part.checks {
-                        if !report.checks.contains(&c) {
-                            report.checks.push(c);
-                        }
-                    }
-                    report.findings.extend(part.findings);
+                    report
+                        .absorb(family.name(), extra.into_report().map_err(RunError::Unreachable)?);
                 }
             }
             Family::Snowflake => snowflake::run(&session, &prefix),
@@ -125,25 +124,15 @@ pub fn run_with_regions(
                     .map(|(_, h)| Session::new(&spec, transport, &config.base_url, h.clone()));
                 glance::run(&session, other.as_ref(), &prefix);
                 if let Some(o) = other {
-                    let part = o.into_report().map_err(RunError::Unreachable)?;
-                    report.requests += part.requests;
-                    for c in part.checks {
-                        if !report.checks.contains(&c) {
-                            report.checks.push(c);
-                        }
-                    }
-                    report.findings.extend(part.findings);
+                    report.absorb(family.name(), o.into_report().map_err(RunError::Unreachable)?);
                 }
             }
         }
-        let part = session.into_report().map_err(RunError::Unreachable)?;
-        report.requests += part.requests;
-        for c in part.checks {
-            if !report.checks.contains(&c) {
-                report.checks.push(c);
-            }
-        }
-        report.findings.extend(part.findings);
+        // After the suite, so that its requests come first in a report of a broken target.
+        crate::methods::phase(&session, &prefix).map_err(RunError::Unreachable)?;
+        let mut part = session.into_report().map_err(RunError::Unreachable)?;
+        part.requests += fuzzed;
+        report.absorb(family.name(), part);
     }
     Ok(report)
 }

@@ -236,9 +236,15 @@ impl<'a> Session<'a> {
             curl: req.curl(self.base),
             warning,
             request: req.clone(),
+            family: String::new(),
         };
         self.transport.on_finding(&finding);
         self.report.borrow_mut().findings.push(finding);
+    }
+
+    /// The first transport failure so far, if any.
+    pub fn unreachable(&self) -> Option<String> {
+        self.unreachable.borrow().clone()
     }
 
     /// The report, or the first transport failure (a run the target did not answer cannot

@@ -40,7 +40,8 @@ impl HttpResponse {
 #[error("{0}")]
 pub struct TransportError(pub String);
 
-pub trait Transport {
+/// `Sync`, so that fuzzing can send from several threads at once (`--concurrency`).
+pub trait Transport: Sync {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
 
     /// Called with every finding as a session records it, for observers that wrap a transport

@@ -66,7 +66,7 @@ fn junit_and_replay_files_are_written_and_a_replay_resends_the_request() {
     assert!(out.stderr.is_empty(), "no progress line off a terminal: {:?}", out.stderr);
 
     let xml = std::fs::read_to_string(&junit).expect("the JUnit file is written");
-    assert!(xml.contains(r#"<testsuite name="imagespec-conformance""#), "{xml}");
+    assert!(xml.contains(r#"<testsuite name="cce""#), "one suite per family: {xml}");
     assert!(xml.contains(r#"<testcase name="C100""#) && xml.contains("<failure"), "{xml}");
 
     let mut names: Vec<String> = std::fs::read_dir(&replays)
@@ -262,4 +262,95 @@ fn a_config_file_supplies_the_options_and_flags_override_it() {
     let missing = cli_output(&["--config", "/nonexistent/imagespec.toml"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("reading /nonexistent"));
+}
+
+/// A loopback HTTPS target with a throwaway self-signed certificate for 127.0.0.1, made here;
+/// it answers every request like [`broken_target`] (a JSON 500). Returns its base URL and the
+/// certificate as PEM. Serves at most 256 connections.
+fn tls_target() -> (String, String) {
+    let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("a cert");
+    let pem = made.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![made.cert.der().clone()], key)
+        .expect("a server config");
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let base = format!("https://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(256).flatten() {
+            let Ok(conn) = rustls::ServerConnection::new(Arc::clone(&config)) else { continue };
+            let mut tls = rustls::StreamOwned::new(conn, stream);
+            let _ = answer_on(&mut tls);
+        }
+    });
+    (base, pem)
+}
+
+/// [`answer`] on any stream: reads one request, answers a JSON 500.
+fn answer_on(stream: &mut (impl Read + Write)) -> Option<()> {
+    let mut reader = BufReader::new(&mut *stream);
+    let mut length = 0;
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        match header.split_once(':') {
+            Some((k, v)) if k.eq_ignore_ascii_case("content-length") => {
+                length = v.trim().parse().ok()?
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    drop(reader);
+    let head = format!(
+        "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        BOOM.len()
+    );
+    stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(BOOM.as_bytes())).ok()?;
+    stream.flush().ok()
+}
+
+#[test]
+fn an_untrusted_certificate_ends_the_run_with_exit_2_unless_trusted() {
+    let (base, pem) = tls_target();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--base-url", &base, "--token", "cce=t", "--fuzz-cases", "0"];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    let (code, text) = run(&[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("TLS") && text.contains("certificate"), "names the TLS problem: {text}");
+    assert!(text.contains("--ca-cert") && !text.contains("panicked"), "{text}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pem).expect("writes");
+    let ca = ca.to_string_lossy();
+    for extra in [vec!["--ca-cert", &*ca], vec!["--insecure"]] {
+        let (code, text) = run(&extra);
+        assert_eq!(code, Some(1), "{extra:?}: the target answers (500s): {text}");
+        assert!(text.contains("  FAIL  C100"), "{extra:?}: {text}");
+    }
+    let (code, text) = run(&["--ca-cert", "/no/such/ca.pem"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("reading the CA file /no/such/ca.pem"), "{text}");
+}
+
+#[test]
+fn help_documents_concurrency_and_tls_options() {
+    let (code, text) = cli(&["--help"]);
+    assert_eq!(code, Some(0));
+    for flag in ["--concurrency <N>", "--ca-cert <FILE>", "--insecure"] {
+        assert!(text.contains(flag), "{flag} is not documented:\n{text}");
+    }
 }

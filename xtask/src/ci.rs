@@ -1,7 +1,8 @@
 //! `cargo xtask ci`, the README's test command: install what the tests need on a fresh machine
 //! (Debian's Chromium, three Python venvs with the pinned clients), then run every check.
 //!
-//! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the conformance
+//! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the benchmark's
+//! smoke run → the conformance
 //! CLI against a freshly started server for every live family. The venvs are separate because
 //! their pins must not mix: `target/py` holds the Huawei Cloud SDK
 //! (`server/tests/python/requirements.txt`, which must stay without python-dateutil) and
@@ -45,6 +46,13 @@ pub fn run() -> Result<()> {
             .env("IMAGESPEC_OPENSTACK_PYTHON", &openstack_python)
             .env("IMAGESPEC_SNOWFLAKE_PYTHON", &snowflake_python)
             .env("IMAGESPEC_CHROMIUM", CHROMIUM)
+            .current_dir(&root),
+    )?;
+    // The benchmark's smoke version: proves `cargo bench` works, judges no time.
+    step(
+        "cargo test -p imagespec-server --bench glance_list --locked",
+        Command::new(cargo())
+            .args(["test", "-p", "imagespec-server", "--bench", "glance_list", "--locked"])
             .current_dir(&root),
     )?;
     self_test(&root)?;

@@ -27,10 +27,15 @@
 //!
 //! **Checks.** Every exchange goes through a [`Session`], so the response checks `C100`–`C105`
 //! apply to every case. `C107`: a negative case (a request that breaks the schema) must be
-//! answered with a 4xx, neither a 2xx/3xx (accepted) nor a 5xx. Positive cases have no check of
-//! their own: a 4xx to a valid request is often right (404 for a generated id, 400 for a rule the
-//! schema cannot express, such as Glance's `name=a:b` operator syntax), so only the response
-//! checks judge them.
+//! answered with a 4xx, neither a 2xx/3xx (accepted) nor a 5xx. `C110`: a positive case (only
+//! GET/HEAD get them) refused with a 4xx is a violation unless the spec documents that refusal
+//! for that input, since a 4xx to a valid request is often right (404 for a generated id, 400
+//! for a rule the schema cannot express, such as Glance's `name=a:b` operator syntax). Documented
+//! are 401 and 403 (credentials and policy, not data), 409 (state), 404 where the path has a
+//! parameter, and any status that a parameter present in the request, the operation's
+//! description or that status's response description gives by number (or whose response
+//! description names a present parameter). Create operations get no positive cases: valid
+//! bodies are the semantic suites' business, which create under the run's prefix and delete.
 //!
 //! **Leniency (no false positives).** A `C107` miss is only a warning where the spec leaves the
 //! behaviour open: the broken schema's (or its parameter's) description makes a `Choice:`, the
@@ -44,8 +49,9 @@
 //! object or array for a string). Negative strings are ASCII, so servers that count bytes or
 //! UTF-16 units agree on lengths, and a space never sits at a value's edge, where trimming
 //! would repair it. Once the target has accepted a request with side effects, the run's names
-//! get a counter, so that the next case (or shrink step) does not meet a 409 for the name just
-//! used.
+//! get a counter in that operation's later requests, so that the next case (or shrink step)
+//! does not meet a 409 for the name just used (per operation, so that operations fuzzed at
+//! once, `--concurrency`, send the same requests as one after another).
 //!
 //! **Shrinking.** A failing random case is shrunk with proptest's value tree
 //! (`simplify`/`complicate`), resending the request at each step, at most
@@ -67,7 +73,10 @@ use serde_json::Value;
 use crate::report::{Finding, Report};
 use crate::run::{Config, RunError};
 use crate::session::Session;
+use crate::signing::AkSk;
+use crate::spec::{Operation, Spec};
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+pub(crate) use request::concrete_path;
 use request::{Case, Model, encode};
 
 /// Random cases per operation when the configuration does not say.
@@ -80,16 +89,23 @@ pub const MAX_SHRINK_STEPS: usize = 128;
 pub struct Budget {
     cases: usize,
     deadline: Option<Instant>,
+    /// Operations fuzzed at once.
+    workers: usize,
 }
 
 impl Budget {
     /// `cases` random cases per operation (0 turns fuzzing off) within `time` overall.
     pub fn new(cases: usize, time: Option<Duration>) -> Self {
-        Self { cases, deadline: time.map(|t| Instant::now() + t) }
+        Self { cases, deadline: time.map(|t| Instant::now() + t), workers: 1 }
+    }
+
+    /// The same budget, spent by up to `workers` operations at once.
+    pub fn with_workers(self, workers: usize) -> Self {
+        Self { workers: workers.max(1), ..self }
     }
 
     pub fn from_config(config: &Config) -> Self {
-        Self::new(config.fuzz_cases, config.fuzz_time)
+        Self::new(config.fuzz_cases, config.fuzz_time).with_workers(config.concurrency)
     }
 
     fn expired(&self) -> bool {
@@ -101,6 +117,10 @@ impl Budget {
 /// resource prefix (`imagespec-<seed>-<nonce>`), the root of the names requests with side
 /// effects use. Returns the number of requests sent (they are sent through probe sessions, so that only the shrunk request of a
 /// failure is reported), or the transport's error when the target stopped answering.
+///
+/// With [`Budget::with_workers`] above 1, that many operations are fuzzed at once, each on its
+/// own thread; every operation's findings are still reported in spec order, so a seed gives the
+/// same report whatever the concurrency.
 pub fn phase(
     session: &Session<'_>,
     transport: &dyn Transport,
@@ -113,28 +133,110 @@ pub fn phase(
         return Ok(0);
     }
     let fresh = fresh_names(names);
-    let mut fuzzer = Fuzzer {
-        session,
+    let ctx = Ctx {
+        spec: session.spec,
         transport,
         base: base_url,
+        auth: session.auth_headers().to_vec(),
+        signer: session.signer(),
         seed,
         budget,
-        requests: 0,
-        reported: Vec::new(),
-        accepted: 0,
+        fresh,
     };
-    for op in session.spec.operations() {
-        if budget.expired() {
-            break;
+    let ops = session.spec.operations();
+    let results = if budget.workers <= 1 {
+        let mut results = Vec::new();
+        for op in ops {
+            let result = ctx.fuzz(op);
+            let failed = result.is_err();
+            results.push(result);
+            if failed {
+                break;
+            }
         }
-        let model = Model::build(session.spec, op, &fresh);
+        results
+    } else {
+        in_parallel(ops.len(), budget.workers, |i| ctx.fuzz(&ops[i]))
+    };
+    let mut requests = 0;
+    for result in results {
+        let (sent, recorded) = result?;
+        requests += sent;
+        for r in recorded {
+            match (r.ok, r.warning) {
+                (true, _) => session.expect(&r.check, true, &r.req, String::new),
+                (false, true) => session.lenient(&r.check, false, &r.req, || r.message),
+                (false, false) => session.expect(&r.check, false, &r.req, || r.message),
+            }
+        }
+    }
+    Ok(requests)
+}
+
+/// `f(0..n)` on up to `workers` threads, the results in index order.
+fn in_parallel<T: Send>(n: usize, workers: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<T>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(n) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let value = f(i);
+                    *slots[i].lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(value);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|s| s.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+        .collect()
+}
+
+/// What every operation's fuzzing shares; `Sync`, so operations can be fuzzed on threads.
+struct Ctx<'a> {
+    spec: &'a Spec,
+    transport: &'a dyn Transport,
+    base: &'a str,
+    auth: Vec<(String, String)>,
+    signer: Option<(AkSk, String)>,
+    seed: u64,
+    budget: &'a Budget,
+    fresh: Vec<String>,
+}
+
+/// A check's outcome, recorded by an operation's fuzzer and reported on the family's session
+/// once the operation is done.
+struct Recorded {
+    check: String,
+    ok: bool,
+    warning: bool,
+    req: HttpRequest,
+    message: String,
+}
+
+impl Ctx<'_> {
+    /// Fuzzes one operation: the requests sent and the outcomes to report.
+    fn fuzz(&self, op: &Operation) -> Result<(usize, Vec<Recorded>), String> {
+        if self.budget.expired() {
+            return Ok((0, Vec::new()));
+        }
+        let model = Model::build(self.spec, op, &self.fresh);
         if model.skip.is_some() {
-            continue;
+            return Ok((0, Vec::new()));
         }
+        let mut fuzzer =
+            Fuzzer { ctx: self, requests: 0, reported: Vec::new(), accepted: 0, out: Vec::new() };
         fuzzer.boundary_phase(&model)?;
         fuzzer.random_phase(&model)?;
+        Ok((fuzzer.requests, fuzzer.out))
     }
-    Ok(fuzzer.requests)
 }
 
 /// The fuzzing phase alone, for every configured family (also those without a semantic suite).
@@ -147,21 +249,17 @@ pub fn fuzz_only(config: &Config, transport: &dyn Transport) -> Result<Report, R
         let names = format!("imagespec-{:x}-{}", config.seed, crate::run::run_nonce());
         let sent = phase(&session, transport, &config.base_url, config.seed, &names, &budget)
             .map_err(RunError::Unreachable)?;
-        let part = session.into_report().map_err(RunError::Unreachable)?;
-        report.requests += part.requests + sent;
-        for c in part.checks {
-            if !report.checks.contains(&c) {
-                report.checks.push(c);
-            }
-        }
-        report.findings.extend(part.findings);
+        crate::methods::phase(&session, &names).map_err(RunError::Unreachable)?;
+        let mut part = session.into_report().map_err(RunError::Unreachable)?;
+        part.requests += sent;
+        report.absorb(family.name(), part);
     }
     Ok(report)
 }
 
 /// Names of this run for resources a request with side effects addresses, in the spellings
 /// common naming rules accept (the first that a schema takes is used).
-fn fresh_names(prefix: &str) -> Vec<String> {
+pub(crate) fn fresh_names(prefix: &str) -> Vec<String> {
     let base = format!("{prefix}-fz");
     let compact = base.replace('-', "");
     let tail = &compact[compact.len().saturating_sub(8)..];
@@ -174,18 +272,17 @@ fn fresh_names(prefix: &str) -> Vec<String> {
     ]
 }
 
+/// One operation's fuzzing.
 struct Fuzzer<'a, 's> {
-    session: &'a Session<'s>,
-    transport: &'a dyn Transport,
-    base: &'a str,
-    seed: u64,
-    budget: &'a Budget,
+    ctx: &'a Ctx<'s>,
     requests: usize,
     /// Operation and check (and site, for `C107`) of every failure reported so far.
     reported: Vec<String>,
     /// Requests with side effects the target accepted: from the first on, this run's names
     /// get a counter appended, so the next case does not meet a 409 for the name just used.
     accepted: usize,
+    /// Outcomes to report, in the order found.
+    out: Vec<Recorded>,
 }
 
 struct Exchange {
@@ -202,6 +299,11 @@ struct Failure {
 }
 
 impl Fuzzer<'_, '_> {
+    fn record(&mut self, check: &str, ok: bool, warning: bool, req: &HttpRequest, message: String) {
+        let req = req.clone();
+        self.out.push(Recorded { check: check.to_owned(), ok, warning, req, message });
+    }
+
     fn boundary_phase(&mut self, model: &Model<'_>) -> Result<(), String> {
         let Some(base) = model.minimal_case() else { return Ok(()) };
         let mut cases = Vec::new();
@@ -211,7 +313,7 @@ impl Fuzzer<'_, '_> {
         }
         cases.extend((0..model.sites.len()).map(|i| model.negative_boundary(&base, i)));
         for case in cases {
-            if self.budget.expired() {
+            if self.ctx.budget.expired() {
                 break;
             }
             if model.guard(&case) {
@@ -225,10 +327,11 @@ impl Fuzzer<'_, '_> {
         let positive = if model.safe && !model.is_fixed() { model.positive() } else { None };
         let negatives: Vec<BoxedStrategy<Case>> =
             (0..model.sites.len()).filter_map(|i| model.negative(i)).collect();
-        let mut runner = runner(self.seed ^ fnv(&format!("{} {}", model.op.method, model.op.path)));
+        let mut runner =
+            runner(self.ctx.seed ^ fnv(&format!("{} {}", model.op.method, model.op.path)));
         let (mut sent, mut attempts) = (0, 0);
-        while sent < self.budget.cases && attempts < self.budget.cases * 8 {
-            if self.budget.expired() {
+        while sent < self.ctx.budget.cases && attempts < self.ctx.budget.cases * 8 {
+            if self.ctx.budget.expired() {
                 break;
             }
             attempts += 1;
@@ -260,9 +363,8 @@ impl Fuzzer<'_, '_> {
         let exchange = self.send(model, &case)?;
         let failures = self.verdict(model, &case, &exchange);
         let Some(primary) = failures.first().map(|f| f.check.clone()) else {
-            if case.site.is_some() {
-                self.session.expect("C107", true, &exchange.req, String::new);
-            }
+            let check = if case.site.is_some() { "C107" } else { "C110" };
+            self.record(check, true, false, &exchange.req, String::new());
             return Ok(());
         };
         if self.reported.contains(&self.key(model, &case, &primary)) {
@@ -280,12 +382,8 @@ impl Fuzzer<'_, '_> {
             }
             self.reported.push(key);
             let message =
-                format!("{} [fuzz: {kind} {what}; {shrink}; seed {}]", f.message, self.seed);
-            if f.warning {
-                self.session.lenient(&f.check, false, &exchange.req, || message);
-            } else {
-                self.session.expect(&f.check, false, &exchange.req, || message);
-            }
+                format!("{} [fuzz: {kind} {what}; {shrink}; seed {}]", f.message, self.ctx.seed);
+            self.record(&f.check, false, f.warning, &exchange.req, message);
         }
         Ok(())
     }
@@ -303,7 +401,7 @@ impl Fuzzer<'_, '_> {
         let mut best = (case, exchange, failures);
         let (mut steps, mut kept) = (0, 0);
         if tree.simplify() {
-            while steps < MAX_SHRINK_STEPS && !self.budget.expired() {
+            while steps < MAX_SHRINK_STEPS && !self.ctx.budget.expired() {
                 steps += 1;
                 let candidate = tree.current();
                 let fails = if candidate == best.0 {
@@ -355,6 +453,11 @@ impl Fuzzer<'_, '_> {
                 warning: site.site.lenient && status < 500,
             });
         }
+        if case.site.is_none()
+            && let Some(why) = model.undocumented_refusal(self.ctx.spec, case, status)
+        {
+            out.push(Failure { check: "C110".into(), message: why, warning: false });
+        }
         out.extend(exchange.findings.iter().map(|f| Failure {
             check: f.check.clone(),
             message: f.message.clone(),
@@ -388,14 +491,9 @@ impl Fuzzer<'_, '_> {
         headers: &[(&str, &str)],
         body: Option<(&str, Vec<u8>)>,
     ) -> Result<Exchange, String> {
-        let quiet = Quiet(self.transport);
-        let probe = Session::new(
-            self.session.spec,
-            &quiet,
-            self.base,
-            self.session.auth_headers().to_vec(),
-        )
-        .with_signer(self.session.signer());
+        let quiet = Quiet(self.ctx.transport);
+        let probe = Session::new(self.ctx.spec, &quiet, self.ctx.base, self.ctx.auth.clone())
+            .with_signer(self.ctx.signer.clone());
         let answer = probe.call_with(method, target, headers, body);
         let report = probe.into_report()?;
         self.requests += report.requests;
@@ -409,7 +507,7 @@ impl Fuzzer<'_, '_> {
             return Ok(());
         }
         self.accepted += 1;
-        let spec = self.session.spec;
+        let spec = self.ctx.spec;
         let path = exchange.req.target.split('?').next().unwrap_or_default().to_owned();
         let deletable = |p: &str| spec.find("DELETE", p).is_some();
         let mut target = exchange

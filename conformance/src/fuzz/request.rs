@@ -27,6 +27,8 @@ pub(crate) struct Param {
     pinned: Option<Value>,
     /// Whether we can generate and send it at all (objects in a query cannot be).
     usable: bool,
+    /// The parameter's and its schema's descriptions, for `C110`.
+    doc: String,
 }
 
 /// The request body.
@@ -118,6 +120,29 @@ pub(crate) fn encode(s: &str) -> String {
     out
 }
 
+/// `op`'s path with every path parameter filled in: this run's name where the schema takes one,
+/// else the parameter's minimal value; `true` with it when every parameter got this run's name
+/// (so the path names nothing that exists).
+pub(crate) fn concrete_path(
+    spec: &Spec,
+    op: &Operation,
+    fresh: &[String],
+) -> Option<(String, bool)> {
+    let model = Model::build(spec, op, fresh);
+    let (mut target, mut pinned) = (op.path.clone(), true);
+    for p in model.params.iter().filter(|p| p.wire == Wire::Path) {
+        let value = match p.node.pin(fresh) {
+            Some(v) => v,
+            None => {
+                pinned = false;
+                p.minimal.clone()?
+            }
+        };
+        target = target.replace(&format!("{{{}}}", p.name), &encode(&text_of(&value)));
+    }
+    (!target.contains('{')).then_some((target, pinned))
+}
+
 impl<'s> Model<'s> {
     /// `fresh`: this run's names (only used when the operation has side effects).
     pub(crate) fn build(spec: &'s Spec, op: &'s Operation, fresh: &[String]) -> Model<'s> {
@@ -183,6 +208,12 @@ impl<'s> Model<'s> {
             if required && !usable {
                 model.skip = Some(format!("cannot generate the {location} parameter `{name}`"));
             }
+            let doc = [p.get("description"), spec.resolve(&schema).get("description")]
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ");
             model.params.push(Param {
                 name,
                 wire,
@@ -193,6 +224,7 @@ impl<'s> Model<'s> {
                 minimal,
                 pinned,
                 usable,
+                doc,
             });
         }
         if let Some((rb_pointer, rb)) = follow(doc, format!("{}/requestBody", op.pointer)) {
@@ -307,6 +339,57 @@ impl<'s> Model<'s> {
             });
         }
         self.sites = out;
+    }
+
+    /// Why a 4xx answer to the positive `case` is not one the spec documents for that input
+    /// (`C110`), or `None` when it is. Documented: 401 and 403 (credentials and policy, not
+    /// data), 409 (the target's state), 404 where the path has a parameter (a generated id
+    /// names nothing), and any status that a parameter present in the request, the operation's
+    /// description, or the status's own response description mentions by number, or whose
+    /// response description names a present parameter in backticks.
+    pub(crate) fn undocumented_refusal(
+        &self,
+        spec: &Spec,
+        case: &Case,
+        status: u16,
+    ) -> Option<String> {
+        if !(400..500).contains(&status) || matches!(status, 401 | 403 | 409) {
+            return None;
+        }
+        let present: Vec<&Param> = self
+            .params
+            .iter()
+            .zip(&case.params)
+            .filter(|(_, v)| v.is_some())
+            .map(|(p, _)| p)
+            .collect();
+        if status == 404 && self.params.iter().any(|p| p.wire == Wire::Path) {
+            return None;
+        }
+        let number = status.to_string();
+        let says = |text: &str| text.split(|c: char| !c.is_ascii_digit()).any(|w| w == number);
+        if present.iter().any(|p| says(&p.doc)) {
+            return None;
+        }
+        let doc = spec.document();
+        let op = doc.pointer(&self.op.pointer);
+        let op_text = op.and_then(|o| o.get("description")).and_then(Value::as_str).unwrap_or("");
+        let response = op
+            .and_then(|o| o.pointer(&format!("/responses/{number}")))
+            .or_else(|| op.and_then(|o| o.pointer(&format!("/responses/{}XX", status / 100))))
+            .map(|r| spec.resolve(r));
+        let response_text =
+            response.and_then(|r| r.get("description")).and_then(Value::as_str).unwrap_or("");
+        let names_one = present.iter().any(|p| response_text.contains(&format!("`{}`", p.name)));
+        if says(op_text) || says(response_text) || names_one {
+            return None;
+        }
+        let sent: Vec<&str> = present.iter().map(|p| p.name.as_str()).collect();
+        Some(format!(
+            "a request the spec makes valid (parameters: {}) was refused with {status}, which the \
+             spec does not document for that input",
+            if sent.is_empty() { "none".to_owned() } else { sent.join(", ") }
+        ))
     }
 
     /// Whether random cases would all be the same request.

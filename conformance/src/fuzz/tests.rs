@@ -297,3 +297,23 @@ fn no_cases_or_no_time_means_no_fuzzing() {
     }
     assert!(session.into_report().expect("reachable").findings.is_empty());
 }
+
+#[test]
+fn refusals_of_valid_requests_are_judged_by_what_the_spec_documents() {
+    let spec = spec(Family::Cce);
+    let show = model(&spec, "GET", "/v5/imagecaches/x");
+    let base = show.minimal_case().expect("a minimal case");
+    assert_eq!(show.undocumented_refusal(&spec, &base, 404), None, "an absent id is a 404");
+    let list = model(&spec, "GET", "/v5/imagecaches");
+    let mut named = list.minimal_case().expect("a minimal case");
+    let at = list.params.iter().position(|p| p.name == "name").expect("a name parameter");
+    named.params[at] = Some(json!("abc"));
+    for status in [401, 403, 409] {
+        assert_eq!(list.undocumented_refusal(&spec, &named, status), None, "{status}");
+    }
+    for status in [400, 404] {
+        let why = list.undocumented_refusal(&spec, &named, status);
+        assert!(why.as_ref().is_some_and(|w| w.contains("parameters: name")), "{status}: {why:?}");
+    }
+    assert_eq!(list.undocumented_refusal(&spec, &named, 200), None);
+}

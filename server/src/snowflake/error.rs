@@ -70,7 +70,14 @@ pub async fn convert(err: poem::Error) -> Response {
     }
     if let Some(mismatch) = err.downcast_ref::<Mismatch>() {
         return match mismatch {
-            Mismatch::MethodNotAllowed { .. } => response(405, mismatch.to_string()),
+            Mismatch::MethodNotAllowed { allow, .. } => {
+                // RFC 9110 §15.5.6: a 405 names the methods the path does allow.
+                let mut resp = response(405, mismatch.to_string());
+                if let Ok(v) = allow.join(", ").parse() {
+                    resp.headers_mut().insert(poem::http::header::ALLOW, v);
+                }
+                resp
+            }
             Mismatch::UnknownQuery(_) | Mismatch::RepeatedQuery(_) => {
                 response(400, mismatch.to_string())
             }

@@ -451,11 +451,10 @@ fn fuzzing_finds_no_violation_against_our_server() {
     assert!(report.findings.is_empty(), "{}", report.to_text());
 }
 
-#[test]
-fn fuzzing_reports_accepted_negatives_and_shrinks_server_errors() {
-    // A create with an out-of-range image_cache_size is accepted (201, a valid body) instead
-    // of refused with 400.
-    let accepts = app()
+/// A create with an out-of-range image_cache_size is accepted (201, a valid body) instead of
+/// refused with 400.
+fn accepts_out_of_range_sizes() -> BoxEndpoint<'static> {
+    app()
         .around(|ep, req| async move {
             let create =
                 req.method() == poem::http::Method::POST && req.uri().path() == "/v5/imagecaches";
@@ -472,7 +471,12 @@ fn fuzzing_reports_accepted_negatives_and_shrinks_server_errors() {
             }
             ep.call(Request::from_parts(parts, bytes.into())).await.map(IntoResponse::into_response)
         })
-        .boxed();
+        .boxed()
+}
+
+#[test]
+fn fuzzing_reports_accepted_negatives_and_shrinks_server_errors() {
+    let accepts = accepts_out_of_range_sizes();
     let report = imagespec_conformance::fuzz::fuzz_only(
         &fuzz_config(vec![Family::Cce], 20),
         &in_process(accepts),
@@ -528,6 +532,195 @@ fn fuzzing_reports_accepted_negatives_and_shrinks_server_errors() {
         "{}",
         crash.message
     );
+}
+
+#[test]
+fn concurrent_fuzzing_gives_the_same_verdict() {
+    let transport = in_process(app().boxed());
+    let config = Config { concurrency: 4, ..fuzz_config(vec![Family::Cce, Family::Glance], 20) };
+    let report = run(&config, &transport).expect("the run completes");
+    assert!(report.findings.is_empty(), "{}", report.to_text());
+    for check in ["C107", "C108", "C110", "CCE-S01", "GLANCE-S01"] {
+        assert!(report.checks.iter().any(|c| c == check), "{check}:\n{}", report.to_text());
+    }
+    assert!(report.requests > 500, "{}", report.to_text());
+}
+
+#[test]
+fn concurrent_fuzzing_finds_planted_faults_in_the_same_order() {
+    let findings = |concurrency| {
+        let config = Config { concurrency, ..fuzz_config(vec![Family::Cce], 20) };
+        let transport = in_process(accepts_out_of_range_sizes());
+        let report =
+            imagespec_conformance::fuzz::fuzz_only(&config, &transport).expect("the run completes");
+        let found: Vec<(String, String, String, bool)> = report
+            .findings
+            .iter()
+            .map(|f| (f.check.clone(), f.operation.clone(), f.message.clone(), f.warning))
+            .collect();
+        (found, report.requests)
+    };
+    let (one, sent_one) = findings(1);
+    let (four, sent_four) = findings(4);
+    assert!(
+        one.iter().any(|(check, op, _, warning)| check == "C107"
+            && op == "POST /v5/imagecaches"
+            && !warning),
+        "{one:#?}"
+    );
+    assert_eq!(one, four, "the same seed gives the same findings, in the same order");
+    assert_eq!(sent_one, sent_four);
+}
+
+/// Our server with every response passed through `f` (status, headers, body).
+fn rewrite_responses(
+    f: fn(&str, &mut u16, &mut poem::http::HeaderMap, &mut Vec<u8>),
+) -> BoxEndpoint<'static> {
+    app()
+        .around(move |ep, req| async move {
+            let method = req.method().to_string();
+            let resp = ep.call(req).await?;
+            let mut status = resp.status().as_u16();
+            let mut headers = resp.headers().clone();
+            let mut bytes = resp.into_body().into_vec().await.unwrap_or_default();
+            f(&method, &mut status, &mut headers, &mut bytes);
+            headers.remove("content-length");
+            let mut out = Response::builder()
+                .status(StatusCode::from_u16(status).unwrap_or(StatusCode::OK))
+                .body(bytes);
+            *out.headers_mut() = headers;
+            Ok(out)
+        })
+        .boxed()
+}
+
+#[test]
+fn undeclared_methods_are_refused_as_each_spec_says() {
+    let report =
+        run(&fuzz_config(vec![Family::Cce, Family::Glance], 0), &in_process(app().boxed()))
+            .expect("the run completes");
+    assert!(report.findings.is_empty(), "{}", report.to_text());
+    for family in &report.families {
+        assert!(family.checks.iter().any(|c| c == "C108"), "{family:?}");
+    }
+    assert_eq!(report.families.len(), 2, "{:?}", report.families);
+}
+
+#[test]
+fn planted_method_faults_are_reported_by_c108() {
+    let cases: Vec<(&str, Family, BoxEndpoint<'static>)> = vec![
+        (
+            "a 405 without Allow",
+            Family::Glance,
+            rewrite_responses(|_, s, h, _| {
+                if *s == 405 {
+                    h.remove("allow");
+                }
+            }),
+        ),
+        (
+            "a 405 whose Allow lists one method too few",
+            Family::Glance,
+            rewrite_responses(|_, s, h, _| {
+                if *s == 405 {
+                    h.insert("allow", "GET".parse().expect("value"));
+                }
+            }),
+        ),
+        (
+            "an undeclared method accepted",
+            Family::Glance,
+            rewrite_responses(|_, s, _, _| {
+                if *s == 405 {
+                    *s = 200;
+                }
+            }),
+        ),
+        (
+            "an undeclared method answered 404 where the spec says 405",
+            Family::Glance,
+            rewrite_responses(|_, s, _, _| {
+                if *s == 405 {
+                    *s = 404;
+                }
+            }),
+        ),
+        (
+            "an undeclared PATCH accepted",
+            Family::Cce,
+            rewrite_responses(|m, s, _, b| {
+                if m == "PATCH" {
+                    *s = 200;
+                    *b = b"{}".to_vec();
+                }
+            }),
+        ),
+        (
+            "an undeclared method is a server error",
+            Family::Cce,
+            rewrite_responses(|m, s, _, _| {
+                if m == "OPTIONS" {
+                    *s = 500;
+                }
+            }),
+        ),
+    ];
+    for (what, family, app) in cases {
+        let report =
+            run(&fuzz_config(vec![family], 0), &in_process(app)).expect("the run completes");
+        assert!(
+            report.findings.iter().any(|f| f.check == "C108" && !f.warning),
+            "{what}: expected a C108 violation, got:\n{}",
+            report.to_text()
+        );
+    }
+}
+
+/// Our CCE server with list requests refused by `refuse` (given the query) as `status`.
+fn refuses_lists(status: u16, refuse: fn(&str) -> bool) -> BoxEndpoint<'static> {
+    app()
+        .around(move |ep, req| async move {
+            let query = req.uri().query().unwrap_or_default().to_owned();
+            if req.method() == poem::http::Method::GET
+                && req.uri().path() == "/v5/imagecaches"
+                && refuse(&query)
+            {
+                let body = serde_json::json!({"errorCode": "CCE.01400001", "errorMessage": "no"});
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                return Ok((status, poem::web::Json(body)).into_response());
+            }
+            ep.call(req).await.map(IntoResponse::into_response)
+        })
+        .boxed()
+}
+
+#[test]
+fn valid_requests_refused_without_the_spec_saying_so_are_reported_by_c110() {
+    let cases: Vec<(&str, BoxEndpoint<'static>)> = vec![
+        (
+            "a name filter with a digit refused with 400",
+            refuses_lists(400, |q| {
+                q.split('&')
+                    .any(|p| p.starts_with("name=") && p.contains(|c: char| c.is_ascii_digit()))
+            }),
+        ),
+        ("a filtered list answered 404", refuses_lists(404, |q| q.starts_with("name="))),
+    ];
+    for (what, app) in cases {
+        let report = imagespec_conformance::fuzz::fuzz_only(
+            &fuzz_config(vec![Family::Cce], 20),
+            &in_process(app),
+        )
+        .expect("the run completes");
+        let found: Vec<_> = report.findings.iter().filter(|f| f.check == "C110").collect();
+        assert!(
+            !found.is_empty()
+                && found.iter().all(|f| !f.warning && f.operation == "GET /v5/imagecaches"),
+            "{what}: expected a C110 violation on the list, got:\n{}",
+            report.to_text()
+        );
+        assert!(found[0].message.contains("parameters: name"), "{}", found[0].message);
+    }
 }
 
 /// The Snowflake suite as alice with a programmatic access token, fuzzing included.

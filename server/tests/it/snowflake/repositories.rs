@@ -238,7 +238,9 @@ async fn containers_list_fetch_create_and_delete() {
     assert_eq!(sf.delete("/api/v2/databases/test_db?ifExists=true", ALICE).await.status, 200);
     sf.get("/api/v2/image-repositories/", ALICE).await.assert_error(404);
     sf.get("/api/v2/databases/x/image-repositories/", ALICE).await.assert_error(404);
-    sf.call(Method::PUT, "/api/v2/databases/x", Some(ALICE), &[], None).await.assert_error(405);
+    let wrong = sf.call(Method::PUT, "/api/v2/databases/x", Some(ALICE), &[], None).await;
+    wrong.assert_error(405);
+    assert_eq!(wrong.header("allow"), Some("DELETE, GET"), "a 405 names the allowed methods");
 }
 
 #[tokio::test]
