@@ -773,6 +773,70 @@ fn planted_snowflake_faults_are_reported_by_their_checks() {
             ),
         ),
         (
+            "a database is returned under its lower-case name",
+            "SF-S01",
+            glance_fault(same_request, |seen, s, b| {
+                let one_database =
+                    seen.path.strip_prefix("/api/v2/databases/").is_some_and(|r| !r.contains('/'));
+                if seen.method == "GET" && one_database && s == 200 {
+                    (s, lower_name(b))
+                } else {
+                    (s, b)
+                }
+            }),
+        ),
+        (
+            "a repository is returned under its lower-case name",
+            "SF-S02",
+            glance_fault(same_request, |seen, s, b| {
+                let one_repo = seen
+                    .path
+                    .rsplit_once("/image-repositories/")
+                    .is_some_and(|(_, r)| !r.contains('/'));
+                if seen.method == "GET" && one_repo && s == 200 {
+                    (s, lower_name(b))
+                } else {
+                    (s, b)
+                }
+            }),
+        ),
+        (
+            "deleting a missing repository succeeds without ifExists",
+            "SF-S05",
+            glance_fault(same_request, |seen, s, b| {
+                if seen.method == "DELETE" && s == 404 {
+                    (200, br#"{"status":"ok"}"#.to_vec())
+                } else {
+                    (s, b)
+                }
+            }),
+        ),
+        (
+            "delete keeps the repository",
+            "SF-S06",
+            glance_fault(
+                |req| {
+                    if req.method() == poem::http::Method::DELETE
+                        && req.uri().path().contains("/image-repositories/")
+                    {
+                        req.set_method(poem::http::Method::GET);
+                    }
+                },
+                same_response,
+            ),
+        ),
+        (
+            "a new repository lists an image",
+            "SF-S08",
+            glance_fault(same_request, |seen, s, b| {
+                if seen.method == "GET" && seen.path.ends_with("/images") && s == 200 {
+                    (s, br#"[{"image_name":"ghost","tags":"latest","digest":"sha256:00","image_path":"x/ghost","created_on":"2026-01-01T00:00:00Z"}]"#.to_vec())
+                } else {
+                    (s, b)
+                }
+            }),
+        ),
+        (
             "a missing schema lists nothing",
             "SF-S07",
             glance_fault(same_request, |seen, s, b| {
@@ -792,4 +856,13 @@ fn planted_snowflake_faults_are_reported_by_their_checks() {
             report.to_text()
         );
     }
+}
+
+/// A JSON object's `name` in lower case (the body unchanged otherwise).
+fn lower_name(bytes: Vec<u8>) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return bytes };
+    if let Some(name) = v.get("name").and_then(|n| n.as_str()).map(str::to_lowercase) {
+        v["name"] = serde_json::Value::String(name);
+    }
+    serde_json::to_vec(&v).unwrap_or(bytes)
 }

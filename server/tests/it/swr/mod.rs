@@ -13,9 +13,7 @@ use imagespec_server::{
     auth::huawei::{SignedParts, canonical_request, format_sdk_date, sign},
     store::{ManualClock, State, Store, swr::SwrState},
 };
-use poem::{
-    Endpoint, EndpointExt, Response, endpoint::BoxEndpoint, http::Method, test::TestClient,
-};
+use poem::{EndpointExt, Response, endpoint::BoxEndpoint, http::Method, test::TestClient};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
