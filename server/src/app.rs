@@ -5,7 +5,7 @@
 //! format. Live today: `glance` (`/`, `/versions`, `/v2/...`), `cce` (`/v5/imagecaches`) and
 //! `swr` (`/v2/manage/...`, in the home region; [`swr_region_app`] serves another region on its
 //! own address) and `snowflake` (`/api/v2/...`, plus its admin endpoint under
-//! `/admin/snowflake/`). Only Snowflake's tag operations are not served yet (see the README).
+//! `/admin/snowflake/`). Nothing answers 501.
 
 use std::sync::Arc;
 

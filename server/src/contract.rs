@@ -50,8 +50,12 @@ impl Contract {
         path: &str,
         query: Option<&str>,
     ) -> Result<&OperationInfo, Mismatch> {
-        let candidates: Vec<&OperationInfo> =
+        let mut candidates: Vec<&OperationInfo> =
             self.operations.iter().filter(|op| template_matches(op.path, path)).collect();
+        // `repo:set-tags` also fits `{name}`; the custom method is the more specific reading.
+        if candidates.iter().any(|op| is_custom_method(op.path)) {
+            candidates.retain(|op| is_custom_method(op.path));
+        }
         if candidates.is_empty() {
             return Err(Mismatch::UnknownPath(path.to_owned()));
         }
@@ -89,8 +93,41 @@ pub(crate) fn template_matches(template: &str, path: &str) -> bool {
     let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
     let t: Vec<&str> = template.split('/').collect();
     let p: Vec<&str> = path.split('/').collect();
-    t.len() == p.len()
-        && t.iter().zip(&p).all(|(t, p)| if t.starts_with('{') { !p.is_empty() } else { t == p })
+    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| segment_matches(t, p))
+}
+
+/// `{x}` matches any non-empty segment; `{x}:verb` (a custom method) one that ends in `:verb`
+/// after a non-empty name; anything else itself.
+fn segment_matches(template: &str, segment: &str) -> bool {
+    match template.strip_prefix('{').and_then(|t| t.split_once('}')) {
+        Some((_, "")) => !segment.is_empty(),
+        Some((_, verb)) => segment.strip_suffix(verb).is_some_and(|name| !name.is_empty()),
+        None => template == segment,
+    }
+}
+
+/// Whether a template ends in a custom method (`.../{name}:verb`).
+fn is_custom_method(template: &str) -> bool {
+    template.rsplit('/').next().is_some_and(|last| last.starts_with('{') && !last.ends_with('}'))
+}
+
+/// A request path as the generated routes expect it: a last segment `name:verb` becomes
+/// `name/__verb` (see the codegen's `poem_path`), anything else is unchanged. Call it only for
+/// paths whose family has custom methods and whose names cannot contain `:`.
+pub fn route_path(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((head, last)) => match last.rsplit_once(':') {
+            Some((name, verb))
+                if !name.is_empty()
+                    && !verb.is_empty()
+                    && verb.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') =>
+            {
+                format!("{head}/{name}/__{verb}")
+            }
+            _ => path.to_owned(),
+        },
+        None => path.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -149,5 +186,45 @@ mod tests {
         assert!(STRICT.check("GET", "/v5/things", Some("tag=a&tag=b")).is_ok());
         let lenient = Contract { reject_unknown_query: false, operations: OPS };
         assert!(lenient.check("GET", "/v5/things", Some("x=1")).is_ok());
+    }
+
+    #[test]
+    fn custom_methods_are_their_own_operations() {
+        const CUSTOM: &[OperationInfo] = &[
+            OperationInfo {
+                id: "fetch",
+                method: "GET",
+                path: "/r/{name}",
+                query: &[],
+                repeatable: &[],
+            },
+            OperationInfo {
+                id: "set",
+                method: "POST",
+                path: "/r/{name}:set-tags",
+                query: &[],
+                repeatable: &[],
+            },
+            OperationInfo {
+                id: "get",
+                method: "GET",
+                path: "/r/{name}:get-tags",
+                query: &[],
+                repeatable: &[],
+            },
+        ];
+        let c = Contract { reject_unknown_query: true, operations: CUSTOM };
+        assert_eq!(c.check("GET", "/r/x", None).map(|o| o.id), Ok("fetch"));
+        assert_eq!(c.check("POST", "/r/x:set-tags", None).map(|o| o.id), Ok("set"));
+        assert_eq!(c.check("GET", "/r/x:get-tags", None).map(|o| o.id), Ok("get"));
+        assert!(matches!(
+            c.check("GET", "/r/x:set-tags", None),
+            Err(Mismatch::MethodNotAllowed { allow, .. }) if allow == ["POST"]
+        ));
+        assert!(matches!(c.check("POST", "/r/x", None), Err(Mismatch::MethodNotAllowed { .. })));
+        assert!(!template_matches("/r/{name}:set-tags", "/r/:set-tags"), "a name is needed");
+        assert_eq!(route_path("/r/x:set-tags"), "/r/x/__set-tags");
+        assert_eq!(route_path("/r/x"), "/r/x");
+        assert_eq!(route_path("/r/a:B"), "/r/a:B", "only lower-case verbs");
     }
 }

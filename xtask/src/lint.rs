@@ -165,7 +165,8 @@ fn operation(
         .collect();
     let in_template: BTreeSet<&str> = path
         .split('/')
-        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        // `{name}` or a custom method segment `{name}:verb`.
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.split_once('}')).map(|(n, _)| n))
         .collect();
     let declared: BTreeSet<&str> = params
         .iter()

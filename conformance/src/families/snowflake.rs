@@ -9,7 +9,11 @@
 //! whole-name pattern with `%` and `_`; `SF-S05` deleting a missing repository is 404, or 200
 //! with `ifExists=true`; `SF-S06` a deleted repository is 404 for fetch and list images and is no
 //! longer listed; `SF-S07` a missing database or schema is 404 for the repositories beneath it;
-//! `SF-S08` a new repository lists no images.
+//! `SF-S08` a new repository lists no images; `SF-S09` tags set with `{name}:set-tags` are
+//! listed by `:get-tags` with their values (a second set changes the value) and are gone after
+//! `:unset-tags`, and the tags of a missing repository are 404. Tag names are compared without
+//! regard to case and the tag's database and schema are not judged (their defaults are not
+//! documented).
 
 use serde_json::{Value, json};
 
@@ -46,6 +50,7 @@ pub fn run(s: &Session<'_>, prefix: &str) {
     }
     let base = format!("/api/v2/databases/{db}/schemas/PUBLIC/image-repositories");
     repositories(s, &base);
+    tags(s, &base);
     containers(s, &db);
     let _ = s.call("DELETE", &format!("/api/v2/databases/{db}?ifExists=true"), None);
 }
@@ -167,6 +172,52 @@ fn containers(s: &Session<'_>, db: &str) {
                 format!("{method} under a missing container answered {}, not 404", resp.status)
             });
         }
+    }
+}
+
+fn tags(s: &Session<'_>, base: &str) {
+    let values = |resp: &crate::HttpResponse| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = resp
+            .json()
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| {
+                Some((
+                    t["tag_name"].as_str()?.to_ascii_uppercase(),
+                    t["tag_value"].as_str()?.into(),
+                ))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let set = |body: Value| s.call("POST", &format!("{base}/repo_a1:set-tags"), Some(&body));
+    let get = || s.call("GET", &format!("{base}/repo_a1:get-tags"), None);
+    let pairs = json!([{"tag_name": "cost_center", "tag_value": "one"}, {"tag_name": "team", "tag_value": "two"}]);
+    let Some((req, resp)) = set(pairs) else { return };
+    s.expect("SF-S09", resp.status == 200, &req, || format!("set-tags answered {}", resp.status));
+    let _ = set(json!([{"tag_name": "cost_center", "tag_value": "three"}]));
+    if let Some((req, resp)) = get() {
+        let got = values(&resp);
+        let want =
+            [("COST_CENTER".to_owned(), "three".to_owned()), ("TEAM".to_owned(), "two".to_owned())];
+        s.expect("SF-S09", resp.status == 200 && got == want, &req, || {
+            format!("get-tags answered {} with {got:?}, not {want:?}", resp.status)
+        });
+    }
+    let unset = json!([{"tag_name": "team"}]);
+    let _ = s.call("POST", &format!("{base}/repo_a1:unset-tags"), Some(&unset));
+    if let Some((req, resp)) = get() {
+        let got = values(&resp);
+        s.expect("SF-S09", got == [("COST_CENTER".to_owned(), "three".to_owned())], &req, || {
+            format!("after unset-tags the tags are {got:?}")
+        });
+    }
+    if let Some((req, resp)) = s.call("GET", &format!("{base}/no_such_repo:get-tags"), None) {
+        s.expect("SF-S09", resp.status == 404, &req, || {
+            format!("the tags of a missing repository answered {}", resp.status)
+        });
     }
 }
 

@@ -78,9 +78,11 @@ impl Spec {
     /// The operation a request for `method` and `path` (no query) addresses.
     pub fn find(&self, method: &str, path: &str) -> Option<&Operation> {
         let path = path.split('?').next().unwrap_or(path);
-        self.operations
-            .iter()
-            .find(|op| op.method.eq_ignore_ascii_case(method) && template_matches(&op.path, path))
+        let fits = |op: &&Operation| template_matches(&op.path, path);
+        let custom = self.operations.iter().filter(fits).any(|op| is_custom_method(&op.path));
+        self.operations.iter().filter(fits).find(|op| {
+            op.method.eq_ignore_ascii_case(method) && (!custom || is_custom_method(&op.path))
+        })
     }
 
     /// Follows local `$ref`s.
@@ -125,6 +127,21 @@ impl Spec {
 fn template_matches(template: &str, path: &str) -> bool {
     let t: Vec<&str> = template.split('/').collect();
     let p: Vec<&str> = path.split('/').collect();
-    t.len() == p.len()
-        && t.iter().zip(&p).all(|(t, p)| if t.starts_with('{') { !p.is_empty() } else { t == p })
+    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| segment_matches(t, p))
+}
+
+/// `{x}` matches any non-empty segment; `{x}:verb` (a custom method, as Snowflake's
+/// `{name}:set-tags`) one that ends in `:verb` after a non-empty name; anything else itself.
+fn segment_matches(template: &str, segment: &str) -> bool {
+    match template.strip_prefix('{').and_then(|t| t.split_once('}')) {
+        Some((_, "")) => !segment.is_empty(),
+        Some((_, verb)) => segment.strip_suffix(verb).is_some_and(|name| !name.is_empty()),
+        None => template == segment,
+    }
+}
+
+/// Whether a template ends in a custom method (`.../{name}:verb`): the more specific reading
+/// of a path that also fits `.../{name}`.
+fn is_custom_method(template: &str) -> bool {
+    template.rsplit('/').next().is_some_and(|last| last.starts_with('{') && !last.ends_with('}'))
 }

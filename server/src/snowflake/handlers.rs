@@ -16,7 +16,9 @@ use super::error::{declared, envelope, reply, unauthenticated};
 use super::generated::api::*;
 use super::generated::models::*;
 use crate::auth::Principal;
-use crate::store::snowflake::{self as store, Actor, CreateMode, ListFilter, ident::display};
+use crate::store::snowflake::{
+    self as store, Actor, CreateMode, ListFilter, ident::display, tags::TagRef,
+};
 use crate::store::{Store, StoreError};
 
 /// The text of every success body.
@@ -213,6 +215,75 @@ impl SnowflakeApi for Snowflake {
         }
     }
 
+    async fn set_tags(
+        &self,
+        req: &Request,
+        database: String,
+        schema: String,
+        name: String,
+        if_exists: bool,
+        body: Vec<TagAssignment>,
+    ) -> SetTagsReply {
+        let Some(p) = principal(req) else { return unauthenticated() };
+        let tags: Vec<(TagRef, String)> = body
+            .into_iter()
+            .map(|t| (tag_ref(t.tag_database, t.tag_schema, t.tag_name), t.tag_value))
+            .collect();
+        let at = (database.as_str(), schema.as_str(), name.as_str());
+        match self.store.set_tags(&p.project_id, at, if_exists, &tags) {
+            Ok(()) => SetTagsReply::Ok(Json(done())),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn unset_tags(
+        &self,
+        req: &Request,
+        database: String,
+        schema: String,
+        name: String,
+        if_exists: bool,
+        body: Vec<TagReference>,
+    ) -> UnsetTagsReply {
+        let Some(p) = principal(req) else { return unauthenticated() };
+        let refs: Vec<TagRef> =
+            body.into_iter().map(|t| tag_ref(t.tag_database, t.tag_schema, t.tag_name)).collect();
+        let at = (database.as_str(), schema.as_str(), name.as_str());
+        match self.store.unset_tags(&p.project_id, at, if_exists, &refs) {
+            Ok(()) => UnsetTagsReply::Ok(Json(done())),
+            Err(e) => reply(e),
+        }
+    }
+
+    async fn get_tags(
+        &self,
+        req: &Request,
+        database: String,
+        schema: String,
+        name: String,
+        _with_lineage: bool,
+    ) -> GetTagsReply {
+        let Some(p) = principal(req) else { return unauthenticated() };
+        let at = (database.as_str(), schema.as_str(), name.as_str());
+        match self.store.get_tags(&p.project_id, at) {
+            Ok(tags) => GetTagsReply::Ok(
+                Json(
+                    tags.into_iter()
+                        .map(|t| TagAssignment {
+                            level: Some("IMAGE REPOSITORY".to_owned()),
+                            tag_database: Some(t.tag_database),
+                            tag_name: t.tag_name,
+                            tag_schema: Some(t.tag_schema),
+                            tag_value: t.tag_value,
+                        })
+                        .collect(),
+                ),
+                None,
+            ),
+            Err(e) => reply(e),
+        }
+    }
+
     async fn list_images_in_repository(
         &self,
         req: &Request,
@@ -325,6 +396,10 @@ const SCHEMA_READ_ONLY: &[&str] = &[
 
 fn principal(req: &Request) -> Option<&Principal> {
     req.extensions().get::<Principal>()
+}
+
+fn tag_ref(database: Option<String>, schema: Option<String>, name: String) -> TagRef {
+    TagRef { database, schema, name }
 }
 
 fn done() -> SuccessResponse {

@@ -6,7 +6,8 @@
 //! case-insensitive booleans, JSON as the default body type) → either the admin endpoint
 //! (`/admin/snowflake/...`, see `admin.rs`) or: contract guard (unknown paths 404, wrong methods
 //! 405) → authentication (`auth::snowflake`) → [`deferral`] (202 and paging) → the spec's
-//! request schemas → the generated poem-openapi routes. [`Normalize`] also reads the body once,
+//! request schemas → [`CustomMethods`] (`{name}:set-tags` to the route's form) → the generated
+//! poem-openapi routes. [`Normalize`] also reads the body once,
 //! up to [`BODY_LIMIT`].
 //!
 //! Why this shape: snowflake-core percent-encodes every path segment and sends Python-cased
@@ -69,6 +70,7 @@ pub fn service(store: Store) -> OpenApiService<SnowflakeRoutes<Snowflake>, ()> {
 pub fn endpoint(store: Store, credentials: Arc<Credentials>, options: Options) -> impl Endpoint {
     let schemas = Arc::new(BodySchemas::from_spec(crate::docs::spec_text("snowflake")));
     let api = service(store.clone())
+        .with(CustomMethods)
         .with(JsonBodyGuard(schemas))
         .with(deferral::Deferral { store: store.clone(), options })
         .with(SnowflakeAuth { credentials: credentials.clone() })
@@ -83,6 +85,39 @@ pub fn endpoint(store: Store, credentials: Arc<Credentials>, options: Options) -
             header: "X-Snowflake-Request-ID",
             make: || uuid::Uuid::new_v4().to_string(),
         })
+}
+
+/// The last step before the generated routes: a custom method path (`.../{name}:set-tags`)
+/// becomes the route's form (`.../{name}/__set-tags`, see `contract::route_path`). Everything in
+/// front of it, the contract guard included, sees the path as the client sent it.
+pub struct CustomMethods;
+
+impl<E: Endpoint> Middleware<E> for CustomMethods {
+    type Output = CustomMethodsEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        CustomMethodsEndpoint(inner)
+    }
+}
+
+pub struct CustomMethodsEndpoint<E>(E);
+
+impl<E: Endpoint> Endpoint for CustomMethodsEndpoint<E> {
+    type Output = E::Output;
+
+    async fn call(&self, mut req: Request) -> poem::Result<E::Output> {
+        let path = crate::contract::route_path(req.uri().path());
+        if path != req.uri().path() {
+            let target = match req.uri().query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path,
+            };
+            if let Ok(uri) = target.parse::<Uri>() {
+                *req.uri_mut() = uri;
+            }
+        }
+        self.0.call(req).await
+    }
 }
 
 /// Rewrites a request into the form the routes expect, before routing.

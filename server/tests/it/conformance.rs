@@ -745,7 +745,7 @@ fn check_snowflake(app: BoxEndpoint<'static>, fuzz_cases: usize) -> Report {
 fn our_snowflake_conforms() {
     let report = check_snowflake(app().boxed(), 5);
     assert!(report.findings.is_empty(), "{}", report.to_text());
-    for id in (1..=8).map(|n| format!("SF-S{n:02}")) {
+    for id in (1..=9).map(|n| format!("SF-S{n:02}")) {
         assert!(report.checks.contains(&id), "{id} did not run:\n{}", report.to_text());
     }
 }
@@ -835,6 +835,20 @@ fn planted_snowflake_faults_are_reported_by_their_checks() {
                     (s, b)
                 }
             }),
+        ),
+        (
+            "unset-tags removes nothing",
+            "SF-S09",
+            glance_fault(
+                |req| {
+                    if req.uri().path().ends_with(":unset-tags") {
+                        let uri = req.uri().path().replace(":unset-tags", ":get-tags");
+                        req.set_method(poem::http::Method::GET);
+                        *req.uri_mut() = uri.parse().expect("uri");
+                    }
+                },
+                same_response,
+            ),
         ),
         (
             "a missing schema lists nothing",

@@ -67,6 +67,12 @@ from snowflake.core.image_repository import ImageRepository  # noqa: E402
 from snowflake.core.image_repository._generated.api.image_repository_api import (  # noqa: E402
     ImageRepositoryApi,
 )
+from snowflake.core.image_repository._generated.models.tag_assignment import (  # noqa: E402
+    TagAssignment,
+)
+from snowflake.core.image_repository._generated.models.tag_reference import (  # noqa: E402
+    TagReference,
+)
 from snowflake.core.schema import Schema  # noqa: E402
 
 PASSED = 0
@@ -181,6 +187,23 @@ def main(base):
     paged = api.list_image_repositories(db_name, "public", _headers={"X-Imagespec-Page-Size": "2"})
     got = [x.name for x in paged]
     check("paging", got == ["P1", "P2", "P3", "P4", "REPO1", "SLOWREPO"], got)
+
+    # The tag custom methods, through the client's generated API (snowflake-core has no
+    # resource-level wrapper for them yet).
+    tags = [TagAssignment(tag_name="cost_center", tag_value="finance"),
+            TagAssignment(tag_database="GOV", tag_schema="TAGS", tag_name="owner", tag_value="data")]
+    api.set_tags(db_name, "public", "repo1", tags)
+    got = [(t.tag_database, t.tag_schema, t.tag_name, t.tag_value, t.level)
+           for t in api.get_tags(db_name, "public", "repo1", with_lineage=False)]
+    check("set/get tags", got == [("GOV", "TAGS", "OWNER", "data", "IMAGE REPOSITORY"),
+                                  (db_name.upper(), "PUBLIC", "COST_CENTER", "finance", "IMAGE REPOSITORY")], got)
+    api.unset_tags(db_name, "public", "repo1", [TagReference(tag_name="cost_center")])
+    got = [t.tag_name for t in api.get_tags(db_name, "public", "repo1")]
+    check("unset tags", got == ["OWNER"], got)
+    raises("tags of a missing repository", NotFoundError,
+           lambda: api.get_tags(db_name, "public", "nope"), 404)
+    api.set_tags(db_name, "public", "nope", tags, if_exists=True)
+    check("set tags if_exists", True)
 
     stranger = root(base, "no-such-token")
     raises("bad token", UnauthorizedError, lambda: stranger.databases[db_name].fetch(), 401)

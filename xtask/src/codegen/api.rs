@@ -302,11 +302,16 @@ fn route_doc(op: &Operation) -> String {
     }
 }
 
-/// `/a/{b}` → `/a/:b`, the syntax poem-openapi routes use.
+/// `/a/{b}` → `/a/:b`, the syntax poem-openapi routes use. A custom method segment
+/// `{b}:verb` (Google-style, as Snowflake's `{name}:set-tags`) becomes `:b/__verb`, because
+/// poem's router cannot match a literal after a parameter inside one segment; the family's
+/// stack rewrites such request paths the same way just before routing
+/// (`contract::route_path`).
 fn poem_path(path: &str) -> String {
     path.split('/')
-        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(var) => format!(":{var}"),
+        .map(|s| match s.strip_prefix('{').and_then(|s| s.split_once('}')) {
+            Some((var, "")) => format!(":{var}"),
+            Some((var, verb)) => format!(":{var}/__{}", verb.trim_start_matches(':')),
             None => s.to_owned(),
         })
         .collect::<Vec<_>>()

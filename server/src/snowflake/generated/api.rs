@@ -759,6 +759,191 @@ impl FromError<ErrorResponse> for ListImagesInRepositoryReply {
         }
     }
 }
+/// The responses `get_tags` declares.
+#[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
+pub enum GetTagsReply {
+    /// The tags set on the repository.
+    #[oai(status = 200)]
+    Ok(Json<Vec<TagAssignment>>, #[oai(header = "Link")] Option<String>),
+    /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
+    #[oai(status = 202)]
+    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorResponse>),
+    /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorResponse>),
+    /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
+    ///
+    /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorResponse>),
+    /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorResponse>),
+    /// Method not allowed: the path exists but does not accept this HTTP method.
+    #[oai(status = 405)]
+    MethodNotAllowed(Json<ErrorResponse>),
+    /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorResponse>),
+    /// Internal server error: the server hit an error it could not recover from.
+    #[oai(status = 500)]
+    InternalServerError(Json<ErrorResponse>),
+    /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ErrorResponse>),
+    /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
+    #[oai(status = 504)]
+    Status504(Json<ErrorResponse>),
+}
+impl FromError<ErrorResponse> for GetTagsReply {
+    fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
+        match status {
+            400 => Ok(Self::BadRequest(Json(body))),
+            401 => Ok(Self::Unauthorized(Json(body))),
+            403 => Ok(Self::Forbidden(Json(body))),
+            404 => Ok(Self::NotFound(Json(body))),
+            405 => Ok(Self::MethodNotAllowed(Json(body))),
+            429 => Ok(Self::TooManyRequests(Json(body))),
+            500 => Ok(Self::InternalServerError(Json(body))),
+            503 => Ok(Self::ServiceUnavailable(Json(body))),
+            504 => Ok(Self::Status504(Json(body))),
+            _ => Err(body),
+        }
+    }
+}
+fn default_get_tags_with_lineage() -> bool {
+    false
+}
+/// The responses `set_tags` declares.
+#[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
+pub enum SetTagsReply {
+    /// The request completed.
+    #[oai(status = 200)]
+    Ok(Json<SuccessResponse>),
+    /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
+    #[oai(status = 202)]
+    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorResponse>),
+    /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorResponse>),
+    /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
+    ///
+    /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorResponse>),
+    /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorResponse>),
+    /// Method not allowed: the path exists but does not accept this HTTP method.
+    #[oai(status = 405)]
+    MethodNotAllowed(Json<ErrorResponse>),
+    /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorResponse>),
+    /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorResponse>),
+    /// Internal server error: the server hit an error it could not recover from.
+    #[oai(status = 500)]
+    InternalServerError(Json<ErrorResponse>),
+    /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ErrorResponse>),
+    /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
+    #[oai(status = 504)]
+    Status504(Json<ErrorResponse>),
+}
+impl FromError<ErrorResponse> for SetTagsReply {
+    fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
+        match status {
+            400 => Ok(Self::BadRequest(Json(body))),
+            401 => Ok(Self::Unauthorized(Json(body))),
+            403 => Ok(Self::Forbidden(Json(body))),
+            404 => Ok(Self::NotFound(Json(body))),
+            405 => Ok(Self::MethodNotAllowed(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
+            429 => Ok(Self::TooManyRequests(Json(body))),
+            500 => Ok(Self::InternalServerError(Json(body))),
+            503 => Ok(Self::ServiceUnavailable(Json(body))),
+            504 => Ok(Self::Status504(Json(body))),
+            _ => Err(body),
+        }
+    }
+}
+fn default_set_tags_if_exists() -> bool {
+    false
+}
+/// The responses `unset_tags` declares.
+#[derive(ApiResponse)]
+#[allow(clippy::large_enum_variant)]
+pub enum UnsetTagsReply {
+    /// The request completed.
+    #[oai(status = 200)]
+    Ok(Json<SuccessResponse>),
+    /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
+    #[oai(status = 202)]
+    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorResponse>),
+    /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorResponse>),
+    /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
+    ///
+    /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorResponse>),
+    /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorResponse>),
+    /// Method not allowed: the path exists but does not accept this HTTP method.
+    #[oai(status = 405)]
+    MethodNotAllowed(Json<ErrorResponse>),
+    /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorResponse>),
+    /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorResponse>),
+    /// Internal server error: the server hit an error it could not recover from.
+    #[oai(status = 500)]
+    InternalServerError(Json<ErrorResponse>),
+    /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<ErrorResponse>),
+    /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
+    #[oai(status = 504)]
+    Status504(Json<ErrorResponse>),
+}
+impl FromError<ErrorResponse> for UnsetTagsReply {
+    fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
+        match status {
+            400 => Ok(Self::BadRequest(Json(body))),
+            401 => Ok(Self::Unauthorized(Json(body))),
+            403 => Ok(Self::Forbidden(Json(body))),
+            404 => Ok(Self::NotFound(Json(body))),
+            405 => Ok(Self::MethodNotAllowed(Json(body))),
+            415 => Ok(Self::UnsupportedMediaType(Json(body))),
+            429 => Ok(Self::TooManyRequests(Json(body))),
+            500 => Ok(Self::InternalServerError(Json(body))),
+            503 => Ok(Self::ServiceUnavailable(Json(body))),
+            504 => Ok(Self::Status504(Json(body))),
+            _ => Err(body),
+        }
+    }
+}
+fn default_unset_tags_if_exists() -> bool {
+    false
+}
 /// The responses `fetch_database` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -1062,6 +1247,35 @@ pub trait SnowflakeApi: Send + Sync + 'static {
         schema: String,
         name: String,
     ) -> impl Future<Output = ListImagesInRepositoryReply> + Send;
+    /// List the tags set on an image repository
+    fn get_tags(
+        &self,
+        req: &Request,
+        database: String,
+        schema: String,
+        name: String,
+        with_lineage: bool,
+    ) -> impl Future<Output = GetTagsReply> + Send;
+    /// Set tags on an image repository
+    fn set_tags(
+        &self,
+        req: &Request,
+        database: String,
+        schema: String,
+        name: String,
+        if_exists: bool,
+        body: Vec<TagAssignment>,
+    ) -> impl Future<Output = SetTagsReply> + Send;
+    /// Unset tags of an image repository
+    fn unset_tags(
+        &self,
+        req: &Request,
+        database: String,
+        schema: String,
+        name: String,
+        if_exists: bool,
+        body: Vec<TagReference>,
+    ) -> impl Future<Output = UnsetTagsReply> + Send;
     /// Fetch a database
     fn fetch_database(
         &self,
@@ -1485,6 +1699,125 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
     ) -> ListImagesInRepositoryReply {
         self.0.list_images_in_repository(req, database.0, schema.0, name.0).await
     }
+    /// List the tags set on an image repository
+    ///
+    /// Returns every tag set on the image repository with its value, sorted by tag database, schema and name.
+    ///
+    /// Choice: `withLineage` (tags inherited from the schema and database) is accepted, but tags are only ever set on repositories here, so it changes nothing; `level` is always `IMAGE REPOSITORY`.
+    #[oai(
+        path = "/api/v2/databases/:database/schemas/:schema/image-repositories/:name/__get-tags",
+        method = "get",
+        operation_id = "get_tags"
+    )]
+    async fn get_tags(
+        &self,
+        req: &Request,
+        #[oai(
+            name = "database",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        database: Path<String>,
+        #[oai(
+            name = "schema",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        schema: Path<String>,
+        #[oai(
+            name = "name",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        name: Path<String>,
+        #[oai(name = "withLineage", default = "default_get_tags_with_lineage")]
+        with_lineage: Query<bool>,
+    ) -> GetTagsReply {
+        self.0.get_tags(req, database.0, schema.0, name.0, with_lineage.0).await
+    }
+    /// Set tags on an image repository
+    ///
+    /// Sets tags on the image repository: each `TagAssignment` names a tag (with the tag's own database and schema, which default to the repository's) and its value. A tag that is already set gets the new value. With `ifExists` true a missing repository is a 200 that does nothing.
+    ///
+    /// Choice: the path is a custom method (`{name}:set-tags`); the server reads the colon and what follows as the method, never as part of the repository name, since an unquoted name cannot contain a colon. Tag identifiers resolve like other identifiers (unquoted upper-cased, quoted kept); `level` in the request is read-only and ignored. At most 50 tags per repository (400 beyond).
+    #[oai(
+        path = "/api/v2/databases/:database/schemas/:schema/image-repositories/:name/__set-tags",
+        method = "post",
+        operation_id = "set_tags"
+    )]
+    async fn set_tags(
+        &self,
+        req: &Request,
+        #[oai(
+            name = "database",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        database: Path<String>,
+        #[oai(
+            name = "schema",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        schema: Path<String>,
+        #[oai(
+            name = "name",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        name: Path<String>,
+        #[oai(name = "ifExists", default = "default_set_tags_if_exists")]
+        if_exists: Query<bool>,
+        body: Json<Vec<TagAssignment>>,
+    ) -> SetTagsReply {
+        self.0.set_tags(req, database.0, schema.0, name.0, if_exists.0, body.0).await
+    }
+    /// Unset tags of an image repository
+    ///
+    /// Removes tags from the image repository; each `TagReference` names one tag. Removing a tag that is not set does nothing. With `ifExists` true a missing repository is a 200 that does nothing.
+    ///
+    /// Choice: as for `set_tags`, the colon starts the custom method.
+    #[oai(
+        path = "/api/v2/databases/:database/schemas/:schema/image-repositories/:name/__unset-tags",
+        method = "post",
+        operation_id = "unset_tags"
+    )]
+    async fn unset_tags(
+        &self,
+        req: &Request,
+        #[oai(
+            name = "database",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        database: Path<String>,
+        #[oai(
+            name = "schema",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        schema: Path<String>,
+        #[oai(
+            name = "name",
+            validator(
+                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
+            )
+        )]
+        name: Path<String>,
+        #[oai(name = "ifExists", default = "default_unset_tags_if_exists")]
+        if_exists: Query<bool>,
+        body: Json<Vec<TagReference>>,
+    ) -> UnsetTagsReply {
+        self.0.unset_tags(req, database.0, schema.0, name.0, if_exists.0, body.0).await
+    }
     /// Fetch a database
     ///
     /// Returns the database addressed by `name`, or 404 when the caller has no database of that name.
@@ -1643,6 +1976,27 @@ pub const CONTRACT: Contract = Contract {
             method: "GET",
             path: "/api/v2/databases/{database}/schemas/{schema}/image-repositories/{name}/images",
             query: &[],
+            repeatable: &[],
+        },
+        OperationInfo {
+            id: "get_tags",
+            method: "GET",
+            path: "/api/v2/databases/{database}/schemas/{schema}/image-repositories/{name}:get-tags",
+            query: &["withLineage"],
+            repeatable: &[],
+        },
+        OperationInfo {
+            id: "set_tags",
+            method: "POST",
+            path: "/api/v2/databases/{database}/schemas/{schema}/image-repositories/{name}:set-tags",
+            query: &["ifExists"],
+            repeatable: &[],
+        },
+        OperationInfo {
+            id: "unset_tags",
+            method: "POST",
+            path: "/api/v2/databases/{database}/schemas/{schema}/image-repositories/{name}:unset-tags",
+            query: &["ifExists"],
             repeatable: &[],
         },
         OperationInfo {

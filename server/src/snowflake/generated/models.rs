@@ -335,6 +335,62 @@ pub struct SuccessResponse {
     #[oai(rename = "status", skip_serializing_if_is_none)]
     pub status: Option<String>,
 }
+/// A tag and the value it has on the repository.
+#[derive(Debug, Clone, PartialEq, Object)]
+#[oai(rename = "TagAssignment")]
+pub struct TagAssignment {
+    /// Where the tag is set; always `IMAGE REPOSITORY` here.
+    #[oai(rename = "level", skip_serializing_if_is_none)]
+    pub level: Option<String>,
+    /// Database of the tag; the repository's database when left out.
+    #[oai(
+        rename = "tag_database",
+        validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
+        skip_serializing_if_is_none
+    )]
+    pub tag_database: Option<String>,
+    /// Name of the tag.
+    #[oai(
+        rename = "tag_name",
+        validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$")
+    )]
+    pub tag_name: String,
+    /// Schema of the tag; the repository's schema when left out.
+    #[oai(
+        rename = "tag_schema",
+        validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
+        skip_serializing_if_is_none
+    )]
+    pub tag_schema: Option<String>,
+    /// Value of the tag on the repository, at most 256 characters.
+    #[oai(rename = "tag_value", validator(max_length = 256))]
+    pub tag_value: String,
+}
+/// One tag, by name; its database and schema default to the repository's.
+#[derive(Debug, Clone, PartialEq, Object)]
+#[oai(rename = "TagReference")]
+pub struct TagReference {
+    /// Database of the tag; the repository's database when left out.
+    #[oai(
+        rename = "tag_database",
+        validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
+        skip_serializing_if_is_none
+    )]
+    pub tag_database: Option<String>,
+    /// Name of the tag.
+    #[oai(
+        rename = "tag_name",
+        validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$")
+    )]
+    pub tag_name: String,
+    /// Schema of the tag; the repository's schema when left out.
+    #[oai(
+        rename = "tag_schema",
+        validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
+        skip_serializing_if_is_none
+    )]
+    pub tag_schema: Option<String>,
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename = "CreateDatabaseCreateMode")]
 pub enum CreateDatabaseCreateMode {

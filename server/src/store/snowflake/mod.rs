@@ -8,6 +8,7 @@
 
 pub mod ident;
 pub mod results;
+pub mod tags;
 
 use std::collections::BTreeMap;
 
@@ -69,6 +70,9 @@ pub struct ImageRepository {
     pub owner: String,
     #[serde(default)]
     pub images: Vec<Image>,
+    /// Tags set on the repository (`:set-tags`), sorted by database, schema and name.
+    #[serde(default)]
+    pub tags: Vec<tags::RepoTag>,
 }
 
 /// One image (all its tags) in a repository.
@@ -326,6 +330,7 @@ impl Store {
             created_on: now,
             owner: actor.role.into(),
             images: Vec::new(),
+            tags: Vec::new(),
         };
         match existing {
             Some(i) => sc.image_repositories[i] = repo,

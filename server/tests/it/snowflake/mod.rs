@@ -4,6 +4,7 @@
 mod async_protocol;
 mod bad_input;
 mod repositories;
+mod tags;
 
 use std::sync::Arc;
 
