@@ -48,6 +48,10 @@ struct Args {
     /// identity headers: `--header glance=X-Identity-Status:Confirmed`.
     #[arg(long = "header", value_parser = parse_header)]
     headers: Vec<(Family, (String, String))>,
+    /// A family's spec as FAMILY=FILE (OpenAPI 3.1 or 3.0.x, YAML or JSON, one self-contained
+    /// document) instead of the built-in `specs/<family>.yaml`; repeatable.
+    #[arg(long = "spec", value_name = "FAMILY=FILE", value_parser = parse_spec)]
+    specs: Vec<(Family, PathBuf)>,
     /// Another SWR region's endpoint, REGION=URL (e.g. cn-east-3=http://127.0.0.1:8081): the
     /// target of the sync checks (`SWR-S06`, `SWR-S07`), observed through that endpoint.
     #[arg(long = "swr-region", value_name = "REGION=URL", value_parser = parse_region)]
@@ -103,6 +107,11 @@ struct Args {
 fn parse_token(s: &str) -> Result<(Family, String), String> {
     let (family, token) = s.split_once('=').ok_or("expected FAMILY=TOKEN")?;
     Ok((family.parse()?, token.to_owned()))
+}
+
+fn parse_spec(s: &str) -> Result<(Family, PathBuf), String> {
+    let (family, file) = s.split_once('=').ok_or("expected FAMILY=FILE")?;
+    Ok((family.parse()?, PathBuf::from(file)))
 }
 
 fn parse_region(s: &str) -> Result<(String, String), String> {
@@ -217,6 +226,16 @@ fn main() -> ExitCode {
     };
     let auth = credentials(&args.tokens, &args.headers);
     let other_auth = credentials(&args.other_tokens, &[]);
+    let mut specs = Vec::new();
+    for (family, file) in &args.specs {
+        match std::fs::read_to_string(file) {
+            Ok(text) => specs.push((*family, text)),
+            Err(e) => {
+                eprintln!("error: cannot read the {} spec {}: {e}", family.name(), file.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     let config = Config {
         base_url: base_url.clone(),
         families: args.families,
@@ -226,6 +245,7 @@ fn main() -> ExitCode {
         signing: args.aksk,
         fuzz_cases: args.fuzz_cases,
         fuzz_time: args.fuzz_seconds.and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok()),
+        specs,
         swr_regions: args.swr_regions.clone(),
         swr_source: args.swr_source,
         concurrency: usize::from(args.concurrency),

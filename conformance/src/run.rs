@@ -32,6 +32,8 @@ pub struct Config {
     pub swr_regions: Vec<(String, String)>,
     /// An existing SWR repository (`NAMESPACE/REPO`) whose tags the sync checks may copy.
     pub swr_source: Option<String>,
+    /// A family's spec text (OpenAPI 3.1 or 3.0.x, YAML or JSON) instead of the built-in one.
+    pub specs: Vec<(Family, String)>,
     /// Operations fuzzed at once (1: one request at a time); the semantic suites are always
     /// sequential.
     pub concurrency: usize,
@@ -52,6 +54,7 @@ impl Default for Config {
             fuzz_time: None,
             swr_regions: Vec::new(),
             swr_source: None,
+            specs: Vec::new(),
             concurrency: 1,
         }
     }
@@ -59,7 +62,7 @@ impl Default for Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("the built-in {family} spec does not load")]
+    #[error("the {family} spec does not load: {source}")]
     Spec { family: &'static str, source: SpecError },
     #[error("the target did not answer: {0}")]
     Unreachable(String),
@@ -146,8 +149,13 @@ type Setup = (Spec, Vec<(String, String)>, Signer);
 /// A family's built-in spec, the credential headers the configuration gives it, and its AK/SK
 /// signer if it has one.
 pub(crate) fn family_setup(config: &Config, family: Family) -> Result<Setup, RunError> {
-    let spec = Spec::from_text(family.builtin_spec())
-        .map_err(|source| RunError::Spec { family: family.name(), source })?;
+    let text = config
+        .specs
+        .iter()
+        .find(|(f, _)| *f == family)
+        .map_or(family.builtin_spec(), |(_, t)| t.as_str());
+    let spec =
+        Spec::from_text(text).map_err(|source| RunError::Spec { family: family.name(), source })?;
     let auth =
         config.auth.iter().find(|(f, _)| *f == family).map(|(_, h)| h.clone()).unwrap_or_default();
     let host = host_of(&config.base_url);

@@ -354,3 +354,37 @@ fn help_documents_concurrency_and_tls_options() {
         assert!(text.contains(flag), "{flag} is not documented:\n{text}");
     }
 }
+
+#[test]
+fn specs_given_on_the_command_line_are_loaded_or_refused_with_exit_2() {
+    let dir = std::env::temp_dir().join(format!("imagespec-specs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("writes");
+        p.display().to_string()
+    };
+    let garbage = write("garbage.yaml", "{{ not: [yaml");
+    let swagger =
+        write("swagger.yaml", "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n");
+    let external = write(
+        "external.yaml",
+        "openapi: 3.0.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema:\n                $ref: 'common.yaml#/components/schemas/X'\n",
+    );
+    let missing = dir.join("missing.yaml").display().to_string();
+    let base = closed_port();
+    for (file, expected) in [
+        (missing.as_str(), "cannot read the cce spec"),
+        (garbage.as_str(), "not YAML or JSON"),
+        (swagger.as_str(), "not an OpenAPI 3.0 or 3.1 document"),
+        (external.as_str(), "points outside the document"),
+    ] {
+        let spec = format!("cce={file}");
+        let (code, text) = cli(&["--base-url", &base, "--family", "cce", "--spec", &spec]);
+        assert_eq!(code, Some(2), "{file}: {text}");
+        assert!(text.contains(expected) && !text.contains("panicked"), "{file}: {text}");
+    }
+    let (code, text) = cli(&["--base-url", &base, "--spec", "nope=x.yaml"]);
+    assert_eq!(code, Some(2), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
