@@ -48,6 +48,11 @@ struct Args {
     /// identity headers: `--header glance=X-Identity-Status:Confirmed`.
     #[arg(long = "header", value_parser = parse_header)]
     headers: Vec<(Family, (String, String))>,
+    /// Only run and report these checks (repeatable): an id such as `C104`, or a prefix ending in
+    /// `*` such as `SWR-*` or `C10*`. A phase none of whose checks is selected is skipped (the
+    /// fuzzing, the undeclared-methods probe, a family's semantic suite). Default: every check.
+    #[arg(long = "check", value_name = "ID")]
+    checks: Vec<String>,
     /// A family's spec as FAMILY=FILE (OpenAPI 3.1 or 3.0.x, YAML or JSON, one self-contained
     /// document) instead of the built-in `specs/<family>.yaml`; repeatable.
     #[arg(long = "spec", value_name = "FAMILY=FILE", value_parser = parse_spec)]
@@ -246,6 +251,7 @@ fn main() -> ExitCode {
         fuzz_cases: args.fuzz_cases,
         fuzz_time: args.fuzz_seconds.and_then(|s| Duration::try_from_secs_f64(s.max(0.0)).ok()),
         specs,
+        checks: args.checks.clone(),
         swr_regions: args.swr_regions.clone(),
         swr_source: args.swr_source,
         concurrency: usize::from(args.concurrency),

@@ -113,6 +113,15 @@ impl Report {
 
     /// Adds one family's part of the run (a session's report): its requests, its checks (to
     /// the run's and the family's lists) and its findings, each labelled with the family.
+    /// Keeps only the checks `keep` selects, and their findings.
+    pub fn retain_checks(&mut self, keep: impl Fn(&str) -> bool) {
+        self.checks.retain(|c| keep(c));
+        self.findings.retain(|f| keep(&f.check));
+        for f in &mut self.families {
+            f.checks.retain(|c| keep(c));
+        }
+    }
+
     pub fn absorb(&mut self, family: &str, part: Report) {
         self.requests += part.requests;
         let at = match self.families.iter().position(|f| f.family == family) {

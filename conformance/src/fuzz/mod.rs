@@ -254,6 +254,7 @@ pub fn fuzz_only(config: &Config, transport: &dyn Transport) -> Result<Report, R
         part.requests += sent;
         report.absorb(family.name(), part);
     }
+    report.retain_checks(|id| config.selects(id));
     Ok(report)
 }
 
