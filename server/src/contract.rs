@@ -29,6 +29,16 @@ pub trait FromError<E>: Sized {
     fn from_error(status: u16, body: E) -> Result<Self, E>;
 }
 
+/// A generated enum's wire name (`ListReposDetailsOrderType::Asc` → `"asc"`).
+pub fn wire<T: poem_openapi::types::ToJSON>(value: Option<T>) -> Option<String> {
+    value.and_then(|v| v.to_json()).and_then(|v| v.as_str().map(str::to_owned))
+}
+
+/// A stored count or size as the models' `i64` (saturating).
+pub fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Why a request does not fit the contract.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Mismatch {

@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use super::error::reply;
 use super::generated::api::*;
 use super::generated::models::*;
+use crate::contract::{to_i64, wire};
 use crate::store::Store;
 use crate::store::glance::{
     self as store, Caller, ImageError, NewImage, Visibility, inspect,
@@ -152,10 +153,6 @@ fn wire_enum<T: ParseFromJSON>(id: &str, value: &str) -> T {
     }
 }
 
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 fn member(image_id: &str, m: &store::Member) -> Member {
     Member {
         created_at: timestamp(m.created_at),
@@ -211,11 +208,6 @@ fn urlencode(pairs: &[(String, String)]) -> String {
         .remove(b' ');
     let enc = |s: &str| percent_encoding::utf8_percent_encode(s, SET).to_string().replace(' ', "+");
     pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
-}
-
-/// A generated enum's wire name (`ImageCreateDiskFormat::Qcow2` → `"qcow2"`).
-fn wire<T: poem_openapi::types::ToJSON>(value: Option<T>) -> Option<String> {
-    value.and_then(|v| v.to_json()).and_then(|v| v.as_str().map(str::to_owned))
 }
 
 fn new_image(b: ImageCreate) -> Result<NewImage, ImageError> {

@@ -8,6 +8,7 @@ use super::error::{reply, unauthenticated};
 use super::generated::api::*;
 use super::generated::models::*;
 use crate::auth::Principal;
+use crate::contract::{to_i64, wire};
 use crate::store::Store;
 use crate::store::swr::{
     self as store, Actor, JobStatus, RepoQuery, RepoUpdate, RepoView, TagQuery,
@@ -572,13 +573,4 @@ pub fn stamp(t: OffsetDateTime) -> String {
     let format =
         format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
     t.to_offset(time::UtcOffset::UTC).format(format).unwrap_or_default()
-}
-
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A generated enum's wire name (`ListReposDetailsOrderType::Asc` → `"asc"`).
-fn wire<T: poem_openapi::types::ToJSON>(value: Option<T>) -> Option<String> {
-    value.and_then(|v| v.to_json()).and_then(|v| v.as_str().map(str::to_owned))
 }

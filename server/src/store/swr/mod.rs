@@ -508,13 +508,17 @@ impl SwrState {
                 }
             }
         }
-        let key = |v: &RepoView| (v.namespace.clone(), v.name.clone());
+        fn key(v: &RepoView) -> (&str, &str) {
+            (&v.namespace, &v.name)
+        }
         match column {
             "updated_at" | "updated_time" => {
                 views.sort_by(|a, b| (a.repo.updated, key(a)).cmp(&(b.repo.updated, key(b))));
             }
-            "name" => views.sort_by_key(|v| (v.name.clone(), v.namespace.clone())),
-            "tag_count" => views.sort_by_key(|v| (v.repo.tags.len(), key(v))),
+            "name" => views.sort_by(|a, b| (&a.name, &a.namespace).cmp(&(&b.name, &b.namespace))),
+            "tag_count" => {
+                views.sort_by(|a, b| (a.repo.tags.len(), key(a)).cmp(&(b.repo.tags.len(), key(b))));
+            }
             other => {
                 return Err(SwrStoreError::InvalidParameter(format!(
                     "order_column `{other}` is not one of updated_at, updated_time, name, tag_count"

@@ -111,7 +111,7 @@ impl SwrState {
         let source = self.repo(region, actor, ns, repo)?;
         let image =
             source.tags.get(tag).cloned().ok_or_else(|| SwrStoreError::TagNotFound(tag.into()))?;
-        let template = source.clone();
+        let template = (source.is_public, source.category.clone(), source.description.clone());
         // Ids for a repository and a tag created in the target; unused ones are simply skipped.
         let (repo_id, tag_id) = (self.next_id(), self.next_id());
         let status = match self
@@ -124,9 +124,9 @@ impl SwrState {
             Some(target_ns) => {
                 let target = target_ns.repos.entry(repo.to_owned()).or_insert_with(|| Repo {
                     id: repo_id,
-                    is_public: template.is_public,
-                    category: template.category.clone(),
-                    description: template.description.clone(),
+                    is_public: template.0,
+                    category: template.1.clone(),
+                    description: template.2.clone(),
                     creator_name: actor.user.clone(),
                     created: now,
                     updated: now,
