@@ -1,13 +1,15 @@
 //! IR → `generated/api.rs`: response enums, request enums, the family trait, the routes wrapper
 //! and the operation table.
 
-use anyhow::{Result, bail};
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::ir::{Api, Body, Operation, Param, ParamIn, Response, Ty};
-use super::models::{default_literal, docs, rust_type, validator_args};
+use super::ir::{Api, Body, Operation, Param, ParamIn, Response, Ty, Validators};
+use super::models::{default_literal, docs, rust_type, validator_list};
 
 pub fn generate(api: &Api) -> Result<TokenStream> {
     let family = api.family.to_upper_camel_case();
@@ -17,6 +19,7 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
     let mut trait_methods = Vec::new();
     let mut route_methods = Vec::new();
     let mut table = Vec::new();
+    let mut patterns = Patterns::default();
     for op in &api.operations {
         for suffix in ["Reply", "Payload"] {
             let generated = format!("{}{suffix}", op.id.to_upper_camel_case());
@@ -32,8 +35,11 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
             Some(b) => Some(body(op, b, &mut items)?),
             None => None,
         };
-        let params =
-            op.params.iter().map(|p| param(op, p, &mut items)).collect::<Result<Vec<_>>>()?;
+        let params = op
+            .params
+            .iter()
+            .map(|p| param(op, p, &mut items, &mut patterns))
+            .collect::<Result<Vec<_>>>()?;
         let method = format_ident!("{}", op.id);
         let trait_args =
             params.iter().map(|p| &p.trait_arg).chain(body.as_ref().map(|b| &b.trait_arg));
@@ -75,6 +81,7 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
             },
         });
     }
+    items.extend(patterns.markers);
     let reject = api.reject_unknown_query;
     let trait_doc = format!(
         " The `{}` operations, one method per operationId of `specs/{}.yaml`.",
@@ -91,7 +98,8 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
 
         #[allow(unused_imports)]
         use super::models::*;
-        use crate::contract::{Contract, FromError, OperationInfo};
+        #[allow(unused_imports)]
+        use crate::contract::{Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec};
 
         #(#items)*
 
@@ -202,36 +210,115 @@ struct Arg {
     call_arg: TokenStream,
 }
 
-fn param(op: &Operation, p: &Param, items: &mut Vec<TokenStream>) -> Result<Arg> {
+/// The marker types of a family's parameter patterns, one per distinct pattern.
+#[derive(Default)]
+struct Patterns {
+    by_pattern: BTreeMap<String, proc_macro2::Ident>,
+    markers: Vec<TokenStream>,
+}
+
+impl Patterns {
+    /// The marker type for `pattern`, named after the first parameter that uses it.
+    fn marker(&mut self, param: &str, pattern: &str) -> Result<proc_macro2::Ident> {
+        if let Some(ident) = self.by_pattern.get(pattern) {
+            return Ok(ident.clone());
+        }
+        regex::Regex::new(pattern)
+            .with_context(|| format!("parameter `{param}` has an invalid pattern {pattern:?}"))?;
+        let base = format!("{}Pattern", param.to_upper_camel_case());
+        let mut name = base.clone();
+        let mut n = 2;
+        while self.by_pattern.values().any(|i| *i == name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        let ident = format_ident!("{}", name);
+        let doc = format!(" The pattern of `{param}` (and of any parameter with the same one).");
+        self.markers.push(quote! {
+            #[doc = #doc]
+            pub struct #ident;
+            impl PatternSpec for #ident {
+                const PATTERN: &'static str = #pattern;
+                fn regex() -> &'static regex::Regex {
+                    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+                    RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+                }
+            }
+        });
+        self.by_pattern.insert(pattern.to_owned(), ident.clone());
+        Ok(ident)
+    }
+}
+
+fn param(
+    op: &Operation,
+    p: &Param,
+    items: &mut Vec<TokenStream>,
+    patterns: &mut Patterns,
+) -> Result<Arg> {
     let ident = format_ident!("{}", p.rust);
     let wire = &p.wire;
     let inner = rust_type(&p.ty);
-    let mut attrs = vec![quote!(name = #wire)];
-    if let Some(v) = validator_args(&p.validators) {
-        attrs.push(v);
-    }
     let is_array = matches!(p.ty, Ty::Array(_));
-    let value_ty = match (&p.default, p.required || is_array) {
-        (_, true) => inner,
-        (Some(default), false) => {
-            let fn_name = format!("default_{}_{}", op.id, p.rust.trim_end_matches('_'));
-            let fn_ident = format_ident!("{}", fn_name);
-            let lit = default_literal(&p.ty, default)?;
-            items.push(quote!(fn #fn_ident() -> #inner { #lit }));
-            attrs.push(quote!(default = #fn_name));
-            inner
+    // A string pattern is matched by `Matching<Marker>` while the value is parsed (see
+    // `contract::Matching`); the route hands the trait a plain `String`.
+    let matching = match (&p.validators.pattern, &p.ty) {
+        (Some(pattern), Ty::String) => Some(patterns.marker(&p.rust, pattern)?),
+        (Some(pattern), Ty::Array(item)) if **item == Ty::String => {
+            Some(patterns.marker(&p.rust, pattern)?)
         }
-        (None, false) => quote!(Option<#inner>),
+        _ => None,
+    };
+    let validators = match matching {
+        Some(_) => Validators { pattern: None, ..p.validators.clone() },
+        None => p.validators.clone(),
+    };
+    let route_inner = match (&matching, is_array) {
+        (Some(m), false) => quote!(Matching<#m>),
+        (Some(m), true) => quote!(Vec<Matching<#m>>),
+        (None, _) => inner.clone(),
+    };
+    let mut attrs = vec![quote!(name = #wire)];
+    let mut checks = validator_list(&validators);
+    if let Some(m) = &matching {
+        let check = format!("MatchesPattern::<{m}>::new()");
+        checks.push(quote!(custom = #check));
+    }
+    if !checks.is_empty() {
+        attrs.push(quote!(validator(#(#checks),*)));
+    }
+    let optional = !(p.required || is_array);
+    if let (Some(default), true) = (&p.default, optional) {
+        let fn_name = format!("default_{}_{}", op.id, p.rust.trim_end_matches('_'));
+        let fn_ident = format_ident!("{}", fn_name);
+        let lit = default_literal(&p.ty, default)?;
+        let lit = match matching {
+            Some(_) => quote!(Matching::new(#lit)),
+            None => lit,
+        };
+        items.push(quote!(fn #fn_ident() -> #route_inner { #lit }));
+        attrs.push(quote!(default = #fn_name));
+    }
+    let optional = optional && p.default.is_none();
+    let (value_ty, route_ty) = match optional {
+        true => (quote!(Option<#inner>), quote!(Option<#route_inner>)),
+        false => (inner, route_inner),
     };
     let wrapper = match p.location {
         ParamIn::Path => quote!(Path),
         ParamIn::Query => quote!(Query),
         ParamIn::Header => quote!(Header),
     };
+    let call_arg = match (&matching, optional, is_array) {
+        (None, _, _) => quote!(#ident.0),
+        (Some(_), _, true) => quote!(#ident.0.into_iter().map(|m| m.0).collect()),
+        (Some(_), true, false) => quote!(#ident.0.map(|m| m.0)),
+        (Some(_), false, false) => quote!(#ident.0.0),
+    };
     Ok(Arg {
         trait_arg: quote!(#ident: #value_ty),
-        route_arg: quote!(#[oai(#(#attrs),*)] #ident: #wrapper<#value_ty>),
-        call_arg: quote!(#ident.0),
+        route_arg: quote!(#[oai(#(#attrs),*)] #ident: #wrapper<#route_ty>),
+        call_arg,
     })
 }
 

@@ -49,6 +49,12 @@ pub fn validator_args(v: &Validators) -> Option<TokenStream> {
     if v.is_empty() {
         return None;
     }
+    let args = validator_list(v);
+    Some(quote!(validator(#(#args),*)))
+}
+
+/// The `validator(...)` arguments one by one.
+pub fn validator_list(v: &Validators) -> Vec<TokenStream> {
     let mut args = Vec::new();
     if let Some(p) = &v.pattern {
         args.push(quote!(pattern = #p));
@@ -77,7 +83,7 @@ pub fn validator_args(v: &Validators) -> Option<TokenStream> {
         let n = Literal::usize_unsuffixed(n as usize);
         args.push(quote!(max_items = #n));
     }
-    Some(quote!(validator(#(#args),*)))
+    args
 }
 
 /// `#[doc = ...]` lines for a description.

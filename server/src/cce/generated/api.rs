@@ -12,7 +12,10 @@ use poem_openapi::{
 };
 #[allow(unused_imports)]
 use super::models::*;
-use crate::contract::{Contract, FromError, OperationInfo};
+#[allow(unused_imports)]
+use crate::contract::{
+    Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec,
+};
 /// The responses `list_image_caches` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -170,6 +173,15 @@ impl FromError<GatewayError> for DeleteImageCacheReply {
         }
     }
 }
+/// The pattern of `name` (and of any parameter with the same one).
+pub struct NamePattern;
+impl PatternSpec for NamePattern {
+    const PATTERN: &'static str = "^[a-z](?:[a-z0-9-]{0,126}[a-z0-9])?$";
+    fn regex() -> &'static regex::Regex {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+    }
+}
 /// The `cce` operations, one method per operationId of `specs/cce.yaml`.
 pub trait CceApi: Send + Sync + 'static {
     /// List image caches
@@ -214,14 +226,14 @@ impl<T: CceApi> CceRoutes<T> {
         #[oai(
             name = "name",
             validator(
-                pattern = "^[a-z](?:[a-z0-9-]{0,126}[a-z0-9])?$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<NamePattern>::new()"
             )
         )]
-        name: Query<Option<String>>,
+        name: Query<Option<Matching<NamePattern>>>,
     ) -> ListImageCachesReply {
-        self.0.list_image_caches(req, name.0).await
+        self.0.list_image_caches(req, name.0.map(|m| m.0)).await
     }
     /// Create an image cache
     ///

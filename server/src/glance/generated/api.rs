@@ -12,7 +12,10 @@ use poem_openapi::{
 };
 #[allow(unused_imports)]
 use super::models::*;
-use crate::contract::{Contract, FromError, OperationInfo};
+#[allow(unused_imports)]
+use crate::contract::{
+    Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec,
+};
 /// The responses `get_versions_root` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -54,8 +57,8 @@ fn default_list_images_limit() -> i32 {
 fn default_list_images_member_status() -> ListImagesMemberStatus {
     ListImagesMemberStatus::Accepted
 }
-fn default_list_images_os_hidden() -> String {
-    "false".to_owned()
+fn default_list_images_os_hidden() -> Matching<OsHiddenPattern> {
+    Matching::new("false".to_owned())
 }
 /// The responses `create_image` declares.
 #[derive(ApiResponse)]
@@ -711,6 +714,24 @@ pub enum ListVersionsReply {
     #[oai(status = 200)]
     Ok(Json<VersionList>),
 }
+/// The pattern of `os_hidden` (and of any parameter with the same one).
+pub struct OsHiddenPattern;
+impl PatternSpec for OsHiddenPattern {
+    const PATTERN: &'static str = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$";
+    fn regex() -> &'static regex::Regex {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+    }
+}
+/// The pattern of `created_at` (and of any parameter with the same one).
+pub struct CreatedAtPattern;
+impl PatternSpec for CreatedAtPattern {
+    const PATTERN: &'static str = "^((gt|gte|eq|neq|lt|lte):)?[0-9]{4}-[0-9]{2}-[0-9]{2}.*$";
+    fn regex() -> &'static regex::Regex {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+    }
+}
 /// The `glance` operations, one method per operationId of `specs/glance.yaml`.
 pub trait GlanceApi: Send + Sync + 'static {
     /// Discover API versions at the unversioned root.
@@ -943,28 +964,24 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         protected: Query<Option<bool>>,
         #[oai(
             name = "os_hidden",
-            validator(pattern = "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$"),
+            validator(custom = "MatchesPattern::<OsHiddenPattern>::new()"),
             default = "default_list_images_os_hidden"
         )]
-        os_hidden: Query<String>,
+        os_hidden: Query<Matching<OsHiddenPattern>>,
         #[oai(name = "container_format")]
         container_format: Query<Option<String>>,
         #[oai(name = "disk_format")]
         disk_format: Query<Option<String>>,
         #[oai(
             name = "created_at",
-            validator(
-                pattern = "^((gt|gte|eq|neq|lt|lte):)?[0-9]{4}-[0-9]{2}-[0-9]{2}.*$"
-            )
+            validator(custom = "MatchesPattern::<CreatedAtPattern>::new()")
         )]
-        created_at: Query<Option<String>>,
+        created_at: Query<Option<Matching<CreatedAtPattern>>>,
         #[oai(
             name = "updated_at",
-            validator(
-                pattern = "^((gt|gte|eq|neq|lt|lte):)?[0-9]{4}-[0-9]{2}-[0-9]{2}.*$"
-            )
+            validator(custom = "MatchesPattern::<CreatedAtPattern>::new()")
         )]
-        updated_at: Query<Option<String>>,
+        updated_at: Query<Option<Matching<CreatedAtPattern>>>,
         #[oai(name = "sort_key")]
         sort_key: Query<Vec<String>>,
         #[oai(name = "sort_dir")]
@@ -992,11 +1009,11 @@ impl<T: GlanceApi> GlanceRoutes<T> {
                 checksum.0,
                 os_hash_value.0,
                 protected.0,
-                os_hidden.0,
+                os_hidden.0.0,
                 container_format.0,
                 disk_format.0,
-                created_at.0,
-                updated_at.0,
+                created_at.0.map(|m| m.0),
+                updated_at.0.map(|m| m.0),
                 sort_key.0,
                 sort_dir.0,
                 sort.0,

@@ -12,7 +12,10 @@ use poem_openapi::{
 };
 #[allow(unused_imports)]
 use super::models::*;
-use crate::contract::{Contract, FromError, OperationInfo};
+#[allow(unused_imports)]
+use crate::contract::{
+    Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec,
+};
 /// The responses `list_databases` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -1149,6 +1152,15 @@ impl FromError<ErrorResponse> for FetchResultReply {
 fn default_fetch_result_page() -> i64 {
     0
 }
+/// The pattern of `database` (and of any parameter with the same one).
+pub struct DatabasePattern;
+impl PatternSpec for DatabasePattern {
+    const PATTERN: &'static str = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$";
+    fn regex() -> &'static regex::Regex {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+    }
+}
 /// The `snowflake` operations, one method per operationId of `specs/snowflake.yaml`.
 pub trait SnowflakeApi: Send + Sync + 'static {
     /// List databases
@@ -1381,11 +1393,9 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(name = "like")]
         like: Query<Option<String>>,
         #[oai(name = "startsWith")]
@@ -1403,7 +1413,7 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         self.0
             .list_schemas(
                 req,
-                database.0,
+                database.0.0,
                 like.0,
                 starts_with.0,
                 show_limit.0,
@@ -1431,18 +1441,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(name = "createMode", default = "default_create_schema_create_mode")]
         create_mode: Query<CreateSchemaCreateMode>,
         #[oai(name = "kind", default = "default_create_schema_kind")]
         kind: Query<String>,
         body: Json<Schema>,
     ) -> CreateSchemaReply {
-        self.0.create_schema(req, database.0, create_mode.0, kind.0, body.0).await
+        self.0.create_schema(req, database.0.0, create_mode.0, kind.0, body.0).await
     }
     /// Fetch a schema
     ///
@@ -1457,20 +1465,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
     ) -> FetchSchemaReply {
-        self.0.fetch_schema(req, database.0, name.0).await
+        self.0.fetch_schema(req, database.0.0, name.0.0).await
     }
     /// Delete a schema
     ///
@@ -1489,24 +1493,20 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
         #[oai(name = "ifExists", default = "default_delete_schema_if_exists")]
         if_exists: Query<bool>,
         #[oai(name = "restrict", default = "default_delete_schema_restrict")]
         restrict: Query<bool>,
     ) -> DeleteSchemaReply {
-        self.0.delete_schema(req, database.0, name.0, if_exists.0, restrict.0).await
+        self.0.delete_schema(req, database.0.0, name.0.0, if_exists.0, restrict.0).await
     }
     /// List image repositories
     ///
@@ -1525,22 +1525,18 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "schema",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        schema: Path<String>,
+        schema: Path<Matching<DatabasePattern>>,
         #[oai(name = "like")]
         like: Query<Option<String>>,
     ) -> ListImageRepositoriesReply {
-        self.0.list_image_repositories(req, database.0, schema.0, like.0).await
+        self.0.list_image_repositories(req, database.0.0, schema.0.0, like.0).await
     }
     /// Create an image repository
     ///
@@ -1563,18 +1559,14 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "schema",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        schema: Path<String>,
+        schema: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "createMode",
             default = "default_create_image_repository_create_mode"
@@ -1583,7 +1575,13 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         body: Json<ImageRepository>,
     ) -> CreateImageRepositoryReply {
         self.0
-            .create_image_repository(req, database.0, schema.0, create_mode.0, body.0)
+            .create_image_repository(
+                req,
+                database.0.0,
+                schema.0.0,
+                create_mode.0,
+                body.0,
+            )
             .await
     }
     /// Fetch an image repository
@@ -1599,27 +1597,21 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "schema",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        schema: Path<String>,
+        schema: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
     ) -> FetchImageRepositoryReply {
-        self.0.fetch_image_repository(req, database.0, schema.0, name.0).await
+        self.0.fetch_image_repository(req, database.0.0, schema.0.0, name.0.0).await
     }
     /// Delete an image repository
     ///
@@ -1636,30 +1628,30 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "schema",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        schema: Path<String>,
+        schema: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
         #[oai(name = "ifExists", default = "default_delete_image_repository_if_exists")]
         if_exists: Query<bool>,
     ) -> DeleteImageRepositoryReply {
         self.0
-            .delete_image_repository(req, database.0, schema.0, name.0, if_exists.0)
+            .delete_image_repository(
+                req,
+                database.0.0,
+                schema.0.0,
+                name.0.0,
+                if_exists.0,
+            )
             .await
     }
     /// List images in an image repository
@@ -1677,27 +1669,21 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "schema",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        schema: Path<String>,
+        schema: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
     ) -> ListImagesInRepositoryReply {
-        self.0.list_images_in_repository(req, database.0, schema.0, name.0).await
+        self.0.list_images_in_repository(req, database.0.0, schema.0.0, name.0.0).await
     }
     /// List the tags set on an image repository
     ///
@@ -1714,29 +1700,23 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "schema",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        schema: Path<String>,
+        schema: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
         #[oai(name = "withLineage", default = "default_get_tags_with_lineage")]
         with_lineage: Query<bool>,
     ) -> GetTagsReply {
-        self.0.get_tags(req, database.0, schema.0, name.0, with_lineage.0).await
+        self.0.get_tags(req, database.0.0, schema.0.0, name.0.0, with_lineage.0).await
     }
     /// Set tags on an image repository
     ///
@@ -1753,30 +1733,26 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "schema",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        schema: Path<String>,
+        schema: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
         #[oai(name = "ifExists", default = "default_set_tags_if_exists")]
         if_exists: Query<bool>,
         body: Json<Vec<TagAssignment>>,
     ) -> SetTagsReply {
-        self.0.set_tags(req, database.0, schema.0, name.0, if_exists.0, body.0).await
+        self.0
+            .set_tags(req, database.0.0, schema.0.0, name.0.0, if_exists.0, body.0)
+            .await
     }
     /// Unset tags of an image repository
     ///
@@ -1793,30 +1769,26 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "database",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        database: Path<String>,
+        database: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "schema",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        schema: Path<String>,
+        schema: Path<Matching<DatabasePattern>>,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
         #[oai(name = "ifExists", default = "default_unset_tags_if_exists")]
         if_exists: Query<bool>,
         body: Json<Vec<TagReference>>,
     ) -> UnsetTagsReply {
-        self.0.unset_tags(req, database.0, schema.0, name.0, if_exists.0, body.0).await
+        self.0
+            .unset_tags(req, database.0.0, schema.0.0, name.0.0, if_exists.0, body.0)
+            .await
     }
     /// Fetch a database
     ///
@@ -1831,13 +1803,11 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
     ) -> FetchDatabaseReply {
-        self.0.fetch_database(req, name.0).await
+        self.0.fetch_database(req, name.0.0).await
     }
     /// Delete a database
     ///
@@ -1854,17 +1824,15 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         req: &Request,
         #[oai(
             name = "name",
-            validator(
-                pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"
-            )
+            validator(custom = "MatchesPattern::<DatabasePattern>::new()")
         )]
-        name: Path<String>,
+        name: Path<Matching<DatabasePattern>>,
         #[oai(name = "ifExists", default = "default_delete_database_if_exists")]
         if_exists: Query<bool>,
         #[oai(name = "restrict", default = "default_delete_database_restrict")]
         restrict: Query<bool>,
     ) -> DeleteDatabaseReply {
-        self.0.delete_database(req, name.0, if_exists.0, restrict.0).await
+        self.0.delete_database(req, name.0.0, if_exists.0, restrict.0).await
     }
     /// Check or fetch a deferred result
     ///

@@ -12,7 +12,10 @@ use poem_openapi::{
 };
 #[allow(unused_imports)]
 use super::models::*;
-use crate::contract::{Contract, FromError, OperationInfo};
+#[allow(unused_imports)]
+use crate::contract::{
+    Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec,
+};
 /// The responses `list_namespaces` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -799,6 +802,42 @@ impl FromError<GatewayError> for ListReposDetailsReply {
         }
     }
 }
+/// The pattern of `x_project_id` (and of any parameter with the same one).
+pub struct XProjectIdPattern;
+impl PatternSpec for XProjectIdPattern {
+    const PATTERN: &'static str = "^[A-Za-z0-9_-]+$";
+    fn regex() -> &'static regex::Regex {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+    }
+}
+/// The pattern of `namespace` (and of any parameter with the same one).
+pub struct NamespacePattern;
+impl PatternSpec for NamespacePattern {
+    const PATTERN: &'static str = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$";
+    fn regex() -> &'static regex::Regex {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+    }
+}
+/// The pattern of `repository` (and of any parameter with the same one).
+pub struct RepositoryPattern;
+impl PatternSpec for RepositoryPattern {
+    const PATTERN: &'static str = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$";
+    fn regex() -> &'static regex::Regex {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+    }
+}
+/// The pattern of `limit` (and of any parameter with the same one).
+pub struct LimitPattern;
+impl PatternSpec for LimitPattern {
+    const PATTERN: &'static str = "^[0-9]+$";
+    fn regex() -> &'static regex::Regex {
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        RE.get_or_init(|| regex::Regex::new(Self::PATTERN).expect("codegen compiled it"))
+    }
+}
 /// The `swr` operations, one method per operationId of `specs/swr.yaml`.
 pub trait SwrApi: Send + Sync + 'static {
     /// List namespaces
@@ -987,15 +1026,21 @@ impl<T: SwrApi> SwrRoutes<T> {
         req: &Request,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         #[oai(name = "namespace", validator(max_length = 64))]
         namespace: Query<Option<String>>,
         #[oai(name = "filter", validator(max_length = 512))]
         filter: Query<Option<String>>,
     ) -> ListNamespacesReply {
-        self.0.list_namespaces(req, x_project_id.0, namespace.0, filter.0).await
+        self.0
+            .list_namespaces(req, x_project_id.0.map(|m| m.0), namespace.0, filter.0)
+            .await
     }
     /// Create a namespace
     ///
@@ -1010,12 +1055,16 @@ impl<T: SwrApi> SwrRoutes<T> {
         req: &Request,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<CreateNamespaceRequestBody>,
     ) -> CreateNamespaceReply {
-        self.0.create_namespace(req, x_project_id.0, body.0).await
+        self.0.create_namespace(req, x_project_id.0.map(|m| m.0), body.0).await
     }
     /// Show a namespace
     ///
@@ -1031,19 +1080,23 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> ShowNamespaceReply {
-        self.0.show_namespace(req, namespace.0, x_project_id.0).await
+        self.0.show_namespace(req, namespace.0.0, x_project_id.0.map(|m| m.0)).await
     }
     /// Delete a namespace
     ///
@@ -1059,19 +1112,23 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> DeleteNamespacesReply {
-        self.0.delete_namespaces(req, namespace.0, x_project_id.0).await
+        self.0.delete_namespaces(req, namespace.0.0, x_project_id.0.map(|m| m.0)).await
     }
     /// Create a repository
     ///
@@ -1087,20 +1144,24 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<CreateRepoRequestBody>,
     ) -> CreateRepoReply {
-        self.0.create_repo(req, namespace.0, x_project_id.0, body.0).await
+        self.0.create_repo(req, namespace.0.0, x_project_id.0.map(|m| m.0), body.0).await
     }
     /// Show a repository
     ///
@@ -1116,28 +1177,39 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> ShowRepositoryReply {
-        self.0.show_repository(req, namespace.0, repository.0, x_project_id.0).await
+        self.0
+            .show_repository(
+                req,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
+            )
+            .await
     }
     /// Delete a repository
     ///
@@ -1153,28 +1225,34 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> DeleteRepoReply {
-        self.0.delete_repo(req, namespace.0, repository.0, x_project_id.0).await
+        self.0
+            .delete_repo(req, namespace.0.0, repository.0.0, x_project_id.0.map(|m| m.0))
+            .await
     }
     /// Update a repository
     ///
@@ -1190,29 +1268,41 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<UpdateRepoRequestBody>,
     ) -> UpdateRepoReply {
-        self.0.update_repo(req, namespace.0, repository.0, x_project_id.0, body.0).await
+        self.0
+            .update_repo(
+                req,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
+                body.0,
+            )
+            .await
     }
     /// Synchronize existing images to another region
     ///
@@ -1232,34 +1322,38 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<CreateManualImageSyncRepoRequestBody>,
     ) -> CreateManualImageSyncRepoReply {
         self.0
             .create_manual_image_sync_repo(
                 req,
-                namespace.0,
-                repository.0,
-                x_project_id.0,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
                 body.0,
             )
             .await
@@ -1278,31 +1372,41 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         #[oai(name = "filter", validator(min_length = 1, max_length = 512))]
         filter: Query<String>,
     ) -> ShowSyncJobReply {
         self.0
-            .show_sync_job(req, namespace.0, repository.0, x_project_id.0, filter.0)
+            .show_sync_job(
+                req,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
+                filter.0,
+            )
             .await
     }
     /// List the automatic synchronization rules of a repository
@@ -1319,33 +1423,37 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> ListImageAutoSyncReposDetailsReply {
         self.0
             .list_image_auto_sync_repos_details(
                 req,
-                namespace.0,
-                repository.0,
-                x_project_id.0,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
             )
             .await
     }
@@ -1363,34 +1471,38 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<CreateImageSyncRepoRequestBody>,
     ) -> CreateImageSyncRepoReply {
         self.0
             .create_image_sync_repo(
                 req,
-                namespace.0,
-                repository.0,
-                x_project_id.0,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
                 body.0,
             )
             .await
@@ -1409,34 +1521,38 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<DeleteImageSyncRepoRequestBody>,
     ) -> DeleteImageSyncRepoReply {
         self.0
             .delete_image_sync_repo(
                 req,
-                namespace.0,
-                repository.0,
-                x_project_id.0,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
                 body.0,
             )
             .await
@@ -1455,30 +1571,40 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
-        #[oai(name = "limit", validator(pattern = "^[0-9]+$", max_length = 4))]
-        limit: Query<Option<String>>,
-        #[oai(name = "offset", validator(pattern = "^[0-9]+$", max_length = 9))]
-        offset: Query<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
+        #[oai(
+            name = "limit",
+            validator(max_length = 4, custom = "MatchesPattern::<LimitPattern>::new()")
+        )]
+        limit: Query<Option<Matching<LimitPattern>>>,
+        #[oai(
+            name = "offset",
+            validator(max_length = 9, custom = "MatchesPattern::<LimitPattern>::new()")
+        )]
+        offset: Query<Option<Matching<LimitPattern>>>,
         #[oai(name = "order_column", validator(max_length = 32))]
         order_column: Query<Option<String>>,
         #[oai(name = "order_type")]
@@ -1491,11 +1617,11 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .list_repository_tags(
                 req,
-                namespace.0,
-                repository.0,
-                x_project_id.0,
-                limit.0,
-                offset.0,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
+                limit.0.map(|m| m.0),
+                offset.0.map(|m| m.0),
                 order_column.0,
                 order_type.0,
                 tag.0,
@@ -1517,30 +1643,40 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<CreateRepoTagRequestBody>,
     ) -> CreateRepoTagReply {
         self.0
-            .create_repo_tag(req, namespace.0, repository.0, x_project_id.0, body.0)
+            .create_repo_tag(
+                req,
+                namespace.0.0,
+                repository.0.0,
+                x_project_id.0.map(|m| m.0),
+                body.0,
+            )
             .await
     }
     /// Show one tag
@@ -1557,30 +1693,42 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(name = "tag", validator(min_length = 1, max_length = 128))]
         tag: Path<String>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> ShowRepoTagReply {
-        self.0.show_repo_tag(req, namespace.0, repository.0, tag.0, x_project_id.0).await
+        self.0
+            .show_repo_tag(
+                req,
+                namespace.0.0,
+                repository.0.0,
+                tag.0,
+                x_project_id.0.map(|m| m.0),
+            )
+            .await
     }
     /// Delete one tag
     ///
@@ -1596,31 +1744,41 @@ impl<T: SwrApi> SwrRoutes<T> {
         #[oai(
             name = "namespace",
             validator(
-                pattern = "^[a-z][a-z0-9]*(?:(?:[._]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 64
+                max_length = 64,
+                custom = "MatchesPattern::<NamespacePattern>::new()"
             )
         )]
-        namespace: Path<String>,
+        namespace: Path<Matching<NamespacePattern>>,
         #[oai(
             name = "repository",
             validator(
-                pattern = "^[a-z0-9]+(?:(?:[./_$]|__|-+)[a-z0-9]+)*$",
                 min_length = 1,
-                max_length = 128
+                max_length = 128,
+                custom = "MatchesPattern::<RepositoryPattern>::new()"
             )
         )]
-        repository: Path<String>,
+        repository: Path<Matching<RepositoryPattern>>,
         #[oai(name = "tag", validator(min_length = 1, max_length = 128))]
         tag: Path<String>,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> DeleteRepoTagReply {
         self.0
-            .delete_repo_tag(req, namespace.0, repository.0, tag.0, x_project_id.0)
+            .delete_repo_tag(
+                req,
+                namespace.0.0,
+                repository.0.0,
+                tag.0,
+                x_project_id.0.map(|m| m.0),
+            )
             .await
     }
     /// List the regions that can receive a synchronization
@@ -1636,11 +1794,15 @@ impl<T: SwrApi> SwrRoutes<T> {
         req: &Request,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> ListSyncRegionsReply {
-        self.0.list_sync_regions(req, x_project_id.0).await
+        self.0.list_sync_regions(req, x_project_id.0.map(|m| m.0)).await
     }
     /// List repositories
     ///
@@ -1655,19 +1817,29 @@ impl<T: SwrApi> SwrRoutes<T> {
         req: &Request,
         #[oai(
             name = "X-Project-Id",
-            validator(pattern = "^[A-Za-z0-9_-]+$", min_length = 1, max_length = 64)
+            validator(
+                min_length = 1,
+                max_length = 64,
+                custom = "MatchesPattern::<XProjectIdPattern>::new()"
+            )
         )]
-        x_project_id: Header<Option<String>>,
+        x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         #[oai(name = "namespace", validator(max_length = 64))]
         namespace: Query<Option<String>>,
         #[oai(name = "name", validator(max_length = 128))]
         name: Query<Option<String>>,
         #[oai(name = "category")]
         category: Query<Option<ListReposDetailsCategory>>,
-        #[oai(name = "limit", validator(pattern = "^[0-9]+$", max_length = 4))]
-        limit: Query<Option<String>>,
-        #[oai(name = "offset", validator(pattern = "^[0-9]+$", max_length = 9))]
-        offset: Query<Option<String>>,
+        #[oai(
+            name = "limit",
+            validator(max_length = 4, custom = "MatchesPattern::<LimitPattern>::new()")
+        )]
+        limit: Query<Option<Matching<LimitPattern>>>,
+        #[oai(
+            name = "offset",
+            validator(max_length = 9, custom = "MatchesPattern::<LimitPattern>::new()")
+        )]
+        offset: Query<Option<Matching<LimitPattern>>>,
         #[oai(name = "order_column", validator(max_length = 32))]
         order_column: Query<Option<String>>,
         #[oai(name = "order_type")]
@@ -1678,12 +1850,12 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .list_repos_details(
                 req,
-                x_project_id.0,
+                x_project_id.0.map(|m| m.0),
                 namespace.0,
                 name.0,
                 category.0,
-                limit.0,
-                offset.0,
+                limit.0.map(|m| m.0),
+                offset.0.map(|m| m.0),
                 order_column.0,
                 order_type.0,
                 filter.0,
