@@ -1,7 +1,7 @@
 //! `CceApi` implemented over the store: unpack, one store call, map the result.
 
+use crate::contract::Json;
 use poem::Request;
-use poem_openapi::payload::Json;
 use time::{OffsetDateTime, macros::format_description};
 
 use super::error::{reply, unauthenticated};

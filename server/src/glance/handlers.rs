@@ -1,8 +1,9 @@
 //! `GlanceApi` implemented over the store: unpack the request, one store call, shape the reply.
 //! Image data is streamed between the connection and the data directory here.
 
+use crate::contract::Json;
 use poem::Request;
-use poem_openapi::{payload::Binary, payload::Json, types::ParseFromJSON};
+use poem_openapi::{payload::Binary, types::ParseFromJSON};
 use serde_json::{Value, json};
 use time::{OffsetDateTime, macros::format_description};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -269,7 +270,7 @@ fn new_image(b: ImageCreate) -> Result<NewImage, ImageError> {
 
 fn changes(payload: UpdateImagePayload) -> (Vec<Change>, bool) {
     match payload {
-        UpdateImagePayload::OpenstackImagesV21JsonPatch(Json(ops)) => (
+        UpdateImagePayload::OpenstackImagesV21JsonPatch(poem_openapi::payload::Json(ops)) => (
             ops.into_iter()
                 .map(|o| Change {
                     op: match o.op {
@@ -283,7 +284,7 @@ fn changes(payload: UpdateImagePayload) -> (Vec<Change>, bool) {
                 .collect(),
             false,
         ),
-        UpdateImagePayload::OpenstackImagesV20JsonPatch(Json(ops)) => (
+        UpdateImagePayload::OpenstackImagesV20JsonPatch(poem_openapi::payload::Json(ops)) => (
             ops.into_iter()
                 .map(|o| {
                     let (op, path) = match (o.add, o.remove, o.replace) {

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::contract::Json;
 use poem::Request;
-use poem_openapi::payload::Json;
 use poem_openapi::types::{ParseFromJSON, ToJSON};
 use serde_json::{Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};

@@ -1,7 +1,7 @@
 //! `SwrApi` implemented over the store for one region: unpack, one store call, map the result.
 
+use crate::contract::Json;
 use poem::Request;
-use poem_openapi::payload::Json;
 use time::{OffsetDateTime, macros::format_description};
 
 use super::error::{reply, unauthenticated};

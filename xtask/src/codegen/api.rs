@@ -99,7 +99,7 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
         #[allow(unused_imports)]
         use super::models::*;
         #[allow(unused_imports)]
-        use crate::contract::{Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec};
+        use crate::contract::{Contract, FromError, Json as ReplyJson, Matching, MatchesPattern, OperationInfo, PatternSpec};
 
         #(#items)*
 
@@ -160,7 +160,7 @@ fn from_error_impls(op: &Operation, name: &proc_macro2::Ident) -> Vec<TokenStrea
                         (t == envelope).then(|| {
                             let status = Literal::u16_unsuffixed(r.status);
                             let ident = format_ident!("{}", status_name(r.status));
-                            quote!(#status => Ok(Self::#ident(Json(body))),)
+                            quote!(#status => Ok(Self::#ident(ReplyJson(body))),)
                         })
                     },
                 );
@@ -181,7 +181,7 @@ fn variant(r: &Response) -> Result<TokenStream> {
     let doc = docs(Some(&r.description));
     let mut fields = Vec::new();
     if let Some((mt, ty)) = &r.media {
-        fields.push(payload(mt, ty)?);
+        fields.push(payload(mt, ty, true)?);
     }
     for (name, required) in &r.headers {
         let ty = if *required { quote!(String) } else { quote!(Option<String>) };
@@ -195,11 +195,14 @@ fn variant(r: &Response) -> Result<TokenStream> {
     })
 }
 
-fn payload(media_type: &str, ty: &Ty) -> Result<TokenStream> {
+/// A request payload (poem-openapi's `Json`, which parses and validates) or, with `reply`, a
+/// response payload (`contract::Json`, which serializes with serde).
+fn payload(media_type: &str, ty: &Ty, reply: bool) -> Result<TokenStream> {
     let inner = rust_type(ty);
     Ok(match (media_type, ty) {
         ("application/octet-stream", Ty::Binary) => quote!(Binary<poem::Body>),
-        (mt, _) if mt == "application/json" => quote!(Json<#inner>),
+        ("application/json", _) if reply => quote!(ReplyJson<#inner>),
+        ("application/json", _) => quote!(Json<#inner>),
         (mt, ty) => bail!("unsupported media type {mt} for {ty:?} (specs/README.md#r9)"),
     })
 }

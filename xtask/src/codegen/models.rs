@@ -132,11 +132,11 @@ fn named_type(t: &NamedType) -> Result<TokenStream> {
         TypeKind::Enum { values } => {
             let variants = values.iter().map(|v| {
                 let ident = format_ident!("{}", variant_name(v));
-                quote!(#[oai(rename = #v)] #ident,)
+                quote!(#[oai(rename = #v)] #[serde(rename = #v)] #ident,)
             });
             quote! {
                 #doc
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
                 #[oai(rename = #wire)]
                 pub enum #name { #(#variants)* }
             }
@@ -152,13 +152,14 @@ fn named_type(t: &NamedType) -> Result<TokenStream> {
                 members.push(quote! {
                     /// Properties not named above (the schema's `additionalProperties`).
                     #[oai(flatten)]
+                    #[serde(flatten)]
                     pub additional_properties: #ty,
                 });
             }
             let deny = deny_unknown.then(|| quote!(, deny_unknown_fields));
             quote! {
                 #doc
-                #[derive(Debug, Clone, PartialEq, Object)]
+                #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
                 #[oai(rename = #wire #deny)]
                 pub struct #name { #(#members)* }
                 #(#defaults)*
@@ -173,6 +174,8 @@ fn field(owner: &str, f: &Field, defaults: &mut Vec<TokenStream>) -> Result<Toke
     let inner = rust_type(&f.ty);
     let doc = docs(f.description.as_deref());
     let mut attrs = vec![quote!(rename = #wire)];
+    // serde mirrors poem-openapi's `ToJSON` for `contract::Json` replies.
+    let mut serde_attrs = vec![quote!(rename = #wire)];
     if let Some(v) = validator_args(&f.validators) {
         attrs.push(v);
     }
@@ -190,12 +193,14 @@ fn field(owner: &str, f: &Field, defaults: &mut Vec<TokenStream>) -> Result<Toke
         (_, true, true) => quote!(Option<#inner>),
         (_, false, _) => {
             attrs.push(quote!(skip_serializing_if_is_none));
+            serde_attrs.push(quote!(skip_serializing_if = "Option::is_none"));
             quote!(Option<#inner>)
         }
     };
     Ok(quote! {
         #doc
         #[oai(#(#attrs),*)]
+        #[serde(#(#serde_attrs),*)]
         pub #ident: #ty,
     })
 }

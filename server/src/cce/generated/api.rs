@@ -14,7 +14,8 @@ use poem_openapi::{
 use super::models::*;
 #[allow(unused_imports)]
 use crate::contract::{
-    Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec,
+    Contract, FromError, Json as ReplyJson, Matching, MatchesPattern, OperationInfo,
+    PatternSpec,
 };
 /// The responses `list_image_caches` declares.
 #[derive(ApiResponse)]
@@ -22,22 +23,22 @@ use crate::contract::{
 pub enum ListImageCachesReply {
     /// The caches of the caller's project.
     #[oai(status = 200)]
-    Ok(Json<ListImageCachesResponseBody>),
+    Ok(ReplyJson<ListImageCachesResponseBody>),
     /// The request is malformed or breaks a field rule.
     #[oai(status = 400)]
-    BadRequest(Json<CceError>),
+    BadRequest(ReplyJson<CceError>),
     /// The credential is missing, unknown, expired or its signature is wrong.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The credential may not act in the project named by `X-Project-Id`.
     #[oai(status = 403)]
-    Forbidden(Json<CceError>),
+    Forbidden(ReplyJson<CceError>),
 }
 impl FromError<CceError> for ListImageCachesReply {
     fn from_error(status: u16, body: CceError) -> Result<Self, CceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -45,7 +46,7 @@ impl FromError<CceError> for ListImageCachesReply {
 impl FromError<GatewayError> for ListImageCachesReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -56,35 +57,35 @@ impl FromError<GatewayError> for ListImageCachesReply {
 pub enum CreateImageCacheReply {
     /// The cache was accepted and is being built.
     #[oai(status = 201)]
-    Created(Json<ImageCacheResponseBody>),
+    Created(ReplyJson<ImageCacheResponseBody>),
     /// The request is malformed or breaks a field rule.
     #[oai(status = 400)]
-    BadRequest(Json<CceError>),
+    BadRequest(ReplyJson<CceError>),
     /// The credential is missing, unknown, expired or its signature is wrong.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The credential may not act in the project named by `X-Project-Id`.
     #[oai(status = 403)]
-    Forbidden(Json<CceError>),
+    Forbidden(ReplyJson<CceError>),
     /// A cache with this name already exists in the project.
     #[oai(status = 409)]
-    Conflict(Json<CceError>),
+    Conflict(ReplyJson<CceError>),
     /// The request body is larger than 1 MiB (Choice: the limit is ours; the real gateway
     /// limits signed bodies to 12 MB).
     #[oai(status = 413)]
-    PayloadTooLarge(Json<CceError>),
+    PayloadTooLarge(ReplyJson<CceError>),
     /// The body is not `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<CceError>),
+    UnsupportedMediaType(ReplyJson<CceError>),
 }
 impl FromError<CceError> for CreateImageCacheReply {
     fn from_error(status: u16, body: CceError) -> Result<Self, CceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -92,7 +93,7 @@ impl FromError<CceError> for CreateImageCacheReply {
 impl FromError<GatewayError> for CreateImageCacheReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -103,26 +104,26 @@ impl FromError<GatewayError> for CreateImageCacheReply {
 pub enum ShowImageCacheReply {
     /// The cache.
     #[oai(status = 200)]
-    Ok(Json<ImageCacheResponseBody>),
+    Ok(ReplyJson<ImageCacheResponseBody>),
     /// The request is malformed or breaks a field rule.
     #[oai(status = 400)]
-    BadRequest(Json<CceError>),
+    BadRequest(ReplyJson<CceError>),
     /// The credential is missing, unknown, expired or its signature is wrong.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The credential may not act in the project named by `X-Project-Id`.
     #[oai(status = 403)]
-    Forbidden(Json<CceError>),
+    Forbidden(ReplyJson<CceError>),
     /// No cache with this id exists in the caller's project.
     #[oai(status = 404)]
-    NotFound(Json<CceError>),
+    NotFound(ReplyJson<CceError>),
 }
 impl FromError<CceError> for ShowImageCacheReply {
     fn from_error(status: u16, body: CceError) -> Result<Self, CceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -130,7 +131,7 @@ impl FromError<CceError> for ShowImageCacheReply {
 impl FromError<GatewayError> for ShowImageCacheReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -141,26 +142,26 @@ impl FromError<GatewayError> for ShowImageCacheReply {
 pub enum DeleteImageCacheReply {
     /// Deletion has started.
     #[oai(status = 202)]
-    Accepted(Json<ImageCacheResponseBody>),
+    Accepted(ReplyJson<ImageCacheResponseBody>),
     /// The request is malformed or breaks a field rule.
     #[oai(status = 400)]
-    BadRequest(Json<CceError>),
+    BadRequest(ReplyJson<CceError>),
     /// The credential is missing, unknown, expired or its signature is wrong.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The credential may not act in the project named by `X-Project-Id`.
     #[oai(status = 403)]
-    Forbidden(Json<CceError>),
+    Forbidden(ReplyJson<CceError>),
     /// No cache with this id exists in the caller's project.
     #[oai(status = 404)]
-    NotFound(Json<CceError>),
+    NotFound(ReplyJson<CceError>),
 }
 impl FromError<CceError> for DeleteImageCacheReply {
     fn from_error(status: u16, body: CceError) -> Result<Self, CceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -168,7 +169,7 @@ impl FromError<CceError> for DeleteImageCacheReply {
 impl FromError<GatewayError> for DeleteImageCacheReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }

@@ -3,22 +3,25 @@
 
 use poem_openapi::{Enum, Object};
 /// CCE's error envelope.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "CceError")]
 pub struct CceError {
     /// A code such as `CCE.01400001` (400), `CCE.01404001` (404), `CCE.01409001` (409).
     #[oai(rename = "errorCode", validator(pattern = "^CCE\\.[0-9]{8}$"))]
+    #[serde(rename = "errorCode")]
     pub error_code: String,
     /// What went wrong, in English.
     #[oai(rename = "errorMessage")]
+    #[serde(rename = "errorMessage")]
     pub error_message: String,
 }
 /// What to cache and how to build it. Choice: unknown fields are refused with 400 (the real
 /// service's behaviour is unverified).
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "CreateImageCacheRequestBody", deny_unknown_fields)]
 pub struct CreateImageCacheRequestBody {
     #[oai(rename = "building_config")]
+    #[serde(rename = "building_config")]
     pub building_config: ImageCacheBuildingConfig,
     /// Size of the cache's disk in GiB; at least three times the unpacked images.
     #[oai(
@@ -26,6 +29,7 @@ pub struct CreateImageCacheRequestBody {
         validator(minimum(value = 20.0), maximum(value = 400.0)),
         default = "default_create_image_cache_request_body_image_cache_size"
     )]
+    #[serde(rename = "image_cache_size")]
     pub image_cache_size: i32,
     /// Container image references to cache. Choice: at least one, at most 100, each 1-512
     /// characters without whitespace.
@@ -39,6 +43,7 @@ pub struct CreateImageCacheRequestBody {
             max_items = 100
         )
     )]
+    #[serde(rename = "images")]
     pub images: Vec<String>,
     /// Unique per project: a lowercase letter first, then lowercase letters, digits and `-`,
     /// 1-128 characters, not ending with `-`.
@@ -50,6 +55,7 @@ pub struct CreateImageCacheRequestBody {
             max_length = 128
         )
     )]
+    #[serde(rename = "name")]
     pub name: String,
     /// Days the cache stays valid; 0 means it never expires.
     #[oai(
@@ -57,6 +63,7 @@ pub struct CreateImageCacheRequestBody {
         validator(minimum(value = 0.0), maximum(value = 10000.0)),
         default = "default_create_image_cache_request_body_retention_days"
     )]
+    #[serde(rename = "retention_days")]
     pub retention_days: i32,
 }
 fn default_create_image_cache_request_body_image_cache_size() -> i32 {
@@ -66,25 +73,29 @@ fn default_create_image_cache_request_body_retention_days() -> i32 {
     0
 }
 /// The API gateway's error envelope, used for authentication failures.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "GatewayError")]
 pub struct GatewayError {
     /// A code such as `APIGW.0301` (authentication failed).
     #[oai(rename = "error_code", validator(pattern = "^APIGW\\.[0-9]{4}$"))]
+    #[serde(rename = "error_code")]
     pub error_code: String,
     /// What went wrong, in English.
     #[oai(rename = "error_msg")]
+    #[serde(rename = "error_msg")]
     pub error_msg: String,
     /// The `X-Request-Id` of the request.
     #[oai(rename = "request_id", skip_serializing_if_is_none)]
+    #[serde(rename = "request_id", skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 /// Where the cache is built.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ImageCacheBuildingConfig")]
 pub struct ImageCacheBuildingConfig {
     /// The UID of the CCE Autopilot cluster that runs the temporary build pod.
     #[oai(rename = "cluster", validator(min_length = 1, max_length = 64))]
+    #[serde(rename = "cluster")]
     pub cluster: String,
     /// Secrets, as `namespace:name`, used to pull private images; without them only public
     /// images can be cached.
@@ -93,66 +104,83 @@ pub struct ImageCacheBuildingConfig {
         validator(min_length = 1, max_length = 253, max_items = 50),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "image_pull_secrets", skip_serializing_if = "Option::is_none")]
     pub image_pull_secrets: Option<Vec<String>>,
 }
 /// One image cache.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ImageCacheDetail")]
 pub struct ImageCacheDetail {
     #[oai(rename = "building_config")]
+    #[serde(rename = "building_config")]
     pub building_config: ImageCacheBuildingConfig,
     /// Creation time. Choice: written as the real service writes it (Go's time format,
     /// `2024-11-25 06:32:34.923248 +0000 UTC`); clients should treat it as opaque text.
     #[oai(rename = "created_at")]
+    #[serde(rename = "created_at")]
     pub created_at: String,
     /// The cache's id (a UUID).
     #[oai(rename = "id")]
+    #[serde(rename = "id")]
     pub id: String,
     /// Size of the cache's disk in GiB.
     #[oai(rename = "image_cache_size")]
+    #[serde(rename = "image_cache_size")]
     pub image_cache_size: i32,
     /// The cached container images.
     #[oai(rename = "images")]
+    #[serde(rename = "images")]
     pub images: Vec<String>,
     /// Why a cache failed or is unavailable; empty otherwise.
     #[oai(rename = "message", skip_serializing_if_is_none)]
+    #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// The cache's name.
     #[oai(rename = "name")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Days the cache stays valid; 0 means it never expires.
     #[oai(rename = "retention_days")]
+    #[serde(rename = "retention_days")]
     pub retention_days: i32,
     #[oai(rename = "status")]
+    #[serde(rename = "status")]
     pub status: ImageCacheStatus,
 }
 /// One cache, wrapped.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ImageCacheResponseBody")]
 pub struct ImageCacheResponseBody {
     #[oai(rename = "image_cache")]
+    #[serde(rename = "image_cache")]
     pub image_cache: ImageCacheDetail,
 }
 /// `Creating` while built, `Available` when usable, `Unavailable` when abnormal or expired,
 /// `Deleting` after delete, `Failed` when the build failed. There is no `Expired` status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCacheStatus")]
 pub enum ImageCacheStatus {
     #[oai(rename = "Available")]
+    #[serde(rename = "Available")]
     Available,
     #[oai(rename = "Unavailable")]
+    #[serde(rename = "Unavailable")]
     Unavailable,
     #[oai(rename = "Creating")]
+    #[serde(rename = "Creating")]
     Creating,
     #[oai(rename = "Deleting")]
+    #[serde(rename = "Deleting")]
     Deleting,
     #[oai(rename = "Failed")]
+    #[serde(rename = "Failed")]
     Failed,
 }
 /// The caches of a project.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ListImageCachesResponseBody")]
 pub struct ListImageCachesResponseBody {
     #[oai(rename = "image_caches")]
+    #[serde(rename = "image_caches")]
     pub image_caches: Vec<ImageCacheDetail>,
 }

@@ -14,7 +14,8 @@ use poem_openapi::{
 use super::models::*;
 #[allow(unused_imports)]
 use crate::contract::{
-    Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec,
+    Contract, FromError, Json as ReplyJson, Matching, MatchesPattern, OperationInfo,
+    PatternSpec,
 };
 /// The responses `get_versions_root` declares.
 #[derive(ApiResponse)]
@@ -22,7 +23,7 @@ use crate::contract::{
 pub enum GetVersionsRootReply {
     /// The versions document; the client picks a version from it.
     #[oai(status = 300)]
-    MultipleChoices(Json<VersionList>),
+    MultipleChoices(ReplyJson<VersionList>),
 }
 /// The responses `list_images` declares.
 #[derive(ApiResponse)]
@@ -30,23 +31,23 @@ pub enum GetVersionsRootReply {
 pub enum ListImagesReply {
     /// One page of images.
     #[oai(status = 200)]
-    Ok(Json<ImageList>),
+    Ok(ReplyJson<ImageList>),
     /// A query parameter is invalid: a bad limit, an unknown or deleted marker, an unknown sort key or direction, mixed sorting syntaxes, a mismatched number of sort directions, an invalid visibility, member_status, protected or os_hidden value, a non-numeric range value, an unknown filter operator, a malformed `in:` list or timestamp, or the `changes-since` key.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The marker names an image the caller may not see, or the caller lacks the reader role that listing needs.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for ListImagesReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -67,7 +68,7 @@ pub enum CreateImageReply {
     /// The image was created; the body is the new image.
     #[oai(status = 201)]
     Created(
-        Json<Image>,
+        ReplyJson<Image>,
         #[oai(header = "Location")]
         Option<String>,
         #[oai(header = "OpenStack-image-import-methods")]
@@ -75,32 +76,32 @@ pub enum CreateImageReply {
     ),
     /// The body is not valid JSON, is not an object, or does not match the image schema (an unknown container or disk format, a name or tag longer than 255 characters, an id that is not a UUID, a non-string custom property value, a custom property name longer than 255 characters, a negative or too large min_ram or min_disk, and so on).
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The body sets a read-only attribute or a reserved property, names another owner without being an administrator, asks for public visibility without being an administrator, or the caller lacks the member role.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// An image with this id already exists, or existed and was deleted.
     #[oai(status = 409)]
-    Conflict(Json<GlanceError>),
+    Conflict(ReplyJson<GlanceError>),
     /// The body has more than 128 custom properties or more than 128 tags, or is larger than 1 MiB (Choice: the limit this server puts on JSON request bodies).
     #[oai(status = 413)]
-    PayloadTooLarge(Json<GlanceError>),
+    PayloadTooLarge(ReplyJson<GlanceError>),
     /// The request Content-Type is not `application/json`. Choice: this server refuses it as the API reference lists, although real Glance never raises this status here.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<GlanceError>),
+    UnsupportedMediaType(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for CreateImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -111,23 +112,23 @@ impl FromError<GlanceError> for CreateImageReply {
 pub enum ShowImageReply {
     /// The image.
     #[oai(status = 200)]
-    Ok(Json<Image>),
+    Ok(ReplyJson<Image>),
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for ShowImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -141,24 +142,24 @@ pub enum DeleteImageReply {
     NoContent,
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The image is protected, or the caller may see the image but is not allowed to delete it.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is already deleted, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for DeleteImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -169,29 +170,29 @@ impl FromError<GlanceError> for DeleteImageReply {
 pub enum UpdateImageReply {
     /// The image after the update.
     #[oai(status = 200)]
-    Ok(Json<Image>),
+    Ok(ReplyJson<Image>),
     /// The body is not a JSON array of objects, an operation is unknown (move, copy, test) or lacks `op`, `path` or `value`, a v2.0 object does not name exactly one of add, remove and replace, a path is not a valid pointer for this resource, or a value does not match the image schema.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// A path is read-only or reserved, a base attribute is removed, a format is changed outside status queued, the visibility or owner change needs an administrator, or the caller may see the image but not modify it.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
     /// A replace or remove names a custom property that does not exist, or a v2.0 add names a property that already exists.
     #[oai(status = 409)]
-    Conflict(Json<GlanceError>),
+    Conflict(ReplyJson<GlanceError>),
     /// The update would leave more than 128 custom properties or more than 128 tags.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<GlanceError>),
+    PayloadTooLarge(ReplyJson<GlanceError>),
     /// The Content-Type is neither of the two JSON-patch media types.
     #[oai(status = 415)]
     UnsupportedMediaType(
-        Json<GlanceError>,
+        ReplyJson<GlanceError>,
         #[oai(header = "Accept-Patch")]
         Option<String>,
     ),
@@ -199,12 +200,12 @@ pub enum UpdateImageReply {
 impl FromError<GlanceError> for UpdateImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -226,24 +227,24 @@ pub enum DeactivateImageReply {
     NoContent,
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The image is neither active nor deactivated, or the caller may see the image but is not allowed to deactivate it.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for DeactivateImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -257,24 +258,24 @@ pub enum ReactivateImageReply {
     NoContent,
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The image is neither deactivated nor active, or the caller may see the image but is not allowed to reactivate it.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for ReactivateImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -308,28 +309,28 @@ pub enum DownloadImageDataReply {
     ),
     /// Several ranges were asked for, the `prefer` store hint was sent to a single-store cloud, or the request carries a body.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The image is deactivated and the caller is not an administrator.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
     /// The range starts at or beyond the end of the data, or cannot be parsed.
     #[oai(status = 416)]
-    RangeNotSatisfiable(Json<GlanceError>),
+    RangeNotSatisfiable(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for DownloadImageDataReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            416 => Ok(Self::RangeNotSatisfiable(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            416 => Ok(Self::RangeNotSatisfiable(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -343,40 +344,40 @@ pub enum UploadImageDataReply {
     NoContent,
     /// The disk or container format is not set, or the `x-openstack-image-size` header is invalid or does not match the data.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The caller may see the image but is not allowed to upload data to it.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
     /// The image is not queued (for example it already has data or is deactivated).
     #[oai(status = 409)]
-    Conflict(Json<GlanceError>),
+    Conflict(ReplyJson<GlanceError>),
     /// The image was deleted while its data was being stored.
     #[oai(status = 410)]
-    Gone(Json<GlanceError>),
+    Gone(ReplyJson<GlanceError>),
     /// The data exceeds the image size cap or the storage quota.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<GlanceError>),
+    PayloadTooLarge(ReplyJson<GlanceError>),
     /// The Content-Type is not `application/octet-stream`, or the data does not match the image's disk format.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<GlanceError>),
+    UnsupportedMediaType(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for UploadImageDataReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -387,27 +388,27 @@ impl FromError<GlanceError> for UploadImageDataReply {
 pub enum ListImageMembersReply {
     /// The memberships the caller may see.
     #[oai(status = 200)]
-    Ok(Json<MemberList>),
+    Ok(ReplyJson<MemberList>),
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The caller may see the image but is neither its owner nor one of its members.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for ListImageMembersReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -418,39 +419,39 @@ impl FromError<GlanceError> for ListImageMembersReply {
 pub enum CreateImageMemberReply {
     /// The new membership, in status pending.
     #[oai(status = 200)]
-    Ok(Json<Member>),
+    Ok(ReplyJson<Member>),
     /// The body is not valid JSON, or `member` is missing or empty.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The image's visibility is not `shared`, or the caller may see the image but is not allowed to add members to it.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
     /// The project is already a member of the image.
     #[oai(status = 409)]
-    Conflict(Json<GlanceError>),
+    Conflict(ReplyJson<GlanceError>),
     /// The image already has the largest allowed number of members (128).
     #[oai(status = 413)]
-    PayloadTooLarge(Json<GlanceError>),
+    PayloadTooLarge(ReplyJson<GlanceError>),
     /// The request Content-Type is not `application/json`. Choice: this server refuses it, as it does for create_image; real Glance parses the body whatever the Content-Type says.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<GlanceError>),
+    UnsupportedMediaType(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for CreateImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -461,23 +462,23 @@ impl FromError<GlanceError> for CreateImageMemberReply {
 pub enum ShowImageMemberReply {
     /// The membership.
     #[oai(status = 200)]
-    Ok(Json<Member>),
+    Ok(ReplyJson<Member>),
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The project is not a member of the image, the caller may not read that membership, or the image is unknown or not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for ShowImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -488,31 +489,31 @@ impl FromError<GlanceError> for ShowImageMemberReply {
 pub enum UpdateImageMemberReply {
     /// The membership with its new status.
     #[oai(status = 200)]
-    Ok(Json<Member>),
+    Ok(ReplyJson<Member>),
     /// The body is not valid JSON, or the status is missing or not a valid status.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The caller is not the member project (for example it is the image owner).
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The project is not a member of the image, the caller may not read that membership, or the image is unknown or not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
     /// The request Content-Type is not `application/json`. Choice: this server refuses it, as it does for create_image; real Glance parses the body whatever the Content-Type says.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<GlanceError>),
+    UnsupportedMediaType(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for UpdateImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -526,24 +527,24 @@ pub enum DeleteImageMemberReply {
     NoContent,
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The caller may see the image but is not allowed to remove its members.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The project is not a member of the image, the caller may not read that membership, or the image is unknown or not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for DeleteImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -557,28 +558,28 @@ pub enum AddImageTagReply {
     NoContent,
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The caller may see the image but is not allowed to modify it.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not exist, is deleted, has an id longer than 36 characters, or is not visible to the caller.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
     /// The image already has the largest allowed number of tags (128).
     #[oai(status = 413)]
-    PayloadTooLarge(Json<GlanceError>),
+    PayloadTooLarge(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for AddImageTagReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -592,24 +593,24 @@ pub enum DeleteImageTagReply {
     NoContent,
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
     /// The caller may see the image but is not allowed to modify it.
     #[oai(status = 403)]
-    Forbidden(Json<GlanceError>),
+    Forbidden(ReplyJson<GlanceError>),
     /// The image does not carry this tag, or the image is unknown or invisible.
     #[oai(status = 404)]
-    NotFound(Json<GlanceError>),
+    NotFound(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for DeleteImageTagReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -620,19 +621,19 @@ impl FromError<GlanceError> for DeleteImageTagReply {
 pub enum GetImageSchemaReply {
     /// The image schema. The example is abridged; the full document is `glance/schemas/image.json`.
     #[oai(status = 200)]
-    Ok(Json<SchemaDocument>),
+    Ok(ReplyJson<SchemaDocument>),
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for GetImageSchemaReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -643,19 +644,19 @@ impl FromError<GlanceError> for GetImageSchemaReply {
 pub enum GetImagesSchemaReply {
     /// The image-list schema. The example is abridged; the full document is `glance/schemas/images.json`.
     #[oai(status = 200)]
-    Ok(Json<SchemaDocument>),
+    Ok(ReplyJson<SchemaDocument>),
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for GetImagesSchemaReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -666,19 +667,19 @@ impl FromError<GlanceError> for GetImagesSchemaReply {
 pub enum GetMemberSchemaReply {
     /// The member schema, shown in full in the example.
     #[oai(status = 200)]
-    Ok(Json<SchemaDocument>),
+    Ok(ReplyJson<SchemaDocument>),
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for GetMemberSchemaReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -689,19 +690,19 @@ impl FromError<GlanceError> for GetMemberSchemaReply {
 pub enum GetMembersSchemaReply {
     /// The member-list schema, shown in full in the example.
     #[oai(status = 200)]
-    Ok(Json<SchemaDocument>),
+    Ok(ReplyJson<SchemaDocument>),
     /// The request is malformed; for operations that take no body, this is the answer when a body is sent anyway.
     #[oai(status = 400)]
-    BadRequest(Json<GlanceError>),
+    BadRequest(ReplyJson<GlanceError>),
     /// The request carries no valid credentials. The authentication layer answers before a request id is assigned, so this response has no `x-openstack-request-id`.
     #[oai(status = 401)]
-    Unauthorized(Json<GlanceError>),
+    Unauthorized(ReplyJson<GlanceError>),
 }
 impl FromError<GlanceError> for GetMembersSchemaReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -712,7 +713,7 @@ impl FromError<GlanceError> for GetMembersSchemaReply {
 pub enum ListVersionsReply {
     /// The versions document.
     #[oai(status = 200)]
-    Ok(Json<VersionList>),
+    Ok(ReplyJson<VersionList>),
 }
 /// The pattern of `os_hidden` (and of any parameter with the same one).
 pub struct OsHiddenPattern;

@@ -3,150 +3,203 @@
 
 use poem_openapi::{Enum, Object};
 /// The error body WebOb writes for Glance when the client asks for JSON. Glance builds no error JSON of its own: every error is a WebOb exception whose body follows the request's `Accept` header, so real Glance answers plain text when there is no Accept header, an HTML page for `*/*` (what python-glanceclient sends) and this JSON object for `Accept: application/json` (what tempest sends). This server renders its errors the same way, so only a client that prefers JSON (for example with `Accept: application/json`) gets this object; the text and HTML forms carry the same code, title and message.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "GlanceError")]
 pub struct GlanceError {
     /// The full HTTP status line, such as `404 Not Found`.
     #[oai(rename = "code", validator(pattern = "^[1-5][0-9]{2} .+$"))]
+    #[serde(rename = "code")]
     pub code: String,
     /// The explanation, then `<br /><br />` and a newline, then the detail, then two newlines. Most Glance errors put their text in the explanation and leave the detail empty; some keep WebOb's default explanation (for example "Access was denied to this resource.") and put their text in the detail. Choice: the server keeps this layout and Glance's wording, but the text is informative only and a tester must not compare it.
     #[oai(rename = "message")]
+    #[serde(rename = "message")]
     pub message: String,
     /// The reason phrase of the status, such as `Not Found`.
     #[oai(rename = "title")]
+    #[serde(rename = "title")]
     pub title: String,
 }
 /// Whether Glance deletes the key named by cinder_encryption_key_id together with the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCinderEncryptionKeyDeletionPolicy")]
 pub enum ImageCinderEncryptionKeyDeletionPolicy {
     #[oai(rename = "on_image_deletion")]
+    #[serde(rename = "on_image_deletion")]
     OnImageDeletion,
     #[oai(rename = "do_not_delete")]
+    #[serde(rename = "do_not_delete")]
     DoNotDelete,
 }
 /// The container format of the data; the list is Glance's default `[image_format] container_formats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageContainerFormat")]
 pub enum ImageContainerFormat {
     #[oai(rename = "ami")]
+    #[serde(rename = "ami")]
     Ami,
     #[oai(rename = "ari")]
+    #[serde(rename = "ari")]
     Ari,
     #[oai(rename = "aki")]
+    #[serde(rename = "aki")]
     Aki,
     #[oai(rename = "bare")]
+    #[serde(rename = "bare")]
     Bare,
     #[oai(rename = "ovf")]
+    #[serde(rename = "ovf")]
     Ovf,
     #[oai(rename = "ova")]
+    #[serde(rename = "ova")]
     Ova,
     #[oai(rename = "docker")]
+    #[serde(rename = "docker")]
     Docker,
     #[oai(rename = "compressed")]
+    #[serde(rename = "compressed")]
     Compressed,
 }
 /// The disk format of the data; the list is Glance's default `[image_format] disk_formats`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageDiskFormat")]
 pub enum ImageDiskFormat {
     #[oai(rename = "ami")]
+    #[serde(rename = "ami")]
     Ami,
     #[oai(rename = "ari")]
+    #[serde(rename = "ari")]
     Ari,
     #[oai(rename = "aki")]
+    #[serde(rename = "aki")]
     Aki,
     #[oai(rename = "vhd")]
+    #[serde(rename = "vhd")]
     Vhd,
     #[oai(rename = "vhdx")]
+    #[serde(rename = "vhdx")]
     Vhdx,
     #[oai(rename = "vmdk")]
+    #[serde(rename = "vmdk")]
     Vmdk,
     #[oai(rename = "raw")]
+    #[serde(rename = "raw")]
     Raw,
     #[oai(rename = "qcow2")]
+    #[serde(rename = "qcow2")]
     Qcow2,
     #[oai(rename = "vdi")]
+    #[serde(rename = "vdi")]
     Vdi,
     #[oai(rename = "iso")]
+    #[serde(rename = "iso")]
     Iso,
     #[oai(rename = "ploop")]
+    #[serde(rename = "ploop")]
     Ploop,
 }
 /// Where the image is in its life cycle; set by Glance only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageStatus")]
 pub enum ImageStatus {
     #[oai(rename = "queued")]
+    #[serde(rename = "queued")]
     Queued,
     #[oai(rename = "saving")]
+    #[serde(rename = "saving")]
     Saving,
     #[oai(rename = "active")]
+    #[serde(rename = "active")]
     Active,
     #[oai(rename = "killed")]
+    #[serde(rename = "killed")]
     Killed,
     #[oai(rename = "deleted")]
+    #[serde(rename = "deleted")]
     Deleted,
     #[oai(rename = "uploading")]
+    #[serde(rename = "uploading")]
     Uploading,
     #[oai(rename = "importing")]
+    #[serde(rename = "importing")]
     Importing,
     #[oai(rename = "pending_delete")]
+    #[serde(rename = "pending_delete")]
     PendingDelete,
     #[oai(rename = "deactivated")]
+    #[serde(rename = "deactivated")]
     Deactivated,
 }
 /// Who may see the image; `shared` is the default for new images.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageVisibility")]
 pub enum ImageVisibility {
     #[oai(rename = "community")]
+    #[serde(rename = "community")]
     Community,
     #[oai(rename = "public")]
+    #[serde(rename = "public")]
     Public,
     #[oai(rename = "private")]
+    #[serde(rename = "private")]
     Private,
     #[oai(rename = "shared")]
+    #[serde(rename = "shared")]
     Shared,
 }
 /// An image as Glance shows it everywhere (show, create, update and list items). The listed keys from `id` to `schema` are always present, unset values being JSON null; custom properties appear as extra top-level keys whose values are strings (real Glance writes them before the base keys, but key order carries no meaning). The properties from `kernel_id` to `cinder_encryption_key_deletion_policy` are the custom properties defined by the shipped `schema-image.json` (`"is_base": false` in the served schema); they are present only when set. Tags come back in no particular order. Choice: `locations`, `direct_url` and `stores` are never emitted, as with Glance's defaults (show_multiple_locations and show_image_direct_url off, a single store); they are declared so that bodies from clouds that enable them still validate. Choice: no property protections are configured, so every custom property is shown to, and may be changed by, whoever may read or modify the image.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "Image")]
 pub struct Image {
     /// The CPU architecture the operating system was built for.
     #[oai(rename = "architecture", skip_serializing_if_is_none)]
+    #[serde(rename = "architecture", skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
     /// The MD5 digest of the data as hexadecimal, null until data is stored.
     #[oai(rename = "checksum", validator(max_length = 32))]
+    #[serde(rename = "checksum")]
     pub checksum: Option<String>,
     /// Whether Glance deletes the key named by cinder_encryption_key_id together with the image.
     #[oai(rename = "cinder_encryption_key_deletion_policy", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "cinder_encryption_key_deletion_policy",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cinder_encryption_key_deletion_policy: Option<
         ImageCinderEncryptionKeyDeletionPolicy,
     >,
     /// The key-manager id of the key the Block Storage service uses for volumes made from this image.
     #[oai(rename = "cinder_encryption_key_id", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "cinder_encryption_key_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cinder_encryption_key_id: Option<String>,
     /// The container format of the data; the list is Glance's default `[image_format] container_formats`.
     #[oai(rename = "container_format")]
+    #[serde(rename = "container_format")]
     pub container_format: Option<ImageContainerFormat>,
     /// When the image was created, in UTC with second precision.
     #[oai(
         rename = "created_at",
         validator(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
     )]
+    #[serde(rename = "created_at")]
     pub created_at: String,
     /// A free-text description of the image.
     #[oai(rename = "description", skip_serializing_if_is_none)]
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The location of the data in the backing store, shown only when the operator enables it.
     #[oai(rename = "direct_url", skip_serializing_if_is_none)]
+    #[serde(rename = "direct_url", skip_serializing_if = "Option::is_none")]
     pub direct_url: Option<String>,
     /// The disk format of the data; the list is Glance's default `[image_format] disk_formats`.
     #[oai(rename = "disk_format")]
+    #[serde(rename = "disk_format")]
     pub disk_format: Option<ImageDiskFormat>,
     /// The path of the image's data, `/v2/images/{id}/file`.
     #[oai(rename = "file")]
+    #[serde(rename = "file")]
     pub file: String,
     /// The image's identifier, a UUID.
     #[oai(
@@ -155,9 +208,11 @@ pub struct Image {
             pattern = "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"
         )
     )]
+    #[serde(rename = "id")]
     pub id: String,
     /// The instance the image is associated with, for information only.
     #[oai(rename = "instance_uuid", skip_serializing_if_is_none)]
+    #[serde(rename = "instance_uuid", skip_serializing_if = "Option::is_none")]
     pub instance_uuid: Option<String>,
     /// The id of the Glance image to use as kernel when booting an AMI-style image.
     #[oai(
@@ -167,39 +222,51 @@ pub struct Image {
         ),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "kernel_id", skip_serializing_if = "Option::is_none")]
     pub kernel_id: Option<String>,
     /// The places the data is kept, shown only when the operator enables it.
     #[oai(rename = "locations", skip_serializing_if_is_none)]
+    #[serde(rename = "locations", skip_serializing_if = "Option::is_none")]
     pub locations: Option<Vec<ImageLocation>>,
     /// The disk space in GB an instance needs to boot from the image.
     #[oai(rename = "min_disk", validator(minimum(value = 0.0)))]
+    #[serde(rename = "min_disk")]
     pub min_disk: i32,
     /// The memory in MB an instance needs to boot from the image.
     #[oai(rename = "min_ram", validator(minimum(value = 0.0)))]
+    #[serde(rename = "min_ram")]
     pub min_ram: i32,
     /// A descriptive name, not necessarily unique.
     #[oai(rename = "name", validator(max_length = 255))]
+    #[serde(rename = "name")]
     pub name: Option<String>,
     /// The common name of the operating system distribution.
     #[oai(rename = "os_distro", skip_serializing_if_is_none)]
+    #[serde(rename = "os_distro", skip_serializing_if = "Option::is_none")]
     pub os_distro: Option<String>,
     /// The name of the secure hash algorithm used for os_hash_value (sha512 by default).
     #[oai(rename = "os_hash_algo", validator(max_length = 64))]
+    #[serde(rename = "os_hash_algo")]
     pub os_hash_algo: Option<String>,
     /// The hexadecimal digest of the data computed with os_hash_algo.
     #[oai(rename = "os_hash_value", validator(max_length = 128))]
+    #[serde(rename = "os_hash_value")]
     pub os_hash_value: Option<String>,
     /// When true, the image is left out of default list results.
     #[oai(rename = "os_hidden")]
+    #[serde(rename = "os_hidden")]
     pub os_hidden: bool,
     /// The operating system version as the distributor numbers it.
     #[oai(rename = "os_version", skip_serializing_if_is_none)]
+    #[serde(rename = "os_version", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     /// The id of the project that owns the image.
     #[oai(rename = "owner", validator(max_length = 255))]
+    #[serde(rename = "owner")]
     pub owner: Option<String>,
     /// When true, the image cannot be deleted.
     #[oai(rename = "protected")]
+    #[serde(rename = "protected")]
     pub protected: bool,
     /// The id of the Glance image to use as ramdisk when booting an AMI-style image.
     #[oai(
@@ -209,169 +276,230 @@ pub struct Image {
         ),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "ramdisk_id", skip_serializing_if = "Option::is_none")]
     pub ramdisk_id: Option<String>,
     /// The path of the image schema, `/v2/schemas/image`.
     #[oai(rename = "schema")]
+    #[serde(rename = "schema")]
     pub schema: String,
     /// The image's own path, `/v2/images/{id}`.
     #[oai(rename = "self")]
+    #[serde(rename = "self")]
     pub self_: String,
     /// The size of the data in bytes, null until data is stored.
     #[oai(rename = "size")]
+    #[serde(rename = "size")]
     pub size: Option<i64>,
     /// Where the image is in its life cycle; set by Glance only.
     #[oai(rename = "status")]
+    #[serde(rename = "status")]
     pub status: ImageStatus,
     /// The comma-separated ids of the stores that hold the data, shown only with multiple stores.
     #[oai(rename = "stores", skip_serializing_if_is_none)]
+    #[serde(rename = "stores", skip_serializing_if = "Option::is_none")]
     pub stores: Option<String>,
     /// The image's tags, without duplicates and in no particular order.
     #[oai(rename = "tags", validator(max_length = 255))]
+    #[serde(rename = "tags")]
     pub tags: Vec<String>,
     /// When the image was last changed, in UTC with second precision.
     #[oai(
         rename = "updated_at",
         validator(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
     )]
+    #[serde(rename = "updated_at")]
     pub updated_at: String,
     /// The virtual disk size in bytes, when Glance could determine it.
     #[oai(rename = "virtual_size")]
+    #[serde(rename = "virtual_size")]
     pub virtual_size: Option<i64>,
     /// Who may see the image; `shared` is the default for new images.
     #[oai(rename = "visibility")]
+    #[serde(rename = "visibility")]
     pub visibility: ImageVisibility,
     /// Properties not named above (the schema's `additionalProperties`).
     #[oai(flatten)]
+    #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, String>,
 }
 /// Whether Glance deletes the key named by cinder_encryption_key_id together with the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCreateCinderEncryptionKeyDeletionPolicy")]
 pub enum ImageCreateCinderEncryptionKeyDeletionPolicy {
     #[oai(rename = "on_image_deletion")]
+    #[serde(rename = "on_image_deletion")]
     OnImageDeletion,
     #[oai(rename = "do_not_delete")]
+    #[serde(rename = "do_not_delete")]
     DoNotDelete,
 }
 /// The container format of the data to come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCreateContainerFormat")]
 pub enum ImageCreateContainerFormat {
     #[oai(rename = "ami")]
+    #[serde(rename = "ami")]
     Ami,
     #[oai(rename = "ari")]
+    #[serde(rename = "ari")]
     Ari,
     #[oai(rename = "aki")]
+    #[serde(rename = "aki")]
     Aki,
     #[oai(rename = "bare")]
+    #[serde(rename = "bare")]
     Bare,
     #[oai(rename = "ovf")]
+    #[serde(rename = "ovf")]
     Ovf,
     #[oai(rename = "ova")]
+    #[serde(rename = "ova")]
     Ova,
     #[oai(rename = "docker")]
+    #[serde(rename = "docker")]
     Docker,
     #[oai(rename = "compressed")]
+    #[serde(rename = "compressed")]
     Compressed,
 }
 /// The disk format of the data to come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCreateDiskFormat")]
 pub enum ImageCreateDiskFormat {
     #[oai(rename = "ami")]
+    #[serde(rename = "ami")]
     Ami,
     #[oai(rename = "ari")]
+    #[serde(rename = "ari")]
     Ari,
     #[oai(rename = "aki")]
+    #[serde(rename = "aki")]
     Aki,
     #[oai(rename = "vhd")]
+    #[serde(rename = "vhd")]
     Vhd,
     #[oai(rename = "vhdx")]
+    #[serde(rename = "vhdx")]
     Vhdx,
     #[oai(rename = "vmdk")]
+    #[serde(rename = "vmdk")]
     Vmdk,
     #[oai(rename = "raw")]
+    #[serde(rename = "raw")]
     Raw,
     #[oai(rename = "qcow2")]
+    #[serde(rename = "qcow2")]
     Qcow2,
     #[oai(rename = "vdi")]
+    #[serde(rename = "vdi")]
     Vdi,
     #[oai(rename = "iso")]
+    #[serde(rename = "iso")]
     Iso,
     #[oai(rename = "ploop")]
+    #[serde(rename = "ploop")]
     Ploop,
 }
 /// Read-only; a schema-valid value is refused with 403.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCreateStatus")]
 pub enum ImageCreateStatus {
     #[oai(rename = "queued")]
+    #[serde(rename = "queued")]
     Queued,
     #[oai(rename = "saving")]
+    #[serde(rename = "saving")]
     Saving,
     #[oai(rename = "active")]
+    #[serde(rename = "active")]
     Active,
     #[oai(rename = "killed")]
+    #[serde(rename = "killed")]
     Killed,
     #[oai(rename = "deleted")]
+    #[serde(rename = "deleted")]
     Deleted,
     #[oai(rename = "uploading")]
+    #[serde(rename = "uploading")]
     Uploading,
     #[oai(rename = "importing")]
+    #[serde(rename = "importing")]
     Importing,
     #[oai(rename = "pending_delete")]
+    #[serde(rename = "pending_delete")]
     PendingDelete,
     #[oai(rename = "deactivated")]
+    #[serde(rename = "deactivated")]
     Deactivated,
 }
 /// Who may see the image; defaults to `shared`. `public` needs an administrator and `community` an administrator or a member of the owning project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCreateVisibility")]
 pub enum ImageCreateVisibility {
     #[oai(rename = "community")]
+    #[serde(rename = "community")]
     Community,
     #[oai(rename = "public")]
+    #[serde(rename = "public")]
     Public,
     #[oai(rename = "private")]
+    #[serde(rename = "private")]
     Private,
     #[oai(rename = "shared")]
+    #[serde(rename = "shared")]
     Shared,
 }
 /// The body of a create request. Every key is optional. Keys not listed here become custom properties and must have string values; the names `location`, `deleted`, `deleted_at` and any name starting with `os_glance` are reserved (403), and a name longer than 255 characters is refused with 400. The read-only attributes are listed only to say how they are refused: status, checksum, size, virtual_size, created_at and updated_at give 403 when their value matches the image schema and 400 otherwise; self, file, schema, direct_url and stores give 403 whatever their value; a schema-valid locations list gives 403.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ImageCreate")]
 pub struct ImageCreate {
     /// The CPU architecture the operating system was built for.
     #[oai(rename = "architecture", skip_serializing_if_is_none)]
+    #[serde(rename = "architecture", skip_serializing_if = "Option::is_none")]
     pub architecture: Option<String>,
     /// Read-only; a schema-valid value is refused with 403.
     #[oai(rename = "checksum", validator(max_length = 32), skip_serializing_if_is_none)]
+    #[serde(rename = "checksum", skip_serializing_if = "Option::is_none")]
     pub checksum: Option<String>,
     /// Whether Glance deletes the key named by cinder_encryption_key_id together with the image.
     #[oai(rename = "cinder_encryption_key_deletion_policy", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "cinder_encryption_key_deletion_policy",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cinder_encryption_key_deletion_policy: Option<
         ImageCreateCinderEncryptionKeyDeletionPolicy,
     >,
     /// The key-manager id of the key the Block Storage service uses for volumes made from this image.
     #[oai(rename = "cinder_encryption_key_id", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "cinder_encryption_key_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cinder_encryption_key_id: Option<String>,
     /// The container format of the data to come.
     #[oai(rename = "container_format", skip_serializing_if_is_none)]
+    #[serde(rename = "container_format", skip_serializing_if = "Option::is_none")]
     pub container_format: Option<ImageCreateContainerFormat>,
     /// Read-only; a schema-valid value is refused with 403.
     #[oai(rename = "created_at", skip_serializing_if_is_none)]
+    #[serde(rename = "created_at", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// A free-text description of the image.
     #[oai(rename = "description", skip_serializing_if_is_none)]
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Any JSON value.
     #[oai(rename = "direct_url", skip_serializing_if_is_none)]
+    #[serde(rename = "direct_url", skip_serializing_if = "Option::is_none")]
     pub direct_url: Option<serde_json::Value>,
     /// The disk format of the data to come.
     #[oai(rename = "disk_format", skip_serializing_if_is_none)]
+    #[serde(rename = "disk_format", skip_serializing_if = "Option::is_none")]
     pub disk_format: Option<ImageCreateDiskFormat>,
     /// Any JSON value.
     #[oai(rename = "file", skip_serializing_if_is_none)]
+    #[serde(rename = "file", skip_serializing_if = "Option::is_none")]
     pub file: Option<serde_json::Value>,
     /// The id to give the image, a UUID; a random one is chosen when absent.
     #[oai(
@@ -381,9 +509,11 @@ pub struct ImageCreate {
         ),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The instance the image is associated with, for information only.
     #[oai(rename = "instance_uuid", skip_serializing_if_is_none)]
+    #[serde(rename = "instance_uuid", skip_serializing_if = "Option::is_none")]
     pub instance_uuid: Option<String>,
     /// The id of the Glance image to use as kernel when booting an AMI-style image.
     #[oai(
@@ -393,9 +523,11 @@ pub struct ImageCreate {
         ),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "kernel_id", skip_serializing_if = "Option::is_none")]
     pub kernel_id: Option<String>,
     /// Reserved at create time; a schema-valid list is refused with 403.
     #[oai(rename = "locations", skip_serializing_if_is_none)]
+    #[serde(rename = "locations", skip_serializing_if = "Option::is_none")]
     pub locations: Option<Vec<ImageLocation>>,
     /// The disk space in GB an instance needs to boot from the image.
     #[oai(
@@ -403,6 +535,7 @@ pub struct ImageCreate {
         validator(minimum(value = 0.0)),
         default = "default_image_create_min_disk"
     )]
+    #[serde(rename = "min_disk")]
     pub min_disk: i32,
     /// The memory in MB an instance needs to boot from the image.
     #[oai(
@@ -410,12 +543,15 @@ pub struct ImageCreate {
         validator(minimum(value = 0.0)),
         default = "default_image_create_min_ram"
     )]
+    #[serde(rename = "min_ram")]
     pub min_ram: i32,
     /// A descriptive name.
     #[oai(rename = "name", validator(max_length = 255), skip_serializing_if_is_none)]
+    #[serde(rename = "name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The common name of the operating system distribution.
     #[oai(rename = "os_distro", skip_serializing_if_is_none)]
+    #[serde(rename = "os_distro", skip_serializing_if = "Option::is_none")]
     pub os_distro: Option<String>,
     /// Read-only. Choice: a schema-valid value is refused with 403; real Glance stores it as a hidden custom property instead.
     #[oai(
@@ -423,6 +559,7 @@ pub struct ImageCreate {
         validator(max_length = 64),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "os_hash_algo", skip_serializing_if = "Option::is_none")]
     pub os_hash_algo: Option<String>,
     /// Read-only. Choice: a schema-valid value is refused with 403; real Glance stores it as a hidden custom property instead.
     #[oai(
@@ -430,18 +567,23 @@ pub struct ImageCreate {
         validator(max_length = 128),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "os_hash_value", skip_serializing_if = "Option::is_none")]
     pub os_hash_value: Option<String>,
     /// When true, the image is left out of default list results.
     #[oai(rename = "os_hidden", default = "default_image_create_os_hidden")]
+    #[serde(rename = "os_hidden")]
     pub os_hidden: bool,
     /// The operating system version as the distributor numbers it.
     #[oai(rename = "os_version", skip_serializing_if_is_none)]
+    #[serde(rename = "os_version", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     /// The owning project; defaults to the caller's project. Naming another project needs an administrator.
     #[oai(rename = "owner", validator(max_length = 255), skip_serializing_if_is_none)]
+    #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// When true, the image cannot be deleted.
     #[oai(rename = "protected", default = "default_image_create_protected")]
+    #[serde(rename = "protected")]
     pub protected: bool,
     /// The id of the Glance image to use as ramdisk when booting an AMI-style image.
     #[oai(
@@ -451,36 +593,47 @@ pub struct ImageCreate {
         ),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "ramdisk_id", skip_serializing_if = "Option::is_none")]
     pub ramdisk_id: Option<String>,
     /// Any JSON value.
     #[oai(rename = "schema", skip_serializing_if_is_none)]
+    #[serde(rename = "schema", skip_serializing_if = "Option::is_none")]
     pub schema: Option<serde_json::Value>,
     /// Any JSON value.
     #[oai(rename = "self", skip_serializing_if_is_none)]
+    #[serde(rename = "self", skip_serializing_if = "Option::is_none")]
     pub self_: Option<serde_json::Value>,
     /// Read-only; a schema-valid value is refused with 403.
     #[oai(rename = "size", skip_serializing_if_is_none)]
+    #[serde(rename = "size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// Read-only; a schema-valid value is refused with 403.
     #[oai(rename = "status", skip_serializing_if_is_none)]
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
     pub status: Option<ImageCreateStatus>,
     /// Any JSON value.
     #[oai(rename = "stores", skip_serializing_if_is_none)]
+    #[serde(rename = "stores", skip_serializing_if = "Option::is_none")]
     pub stores: Option<serde_json::Value>,
     /// Tags for the image; duplicates are collapsed and more than 128 give 413.
     #[oai(rename = "tags", validator(max_length = 255), skip_serializing_if_is_none)]
+    #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Read-only; a schema-valid value is refused with 403.
     #[oai(rename = "updated_at", skip_serializing_if_is_none)]
+    #[serde(rename = "updated_at", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     /// Read-only; a schema-valid value is refused with 403.
     #[oai(rename = "virtual_size", skip_serializing_if_is_none)]
+    #[serde(rename = "virtual_size", skip_serializing_if = "Option::is_none")]
     pub virtual_size: Option<i64>,
     /// Who may see the image; defaults to `shared`. `public` needs an administrator and `community` an administrator or a member of the owning project.
     #[oai(rename = "visibility", skip_serializing_if_is_none)]
+    #[serde(rename = "visibility", skip_serializing_if = "Option::is_none")]
     pub visibility: Option<ImageCreateVisibility>,
     /// Properties not named above (the schema's `additionalProperties`).
     #[oai(flatten)]
+    #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, String>,
 }
 fn default_image_create_min_disk() -> i32 {
@@ -496,37 +649,44 @@ fn default_image_create_protected() -> bool {
     false
 }
 /// One page of a list of images.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ImageList")]
 pub struct ImageList {
     /// The host-relative path of the first page, the request's query without marker.
     #[oai(rename = "first")]
+    #[serde(rename = "first")]
     pub first: String,
     /// The images of this page, in the requested order.
     #[oai(rename = "images")]
+    #[serde(rename = "images")]
     pub images: Vec<Image>,
     /// The host-relative path of the next page, present only when this page is full. It starts with `/v2/`, which openstacksdk and gophercloud rely on.
     #[oai(rename = "next", skip_serializing_if_is_none)]
+    #[serde(rename = "next", skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// The path of the image-list schema, `/v2/schemas/images`.
     #[oai(rename = "schema")]
+    #[serde(rename = "schema")]
     pub schema: String,
 }
 /// One place where an image's data is kept.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ImageLocation")]
 pub struct ImageLocation {
     /// Store-specific information about this location.
     #[oai(rename = "metadata")]
+    #[serde(rename = "metadata")]
     pub metadata: std::collections::BTreeMap<String, serde_json::Value>,
     /// The store URL of the data.
     #[oai(rename = "url", validator(max_length = 255))]
+    #[serde(rename = "url")]
     pub url: String,
     #[oai(rename = "validation_data", skip_serializing_if_is_none)]
+    #[serde(rename = "validation_data", skip_serializing_if = "Option::is_none")]
     pub validation_data: Option<ImageLocationValidationData>,
 }
 /// Hash values sent with a new location so that Glance can fill in or check the image's checksum and hashes; Glance accepts it in requests and never shows it.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ImageLocationValidationData", deny_unknown_fields)]
 pub struct ImageLocationValidationData {
     /// The MD5 digest of the data as hexadecimal.
@@ -535,27 +695,33 @@ pub struct ImageLocationValidationData {
         validator(min_length = 32, max_length = 32),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "checksum", skip_serializing_if = "Option::is_none")]
     pub checksum: Option<String>,
     /// The name of the secure hash algorithm.
     #[oai(rename = "os_hash_algo", validator(max_length = 64))]
+    #[serde(rename = "os_hash_algo")]
     pub os_hash_algo: String,
     /// The hexadecimal digest of the data.
     #[oai(rename = "os_hash_value", validator(max_length = 128))]
+    #[serde(rename = "os_hash_value")]
     pub os_hash_value: String,
 }
 /// Whether the member project has accepted the image; new memberships are pending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "MemberStatus")]
 pub enum MemberStatus {
     #[oai(rename = "pending")]
+    #[serde(rename = "pending")]
     Pending,
     #[oai(rename = "accepted")]
+    #[serde(rename = "accepted")]
     Accepted,
     #[oai(rename = "rejected")]
+    #[serde(rename = "rejected")]
     Rejected,
 }
 /// The membership of one project in one shared image.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "Member")]
 pub struct Member {
     /// When the membership was created, in UTC with second precision.
@@ -563,6 +729,7 @@ pub struct Member {
         rename = "created_at",
         validator(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
     )]
+    #[serde(rename = "created_at")]
     pub created_at: String,
     /// The id of the shared image.
     #[oai(
@@ -571,198 +738,244 @@ pub struct Member {
             pattern = "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"
         )
     )]
+    #[serde(rename = "image_id")]
     pub image_id: String,
     /// The id of the member project.
     #[oai(rename = "member_id")]
+    #[serde(rename = "member_id")]
     pub member_id: String,
     /// The path of the member schema, `/v2/schemas/member`.
     #[oai(rename = "schema")]
+    #[serde(rename = "schema")]
     pub schema: String,
     /// Whether the member project has accepted the image; new memberships are pending.
     #[oai(rename = "status")]
+    #[serde(rename = "status")]
     pub status: MemberStatus,
     /// When the membership last changed, in UTC with second precision.
     #[oai(
         rename = "updated_at",
         validator(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
     )]
+    #[serde(rename = "updated_at")]
     pub updated_at: String,
 }
 /// The body that shares an image with a project.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "MemberCreate")]
 pub struct MemberCreate {
     /// The id of the project to share the image with.
     #[oai(rename = "member", validator(min_length = 1))]
+    #[serde(rename = "member")]
     pub member: String,
 }
 /// The memberships of an image that the caller may see.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "MemberList")]
 pub struct MemberList {
     /// The memberships, not paged.
     #[oai(rename = "members")]
+    #[serde(rename = "members")]
     pub members: Vec<Member>,
     /// The path of the member-list schema, `/v2/schemas/members`.
     #[oai(rename = "schema")]
+    #[serde(rename = "schema")]
     pub schema: String,
 }
 /// The new status of the membership.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "MemberUpdateStatus")]
 pub enum MemberUpdateStatus {
     #[oai(rename = "pending")]
+    #[serde(rename = "pending")]
     Pending,
     #[oai(rename = "accepted")]
+    #[serde(rename = "accepted")]
     Accepted,
     #[oai(rename = "rejected")]
+    #[serde(rename = "rejected")]
     Rejected,
 }
 /// The body that changes the status of a membership.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "MemberUpdate")]
 pub struct MemberUpdate {
     /// The new status of the membership.
     #[oai(rename = "status")]
+    #[serde(rename = "status")]
     pub status: MemberUpdateStatus,
 }
 /// The operation; move, copy and test are refused with 400.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "PatchOperationOp")]
 pub enum PatchOperationOp {
     #[oai(rename = "add")]
+    #[serde(rename = "add")]
     Add,
     #[oai(rename = "remove")]
+    #[serde(rename = "remove")]
     Remove,
     #[oai(rename = "replace")]
+    #[serde(rename = "replace")]
     Replace,
 }
 /// One operation of a patch sent as `application/openstack-images-v2.1-json-patch`, in the style of RFC 6902. `value` may be any JSON value; it is required for add and replace and is validated against the image schema.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "PatchOperation")]
 pub struct PatchOperation {
     /// The operation; move, copy and test are refused with 400.
     #[oai(rename = "op")]
+    #[serde(rename = "op")]
     pub op: PatchOperationOp,
     /// A JSON pointer of one segment naming the attribute or custom property, such as `/name`.
     #[oai(rename = "path", validator(pattern = "^/"))]
+    #[serde(rename = "path")]
     pub path: String,
     /// Any JSON value.
     #[oai(rename = "value", skip_serializing_if_is_none)]
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
 }
 /// One operation of a patch sent as the deprecated `application/openstack-images-v2.0-json-patch`, the form tempest uses. Exactly one of `add`, `remove` and `replace` must be present and holds the JSON pointer; add and replace also need `value`, which may be any JSON value and is validated against the image schema. With this media type, add of a property that already exists, base attributes included, is a 409.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "PatchOperationV20")]
 pub struct PatchOperationV20 {
     /// The pointer of a property to create.
     #[oai(rename = "add", validator(pattern = "^/"), skip_serializing_if_is_none)]
+    #[serde(rename = "add", skip_serializing_if = "Option::is_none")]
     pub add: Option<String>,
     /// The pointer of a custom property to delete.
     #[oai(rename = "remove", validator(pattern = "^/"), skip_serializing_if_is_none)]
+    #[serde(rename = "remove", skip_serializing_if = "Option::is_none")]
     pub remove: Option<String>,
     /// The pointer of an attribute or existing custom property to set.
     #[oai(rename = "replace", validator(pattern = "^/"), skip_serializing_if_is_none)]
+    #[serde(rename = "replace", skip_serializing_if = "Option::is_none")]
     pub replace: Option<String>,
     /// Any JSON value.
     #[oai(rename = "value", skip_serializing_if_is_none)]
+    #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
 }
 /// A JSON schema that Glance serves about one of its resources. It is a free-form JSON document: besides the keys listed, it may hold any others (the image schema, for example, has a top-level `additionalProperties` key).
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "SchemaDocument")]
 pub struct SchemaDocument {
     /// Templated links that the described resource carries.
     #[oai(rename = "links", skip_serializing_if_is_none)]
+    #[serde(rename = "links", skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<SchemaLink>>,
     /// The resource the schema describes, such as `image` or `members`.
     #[oai(rename = "name")]
+    #[serde(rename = "name")]
     pub name: String,
     /// The schema's property definitions, keyed by property name.
     #[oai(rename = "properties")]
+    #[serde(rename = "properties")]
     pub properties: std::collections::BTreeMap<String, serde_json::Value>,
     /// Properties not named above (the schema's `additionalProperties`).
     #[oai(flatten)]
+    #[serde(flatten)]
     pub additional_properties: std::collections::BTreeMap<String, serde_json::Value>,
 }
 /// One templated link of a served schema.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "SchemaLink")]
 pub struct SchemaLink {
     /// The link template, such as `{self}`.
     #[oai(rename = "href")]
+    #[serde(rename = "href")]
     pub href: String,
     /// The relation, such as `self`, `enclosure`, `describedby`, `first` or `next`.
     #[oai(rename = "rel")]
+    #[serde(rename = "rel")]
     pub rel: String,
 }
 /// `CURRENT` for the newest version, `SUPPORTED` for older ones still served, and `DEPRECATED` for versions being retired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "VersionStatus")]
 pub enum VersionStatus {
     #[oai(rename = "CURRENT")]
+    #[serde(rename = "CURRENT")]
     Current,
     #[oai(rename = "SUPPORTED")]
+    #[serde(rename = "SUPPORTED")]
     Supported,
     #[oai(rename = "DEPRECATED")]
+    #[serde(rename = "DEPRECATED")]
     Deprecated,
 }
 /// One API version the endpoint offers.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "Version")]
 pub struct Version {
     /// The version, such as `v2.18`.
     #[oai(rename = "id", validator(pattern = "^v[0-9]+\\.[0-9]+$"))]
+    #[serde(rename = "id")]
     pub id: String,
     /// Where the version is served.
     #[oai(rename = "links")]
+    #[serde(rename = "links")]
     pub links: Vec<VersionLink>,
     /// `CURRENT` for the newest version, `SUPPORTED` for older ones still served, and `DEPRECATED` for versions being retired.
     #[oai(rename = "status")]
+    #[serde(rename = "status")]
     pub status: VersionStatus,
 }
 /// A link from a version entry to the URL that serves it.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "VersionLink")]
 pub struct VersionLink {
     /// The absolute URL of the versioned endpoint, ending with `/v2/`.
     #[oai(rename = "href")]
+    #[serde(rename = "href")]
     pub href: String,
     /// The relation, `self` in every entry Glance writes.
     #[oai(rename = "rel")]
+    #[serde(rename = "rel")]
     pub rel: String,
 }
 /// The versions document.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "VersionList")]
 pub struct VersionList {
     /// The offered versions, in no guaranteed order.
     #[oai(rename = "versions")]
+    #[serde(rename = "versions")]
     pub versions: Vec<Version>,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ListImagesVisibility")]
 pub enum ListImagesVisibility {
     #[oai(rename = "public")]
+    #[serde(rename = "public")]
     Public,
     #[oai(rename = "private")]
+    #[serde(rename = "private")]
     Private,
     #[oai(rename = "shared")]
+    #[serde(rename = "shared")]
     Shared,
     #[oai(rename = "community")]
+    #[serde(rename = "community")]
     Community,
     #[oai(rename = "all")]
+    #[serde(rename = "all")]
     All,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ListImagesMemberStatus")]
 pub enum ListImagesMemberStatus {
     #[oai(rename = "pending")]
+    #[serde(rename = "pending")]
     Pending,
     #[oai(rename = "accepted")]
+    #[serde(rename = "accepted")]
     Accepted,
     #[oai(rename = "rejected")]
+    #[serde(rename = "rejected")]
     Rejected,
     #[oai(rename = "all")]
+    #[serde(rename = "all")]
     All,
 }

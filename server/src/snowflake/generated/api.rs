@@ -14,7 +14,8 @@ use poem_openapi::{
 use super::models::*;
 #[allow(unused_imports)]
 use crate::contract::{
-    Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec,
+    Contract, FromError, Json as ReplyJson, Matching, MatchesPattern, OperationInfo,
+    PatternSpec,
 };
 /// The responses `list_databases` declares.
 #[derive(ApiResponse)]
@@ -22,64 +23,64 @@ use crate::contract::{
 pub enum ListDatabasesReply {
     /// The matching databases, as a JSON array.
     #[oai(status = 200)]
-    Ok(Json<Vec<Database>>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<Vec<Database>>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
-    Gone(Json<ErrorResponse>),
+    Gone(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for ListDatabasesReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -93,68 +94,68 @@ fn default_list_databases_history() -> bool {
 pub enum CreateDatabaseReply {
     /// The request completed.
     #[oai(status = 200)]
-    Ok(Json<SuccessResponse>),
+    Ok(ReplyJson<SuccessResponse>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
-    Gone(Json<ErrorResponse>),
+    Gone(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorResponse>),
+    UnsupportedMediaType(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for CreateDatabaseReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -171,64 +172,64 @@ fn default_create_database_kind() -> String {
 pub enum ListSchemasReply {
     /// The matching schemas, as a JSON array.
     #[oai(status = 200)]
-    Ok(Json<Vec<Schema>>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<Vec<Schema>>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
-    Gone(Json<ErrorResponse>),
+    Gone(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for ListSchemasReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -242,68 +243,68 @@ fn default_list_schemas_history() -> bool {
 pub enum CreateSchemaReply {
     /// The request completed.
     #[oai(status = 200)]
-    Ok(Json<SuccessResponse>),
+    Ok(ReplyJson<SuccessResponse>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
-    Gone(Json<ErrorResponse>),
+    Gone(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorResponse>),
+    UnsupportedMediaType(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for CreateSchemaReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -320,64 +321,64 @@ fn default_create_schema_kind() -> String {
 pub enum FetchSchemaReply {
     /// The schema.
     #[oai(status = 200)]
-    Ok(Json<Schema>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<Schema>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
-    Gone(Json<ErrorResponse>),
+    Gone(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for FetchSchemaReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -388,64 +389,64 @@ impl FromError<ErrorResponse> for FetchSchemaReply {
 pub enum DeleteSchemaReply {
     /// The request completed.
     #[oai(status = 200)]
-    Ok(Json<SuccessResponse>),
+    Ok(ReplyJson<SuccessResponse>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
-    Gone(Json<ErrorResponse>),
+    Gone(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for DeleteSchemaReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -462,60 +463,60 @@ fn default_delete_schema_restrict() -> bool {
 pub enum ListImageRepositoriesReply {
     /// The matching image repositories, as a JSON array.
     #[oai(status = 200)]
-    Ok(Json<Vec<ImageRepository>>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<Vec<ImageRepository>>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for ListImageRepositoriesReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -526,64 +527,64 @@ impl FromError<ErrorResponse> for ListImageRepositoriesReply {
 pub enum CreateImageRepositoryReply {
     /// The request completed.
     #[oai(status = 200)]
-    Ok(Json<SuccessResponse>),
+    Ok(ReplyJson<SuccessResponse>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorResponse>),
+    UnsupportedMediaType(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for CreateImageRepositoryReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -597,52 +598,52 @@ fn default_create_image_repository_create_mode() -> CreateImageRepositoryCreateM
 pub enum FetchImageRepositoryReply {
     /// The image repository.
     #[oai(status = 200)]
-    Ok(Json<ImageRepository>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<ImageRepository>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for FetchImageRepositoryReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -653,52 +654,52 @@ impl FromError<ErrorResponse> for FetchImageRepositoryReply {
 pub enum DeleteImageRepositoryReply {
     /// The request completed.
     #[oai(status = 200)]
-    Ok(Json<SuccessResponse>),
+    Ok(ReplyJson<SuccessResponse>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for DeleteImageRepositoryReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -712,52 +713,52 @@ fn default_delete_image_repository_if_exists() -> bool {
 pub enum ListImagesInRepositoryReply {
     /// The images, as a JSON array.
     #[oai(status = 200)]
-    Ok(Json<Vec<Image>>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<Vec<Image>>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for ListImagesInRepositoryReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -768,52 +769,52 @@ impl FromError<ErrorResponse> for ListImagesInRepositoryReply {
 pub enum GetTagsReply {
     /// The tags set on the repository.
     #[oai(status = 200)]
-    Ok(Json<Vec<TagAssignment>>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<Vec<TagAssignment>>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for GetTagsReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -827,56 +828,56 @@ fn default_get_tags_with_lineage() -> bool {
 pub enum SetTagsReply {
     /// The request completed.
     #[oai(status = 200)]
-    Ok(Json<SuccessResponse>),
+    Ok(ReplyJson<SuccessResponse>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorResponse>),
+    UnsupportedMediaType(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for SetTagsReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -890,56 +891,56 @@ fn default_set_tags_if_exists() -> bool {
 pub enum UnsetTagsReply {
     /// The request completed.
     #[oai(status = 200)]
-    Ok(Json<SuccessResponse>),
+    Ok(ReplyJson<SuccessResponse>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<ErrorResponse>),
+    UnsupportedMediaType(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for UnsetTagsReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -953,64 +954,64 @@ fn default_unset_tags_if_exists() -> bool {
 pub enum FetchDatabaseReply {
     /// The database.
     #[oai(status = 200)]
-    Ok(Json<Database>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<Database>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
-    Gone(Json<ErrorResponse>),
+    Gone(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for FetchDatabaseReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -1021,64 +1022,64 @@ impl FromError<ErrorResponse> for FetchDatabaseReply {
 pub enum DeleteDatabaseReply {
     /// The request completed.
     #[oai(status = 200)]
-    Ok(Json<SuccessResponse>),
+    Ok(ReplyJson<SuccessResponse>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
-    Gone(Json<ErrorResponse>),
+    Gone(ReplyJson<ErrorResponse>),
     /// Limit exceeded: too many requests; the client should slow down and retry with jittered backoff.
     #[oai(status = 429)]
-    TooManyRequests(Json<ErrorResponse>),
+    TooManyRequests(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for DeleteDatabaseReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            410 => Ok(Self::Gone(Json(body))),
-            429 => Ok(Self::TooManyRequests(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            410 => Ok(Self::Gone(ReplyJson(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -1095,56 +1096,56 @@ fn default_delete_database_restrict() -> bool {
 pub enum FetchResultReply {
     /// The finished result, shaped like the deferred operation's 200 body.
     #[oai(status = 200)]
-    Ok(Json<serde_json::Value>, #[oai(header = "Link")] Option<String>),
+    Ok(ReplyJson<serde_json::Value>, #[oai(header = "Link")] Option<String>),
     /// The request was accepted but has not finished; poll the `Location` path until a status other than 202 arrives.
     #[oai(status = 202)]
-    Accepted(Json<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
+    Accepted(ReplyJson<SuccessAcceptedResponse>, #[oai(header = "Location")] String),
     /// Bad request: a parameter or the body is invalid or malformed; the request must be corrected before it is retried.
     #[oai(status = 400)]
-    BadRequest(Json<ErrorResponse>),
+    BadRequest(ReplyJson<ErrorResponse>),
     /// Unauthorized: the credentials are missing, invalid or expired; a new token is needed before retrying.
     #[oai(status = 401)]
-    Unauthorized(Json<ErrorResponse>),
+    Unauthorized(ReplyJson<ErrorResponse>),
     /// Forbidden: the caller is authenticated but may not perform the request, for example because the API is not enabled for it.
     ///
     /// Choice: the server answers 403 when the credentials are valid but its token file grants the principal no access to the REST API.
     #[oai(status = 403)]
-    Forbidden(Json<ErrorResponse>),
+    Forbidden(ReplyJson<ErrorResponse>),
     /// Not found: the addressed object or one of its parents does not exist or is not visible to the caller, or the endpoint does not exist.
     #[oai(status = 404)]
-    NotFound(Json<ErrorResponse>),
+    NotFound(ReplyJson<ErrorResponse>),
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
-    MethodNotAllowed(Json<ErrorResponse>),
+    MethodNotAllowed(ReplyJson<ErrorResponse>),
     /// Request timeout: the request did not complete in time on the server.
     #[oai(status = 408)]
-    Status408(Json<ErrorResponse>),
+    Status408(ReplyJson<ErrorResponse>),
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
-    Conflict(Json<ErrorResponse>),
+    Conflict(ReplyJson<ErrorResponse>),
     /// Internal server error: the server hit an error it could not recover from.
     #[oai(status = 500)]
-    InternalServerError(Json<ErrorResponse>),
+    InternalServerError(ReplyJson<ErrorResponse>),
     /// Service unavailable: the request was not processed; the client may retry with jittered backoff.
     #[oai(status = 503)]
-    ServiceUnavailable(Json<ErrorResponse>),
+    ServiceUnavailable(ReplyJson<ErrorResponse>),
     /// Gateway timeout: the request was not processed in time; the client may retry with jittered backoff.
     #[oai(status = 504)]
-    Status504(Json<ErrorResponse>),
+    Status504(ReplyJson<ErrorResponse>),
 }
 impl FromError<ErrorResponse> for FetchResultReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            401 => Ok(Self::Unauthorized(Json(body))),
-            403 => Ok(Self::Forbidden(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            405 => Ok(Self::MethodNotAllowed(Json(body))),
-            408 => Ok(Self::Status408(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
-            503 => Ok(Self::ServiceUnavailable(Json(body))),
-            504 => Ok(Self::Status504(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
+            408 => Ok(Self::Status408(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
+            504 => Ok(Self::Status504(ReplyJson(body))),
             _ => Err(body),
         }
     }

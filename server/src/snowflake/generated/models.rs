@@ -3,56 +3,75 @@
 
 use poem_openapi::{Enum, Object};
 /// Kind of database, permanent (the default) or transient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "DatabaseKind")]
 pub enum DatabaseKind {
     #[oai(rename = "PERMANENT")]
+    #[serde(rename = "PERMANENT")]
     Permanent,
     #[oai(rename = "TRANSIENT")]
+    #[serde(rename = "TRANSIENT")]
     Transient,
 }
 /// A Snowflake database, the top-level container for schemas. Only `name` is required on create; the read-only fields are filled in by the server.
 ///
 /// Choice: writable properties other than `name` and `kind` are stored and returned as given, without semantic validation.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "Database")]
 pub struct Database {
     /// Budget that limits the monthly compute spending of the database.
     #[oai(rename = "budget", skip_serializing_if_is_none)]
+    #[serde(rename = "budget", skip_serializing_if = "Option::is_none")]
     pub budget: Option<String>,
     /// Free-text comment about the database.
     #[oai(rename = "comment", skip_serializing_if_is_none)]
+    #[serde(rename = "comment", skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// When the database was created.
     ///
     /// Choice: an RFC 3339 timestamp with an offset; the server writes UTC with `Z`.
     #[oai(rename = "created_on", skip_serializing_if_is_none)]
+    #[serde(rename = "created_on", skip_serializing_if = "Option::is_none")]
     pub created_on: Option<String>,
     /// Number of days during which Time Travel actions can be performed on the database; it is also the default for the schemas created in it.
     #[oai(rename = "data_retention_time_in_days", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "data_retention_time_in_days",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_retention_time_in_days: Option<i32>,
     /// Default collation for the schemas and tables added to the database.
     #[oai(rename = "default_ddl_collation", skip_serializing_if_is_none)]
+    #[serde(rename = "default_ddl_collation", skip_serializing_if = "Option::is_none")]
     pub default_ddl_collation: Option<String>,
     /// When the database was dropped, or null.
     ///
     /// Choice: dropped databases are purged at once, so this is always null.
     #[oai(rename = "dropped_on", skip_serializing_if_is_none)]
+    #[serde(rename = "dropped_on", skip_serializing_if = "Option::is_none")]
     pub dropped_on: Option<String>,
     /// Whether this is the current database of the session.
     #[oai(rename = "is_current", skip_serializing_if_is_none)]
+    #[serde(rename = "is_current", skip_serializing_if = "Option::is_none")]
     pub is_current: Option<bool>,
     /// Whether this is the default database of the user.
     #[oai(rename = "is_default", skip_serializing_if_is_none)]
+    #[serde(rename = "is_default", skip_serializing_if = "Option::is_none")]
     pub is_default: Option<bool>,
     /// Kind of database, permanent (the default) or transient.
     #[oai(rename = "kind", default = "default_database_kind")]
+    #[serde(rename = "kind")]
     pub kind: DatabaseKind,
     /// Lowest severity of log messages kept in the active event table (`TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL` or `OFF`).
     #[oai(rename = "log_level", skip_serializing_if_is_none)]
+    #[serde(rename = "log_level", skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
     /// Maximum number of days Snowflake may extend data retention to keep streams on the database's tables from going stale.
     #[oai(rename = "max_data_extension_time_in_days", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "max_data_extension_time_in_days",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_data_extension_time_in_days: Option<i32>,
     /// Name of the database.
     ///
@@ -61,42 +80,66 @@ pub struct Database {
         rename = "name",
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$")
     )]
+    #[serde(rename = "name")]
     pub name: String,
     /// Additional options reported for the database.
     #[oai(rename = "options", skip_serializing_if_is_none)]
+    #[serde(rename = "options", skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
     /// Share the database was created from, empty for ordinary databases.
     #[oai(rename = "origin", skip_serializing_if_is_none)]
+    #[serde(rename = "origin", skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
     /// Role that owns the database.
     #[oai(rename = "owner", skip_serializing_if_is_none)]
+    #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Kind of the owning role, `ROLE` or `DATABASE_ROLE`.
     #[oai(rename = "owner_role_type", skip_serializing_if_is_none)]
+    #[serde(rename = "owner_role_type", skip_serializing_if = "Option::is_none")]
     pub owner_role_type: Option<String>,
     /// Number of days historical data is kept for Time Travel.
     #[oai(rename = "retention_time", skip_serializing_if_is_none)]
+    #[serde(rename = "retention_time", skip_serializing_if = "Option::is_none")]
     pub retention_time: Option<i32>,
     /// Largest warehouse size allowed for serverless tasks (XSMALL to XXLARGE).
     #[oai(rename = "serverless_task_max_statement_size", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "serverless_task_max_statement_size",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub serverless_task_max_statement_size: Option<String>,
     /// Smallest warehouse size allowed for serverless tasks (XSMALL to XXLARGE).
     #[oai(rename = "serverless_task_min_statement_size", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "serverless_task_min_statement_size",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub serverless_task_min_statement_size: Option<String>,
     /// Number of consecutive failed runs after which a task is suspended.
     #[oai(rename = "suspend_task_after_num_failures", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "suspend_task_after_num_failures",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub suspend_task_after_num_failures: Option<i32>,
     /// How trace events are recorded (`ALWAYS`, `ON_EVENT` or `OFF`).
     #[oai(rename = "trace_level", skip_serializing_if_is_none)]
+    #[serde(rename = "trace_level", skip_serializing_if = "Option::is_none")]
     pub trace_level: Option<String>,
     /// Warehouse size used for the first run of a serverless task.
     #[oai(
         rename = "user_task_managed_initial_warehouse_size",
         skip_serializing_if_is_none
     )]
+    #[serde(
+        rename = "user_task_managed_initial_warehouse_size",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_task_managed_initial_warehouse_size: Option<String>,
     /// Time limit in milliseconds for a single task run.
     #[oai(rename = "user_task_timeout_ms", skip_serializing_if_is_none)]
+    #[serde(rename = "user_task_timeout_ms", skip_serializing_if = "Option::is_none")]
     pub user_task_timeout_ms: Option<i64>,
 }
 fn default_database_kind() -> DatabaseKind {
@@ -105,56 +148,66 @@ fn default_database_kind() -> DatabaseKind {
 /// Snowflake's error body, sent with every 4xx and 5xx status.
 ///
 /// Choice: the server always sends all four fields, with `code` equal to `error_code` and `request_id` equal to the `X-Snowflake-Request-ID` header.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ErrorResponse")]
 pub struct ErrorResponse {
     /// Snowflake error code.
     ///
     /// Choice: 404 uses `002003`, 409 uses `002002`, 401 uses `390303` (or `390112` for an expired session token), 403 uses `003001`, and every other status uses its three digits zero-padded to six, such as `000400`. The conformance suites do not assert the code values.
     #[oai(rename = "code", skip_serializing_if_is_none)]
+    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// The same code as `code`; deprecated by Snowflake but still read first by snowflake-core.
     #[oai(rename = "error_code", skip_serializing_if_is_none)]
+    #[serde(rename = "error_code", skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// Human-readable description of the error.
     #[oai(rename = "message", skip_serializing_if_is_none)]
+    #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Unique identifier of the failed request.
     #[oai(rename = "request_id", skip_serializing_if_is_none)]
+    #[serde(rename = "request_id", skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 /// One image tag stored in an image repository. All fields are strings filled in by the server.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "Image")]
 pub struct Image {
     /// When the image was uploaded to the repository.
     ///
     /// Choice: an RFC 3339 timestamp with an offset, although the published schema gives no format.
     #[oai(rename = "created_on", skip_serializing_if_is_none)]
+    #[serde(rename = "created_on", skip_serializing_if = "Option::is_none")]
     pub created_on: Option<String>,
     /// SHA256 digest of the image manifest.
     #[oai(rename = "digest", skip_serializing_if_is_none)]
+    #[serde(rename = "digest", skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     /// Name of the image inside the repository.
     #[oai(rename = "image_name", skip_serializing_if_is_none)]
+    #[serde(rename = "image_name", skip_serializing_if = "Option::is_none")]
     pub image_name: Option<String>,
     /// Path of the image in the form `database_name/schema_name/repository_name/image_name:image_tag`.
     #[oai(rename = "image_path", skip_serializing_if_is_none)]
+    #[serde(rename = "image_path", skip_serializing_if = "Option::is_none")]
     pub image_path: Option<String>,
     /// Tag of the image, as a string (not an array).
     ///
     /// Choice: each entry carries exactly one tag, so an image with several tags appears once per tag.
     #[oai(rename = "tags", skip_serializing_if_is_none)]
+    #[serde(rename = "tags", skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
 }
 /// An image repository: a schema-level object that stores OCI images. Only `name` is written by clients; everything else is filled in by the server.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ImageRepository")]
 pub struct ImageRepository {
     /// When the repository was created.
     ///
     /// Choice: an RFC 3339 timestamp with an offset; the server writes UTC with `Z`.
     #[oai(rename = "created_on", skip_serializing_if_is_none)]
+    #[serde(rename = "created_on", skip_serializing_if = "Option::is_none")]
     pub created_on: Option<String>,
     /// Name of the database that holds the repository.
     ///
@@ -164,6 +217,7 @@ pub struct ImageRepository {
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "database_name", skip_serializing_if = "Option::is_none")]
     pub database_name: Option<String>,
     /// Name of the image repository.
     ///
@@ -174,21 +228,25 @@ pub struct ImageRepository {
         rename = "name",
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$")
     )]
+    #[serde(rename = "name")]
     pub name: String,
     /// Role that owns the repository.
     ///
     /// Choice: the role of the principal that created it.
     #[oai(rename = "owner", skip_serializing_if_is_none)]
+    #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Kind of the owning role, `ROLE` or `DATABASE_ROLE`.
     ///
     /// Choice: the server always reports `ROLE`.
     #[oai(rename = "owner_role_type", skip_serializing_if_is_none)]
+    #[serde(rename = "owner_role_type", skip_serializing_if = "Option::is_none")]
     pub owner_role_type: Option<String>,
     /// Registry address of the repository, used with `docker login`, `docker push` and `docker pull`.
     ///
     /// Choice: `<account>.registry.snowflakecomputing.com/<db>/<schema>/<repo>` in lower case, without a scheme, where `<account>` is the configured organisation and account name with underscores turned into dashes.
     #[oai(rename = "repository_url", skip_serializing_if_is_none)]
+    #[serde(rename = "repository_url", skip_serializing_if = "Option::is_none")]
     pub repository_url: Option<String>,
     /// Name of the schema that holds the repository.
     ///
@@ -198,65 +256,87 @@ pub struct ImageRepository {
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "schema_name", skip_serializing_if = "Option::is_none")]
     pub schema_name: Option<String>,
 }
 /// Kind of schema, permanent (the default) or transient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "SchemaKind")]
 pub enum SchemaKind {
     #[oai(rename = "PERMANENT")]
+    #[serde(rename = "PERMANENT")]
     Permanent,
     #[oai(rename = "TRANSIENT")]
+    #[serde(rename = "TRANSIENT")]
     Transient,
 }
 /// A Snowflake schema, the container for image repositories inside a database. Only `name` is required on create; the read-only fields are filled in by the server.
 ///
 /// Choice: writable properties other than `name`, `kind` and `managed_access` are stored and returned as given, without semantic validation.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "Schema")]
 pub struct Schema {
     /// Budget that limits the monthly compute spending of the schema.
     #[oai(rename = "budget", skip_serializing_if_is_none)]
+    #[serde(rename = "budget", skip_serializing_if = "Option::is_none")]
     pub budget: Option<String>,
     /// Free-text comment about the schema.
     #[oai(rename = "comment", skip_serializing_if_is_none)]
+    #[serde(rename = "comment", skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// When the schema was created.
     ///
     /// Choice: an RFC 3339 timestamp with an offset; the server writes UTC with `Z`.
     #[oai(rename = "created_on", skip_serializing_if_is_none)]
+    #[serde(rename = "created_on", skip_serializing_if = "Option::is_none")]
     pub created_on: Option<String>,
     /// Number of days during which Time Travel actions can be performed on the schema; it is also the default for the tables created in it.
     #[oai(rename = "data_retention_time_in_days", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "data_retention_time_in_days",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_retention_time_in_days: Option<i32>,
     /// Name of the database the schema belongs to.
     #[oai(rename = "database_name", skip_serializing_if_is_none)]
+    #[serde(rename = "database_name", skip_serializing_if = "Option::is_none")]
     pub database_name: Option<String>,
     /// Default collation for the tables added to the schema.
     #[oai(rename = "default_ddl_collation", skip_serializing_if_is_none)]
+    #[serde(rename = "default_ddl_collation", skip_serializing_if = "Option::is_none")]
     pub default_ddl_collation: Option<String>,
     /// When the schema was dropped, or null.
     ///
     /// Choice: dropped schemas are purged at once, so this is always null.
     #[oai(rename = "dropped_on", skip_serializing_if_is_none)]
+    #[serde(rename = "dropped_on", skip_serializing_if = "Option::is_none")]
     pub dropped_on: Option<String>,
     /// Whether this is the current schema of the session.
     #[oai(rename = "is_current", skip_serializing_if_is_none)]
+    #[serde(rename = "is_current", skip_serializing_if = "Option::is_none")]
     pub is_current: Option<bool>,
     /// Whether this is the default schema of the user.
     #[oai(rename = "is_default", skip_serializing_if_is_none)]
+    #[serde(rename = "is_default", skip_serializing_if = "Option::is_none")]
     pub is_default: Option<bool>,
     /// Kind of schema, permanent (the default) or transient.
     #[oai(rename = "kind", default = "default_schema_kind")]
+    #[serde(rename = "kind")]
     pub kind: SchemaKind,
     /// Lowest severity of log messages kept in the active event table (`TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL` or `OFF`).
     #[oai(rename = "log_level", skip_serializing_if_is_none)]
+    #[serde(rename = "log_level", skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
     /// Whether privilege management is centralised with the schema owner (a managed access schema).
     #[oai(rename = "managed_access", default = "default_schema_managed_access")]
+    #[serde(rename = "managed_access")]
     pub managed_access: bool,
     /// Maximum number of days Snowflake may extend data retention to keep streams on the schema's tables from going stale.
     #[oai(rename = "max_data_extension_time_in_days", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "max_data_extension_time_in_days",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_data_extension_time_in_days: Option<i32>,
     /// Name of the schema.
     ///
@@ -265,42 +345,66 @@ pub struct Schema {
         rename = "name",
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$")
     )]
+    #[serde(rename = "name")]
     pub name: String,
     /// Additional options reported for the schema.
     #[oai(rename = "options", skip_serializing_if_is_none)]
+    #[serde(rename = "options", skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
     /// Role that owns the schema.
     #[oai(rename = "owner", skip_serializing_if_is_none)]
+    #[serde(rename = "owner", skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Kind of the owning role, `ROLE` or `DATABASE_ROLE`.
     #[oai(rename = "owner_role_type", skip_serializing_if_is_none)]
+    #[serde(rename = "owner_role_type", skip_serializing_if = "Option::is_none")]
     pub owner_role_type: Option<String>,
     /// Whether pipe execution is paused in the schema.
     #[oai(rename = "pipe_execution_paused", skip_serializing_if_is_none)]
+    #[serde(rename = "pipe_execution_paused", skip_serializing_if = "Option::is_none")]
     pub pipe_execution_paused: Option<bool>,
     /// Number of days historical data is kept for Time Travel.
     #[oai(rename = "retention_time", skip_serializing_if_is_none)]
+    #[serde(rename = "retention_time", skip_serializing_if = "Option::is_none")]
     pub retention_time: Option<i32>,
     /// Largest warehouse size allowed for serverless tasks (XSMALL to XXLARGE).
     #[oai(rename = "serverless_task_max_statement_size", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "serverless_task_max_statement_size",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub serverless_task_max_statement_size: Option<String>,
     /// Smallest warehouse size allowed for serverless tasks (XSMALL to XXLARGE).
     #[oai(rename = "serverless_task_min_statement_size", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "serverless_task_min_statement_size",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub serverless_task_min_statement_size: Option<String>,
     /// Number of consecutive failed runs after which a task is suspended.
     #[oai(rename = "suspend_task_after_num_failures", skip_serializing_if_is_none)]
+    #[serde(
+        rename = "suspend_task_after_num_failures",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub suspend_task_after_num_failures: Option<i32>,
     /// How trace events are recorded (`ALWAYS`, `ON_EVENT` or `OFF`).
     #[oai(rename = "trace_level", skip_serializing_if_is_none)]
+    #[serde(rename = "trace_level", skip_serializing_if = "Option::is_none")]
     pub trace_level: Option<String>,
     /// Warehouse size used for the first run of a serverless task.
     #[oai(
         rename = "user_task_managed_initial_warehouse_size",
         skip_serializing_if_is_none
     )]
+    #[serde(
+        rename = "user_task_managed_initial_warehouse_size",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_task_managed_initial_warehouse_size: Option<String>,
     /// Time limit in milliseconds for a single task run.
     #[oai(rename = "user_task_timeout_ms", skip_serializing_if_is_none)]
+    #[serde(rename = "user_task_timeout_ms", skip_serializing_if = "Option::is_none")]
     pub user_task_timeout_ms: Option<i64>,
 }
 fn default_schema_kind() -> SchemaKind {
@@ -310,37 +414,42 @@ fn default_schema_managed_access() -> bool {
     false
 }
 /// Body of a 202 answer: the request was accepted but has not finished, and its outcome must be fetched from the result endpoint named in the `Location` header.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "SuccessAcceptedResponse")]
 pub struct SuccessAcceptedResponse {
     /// Snowflake message code, `392604` for a request still in progress.
     #[oai(rename = "code", skip_serializing_if_is_none)]
+    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Human-readable explanation of how to follow the request.
     #[oai(rename = "message", skip_serializing_if_is_none)]
+    #[serde(rename = "message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Opaque handle of the deferred result, usable with `GET /api/v2/results/{result_handler}`.
     ///
     /// Choice: it equals the last path segment of the `Location` header.
     #[oai(rename = "resultHandler", skip_serializing_if_is_none)]
+    #[serde(rename = "resultHandler", skip_serializing_if = "Option::is_none")]
     pub result_handler: Option<String>,
 }
 /// Body of a successful create or delete.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "SuccessResponse")]
 pub struct SuccessResponse {
     /// Human-readable outcome.
     ///
     /// Choice: the server always writes `Request successfully completed`; clients must not depend on the wording.
     #[oai(rename = "status", skip_serializing_if_is_none)]
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 /// A tag and the value it has on the repository.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "TagAssignment")]
 pub struct TagAssignment {
     /// Where the tag is set; always `IMAGE REPOSITORY` here.
     #[oai(rename = "level", skip_serializing_if_is_none)]
+    #[serde(rename = "level", skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// Database of the tag; the repository's database when left out.
     #[oai(
@@ -348,12 +457,14 @@ pub struct TagAssignment {
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "tag_database", skip_serializing_if = "Option::is_none")]
     pub tag_database: Option<String>,
     /// Name of the tag.
     #[oai(
         rename = "tag_name",
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$")
     )]
+    #[serde(rename = "tag_name")]
     pub tag_name: String,
     /// Schema of the tag; the repository's schema when left out.
     #[oai(
@@ -361,13 +472,15 @@ pub struct TagAssignment {
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "tag_schema", skip_serializing_if = "Option::is_none")]
     pub tag_schema: Option<String>,
     /// Value of the tag on the repository, at most 256 characters.
     #[oai(rename = "tag_value", validator(max_length = 256))]
+    #[serde(rename = "tag_value")]
     pub tag_value: String,
 }
 /// One tag, by name; its database and schema default to the repository's.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "TagReference")]
 pub struct TagReference {
     /// Database of the tag; the repository's database when left out.
@@ -376,12 +489,14 @@ pub struct TagReference {
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "tag_database", skip_serializing_if = "Option::is_none")]
     pub tag_database: Option<String>,
     /// Name of the tag.
     #[oai(
         rename = "tag_name",
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$")
     )]
+    #[serde(rename = "tag_name")]
     pub tag_name: String,
     /// Schema of the tag; the repository's schema when left out.
     #[oai(
@@ -389,35 +504,45 @@ pub struct TagReference {
         validator(pattern = "^(\"([^\"]|\"\"){1,255}\"|[a-zA-Z_][a-zA-Z0-9_$]{0,254})$"),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "tag_schema", skip_serializing_if = "Option::is_none")]
     pub tag_schema: Option<String>,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "CreateDatabaseCreateMode")]
 pub enum CreateDatabaseCreateMode {
     #[oai(rename = "errorIfExists")]
+    #[serde(rename = "errorIfExists")]
     ErrorIfExists,
     #[oai(rename = "orReplace")]
+    #[serde(rename = "orReplace")]
     OrReplace,
     #[oai(rename = "ifNotExists")]
+    #[serde(rename = "ifNotExists")]
     IfNotExists,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "CreateSchemaCreateMode")]
 pub enum CreateSchemaCreateMode {
     #[oai(rename = "errorIfExists")]
+    #[serde(rename = "errorIfExists")]
     ErrorIfExists,
     #[oai(rename = "orReplace")]
+    #[serde(rename = "orReplace")]
     OrReplace,
     #[oai(rename = "ifNotExists")]
+    #[serde(rename = "ifNotExists")]
     IfNotExists,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "CreateImageRepositoryCreateMode")]
 pub enum CreateImageRepositoryCreateMode {
     #[oai(rename = "errorIfExists")]
+    #[serde(rename = "errorIfExists")]
     ErrorIfExists,
     #[oai(rename = "orReplace")]
+    #[serde(rename = "orReplace")]
     OrReplace,
     #[oai(rename = "ifNotExists")]
+    #[serde(rename = "ifNotExists")]
     IfNotExists,
 }

@@ -14,7 +14,8 @@ use poem_openapi::{
 use super::models::*;
 #[allow(unused_imports)]
 use crate::contract::{
-    Contract, FromError, Matching, MatchesPattern, OperationInfo, PatternSpec,
+    Contract, FromError, Json as ReplyJson, Matching, MatchesPattern, OperationInfo,
+    PatternSpec,
 };
 /// The responses `list_namespaces` declares.
 #[derive(ApiResponse)]
@@ -22,26 +23,26 @@ use crate::contract::{
 pub enum ListNamespacesReply {
     /// The matching namespaces.
     #[oai(status = 200)]
-    Ok(Json<ListNamespacesResponse>),
+    Ok(ReplyJson<ListNamespacesResponse>),
     /// The filter is malformed.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// Documented by the service for a namespace that cannot be found. Choice: the fake answers 200 with an empty list instead and never sends this status.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ListNamespacesReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -49,7 +50,7 @@ impl FromError<SwrError> for ListNamespacesReply {
 impl FromError<GatewayError> for ListNamespacesReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -63,31 +64,31 @@ pub enum CreateNamespaceReply {
     Created,
     /// The name is invalid, the body is malformed, or the namespace quota is used up.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// A namespace with this name already exists in the region.
     #[oai(status = 409)]
-    Conflict(Json<SwrError>),
+    Conflict(ReplyJson<SwrError>),
     /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<SwrError>),
+    PayloadTooLarge(ReplyJson<SwrError>),
     /// The body is not `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<SwrError>),
+    UnsupportedMediaType(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for CreateNamespaceReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -95,7 +96,7 @@ impl FromError<SwrError> for CreateNamespaceReply {
 impl FromError<GatewayError> for CreateNamespaceReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -106,26 +107,26 @@ impl FromError<GatewayError> for CreateNamespaceReply {
 pub enum ShowNamespaceReply {
     /// The namespace.
     #[oai(status = 200)]
-    Ok(Json<ShowNamespace>),
+    Ok(ReplyJson<ShowNamespace>),
     /// The namespace name breaks the naming rule.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace does not exist in this region for this account.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ShowNamespaceReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -133,7 +134,7 @@ impl FromError<SwrError> for ShowNamespaceReply {
 impl FromError<GatewayError> for ShowNamespaceReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -147,27 +148,27 @@ pub enum DeleteNamespacesReply {
     NoContent,
     /// The namespace name breaks the naming rule.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace does not exist in this region for this account.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The namespace still holds repositories.
     #[oai(status = 406)]
-    NotAcceptable(Json<SwrError>),
+    NotAcceptable(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for DeleteNamespacesReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            406 => Ok(Self::NotAcceptable(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            406 => Ok(Self::NotAcceptable(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -175,7 +176,7 @@ impl FromError<SwrError> for DeleteNamespacesReply {
 impl FromError<GatewayError> for DeleteNamespacesReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -189,35 +190,35 @@ pub enum CreateRepoReply {
     Created,
     /// A name breaks its naming rule or the body is malformed.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace does not exist in this region for this account.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// A repository with this name already exists in the namespace.
     #[oai(status = 409)]
-    Conflict(Json<SwrError>),
+    Conflict(ReplyJson<SwrError>),
     /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<SwrError>),
+    PayloadTooLarge(ReplyJson<SwrError>),
     /// The body is not `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<SwrError>),
+    UnsupportedMediaType(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for CreateRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -225,7 +226,7 @@ impl FromError<SwrError> for CreateRepoReply {
 impl FromError<GatewayError> for CreateRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -236,26 +237,26 @@ impl FromError<GatewayError> for CreateRepoReply {
 pub enum ShowRepositoryReply {
     /// The repository.
     #[oai(status = 200)]
-    Ok(Json<ShowRepositoryResponse>),
+    Ok(ReplyJson<ShowRepositoryResponse>),
     /// A name in the path breaks its naming rule.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ShowRepositoryReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -263,7 +264,7 @@ impl FromError<SwrError> for ShowRepositoryReply {
 impl FromError<GatewayError> for ShowRepositoryReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -277,27 +278,27 @@ pub enum DeleteRepoReply {
     NoContent,
     /// A name in the path breaks its naming rule.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// Documented for a repository that still holds images. Choice: the fake deletes the tags with the repository and never sends this status.
     #[oai(status = 406)]
-    NotAcceptable(Json<SwrError>),
+    NotAcceptable(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for DeleteRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            406 => Ok(Self::NotAcceptable(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            406 => Ok(Self::NotAcceptable(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -305,7 +306,7 @@ impl FromError<SwrError> for DeleteRepoReply {
 impl FromError<GatewayError> for DeleteRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -319,31 +320,31 @@ pub enum UpdateRepoReply {
     Created,
     /// A name in the path breaks its naming rule or the body is malformed.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<SwrError>),
+    PayloadTooLarge(ReplyJson<SwrError>),
     /// The body is not `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<SwrError>),
+    UnsupportedMediaType(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for UpdateRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -351,7 +352,7 @@ impl FromError<SwrError> for UpdateRepoReply {
 impl FromError<GatewayError> for UpdateRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -362,34 +363,34 @@ impl FromError<GatewayError> for UpdateRepoReply {
 pub enum CreateManualImageSyncRepoReply {
     /// The synchronization was carried out. Choice: the array lists the requested tags whose job did not end `success` (`existed` or `failed`), so it is `[]` on full success, as an older English page describes it and the seed's example shows. The current vendor page (seed 001) words the same array as the tags that succeeded, so the real meaning is unsettled; testers must accept any array of strings here.
     #[oai(status = 200)]
-    Ok(Json<Vec<String>>),
+    Ok(ReplyJson<Vec<String>>),
     /// A name in the path breaks its naming rule, the body is malformed, or the target region cannot receive a synchronization.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The source namespace, the repository or one of the requested tags does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<SwrError>),
+    PayloadTooLarge(ReplyJson<SwrError>),
     /// The body is not `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<SwrError>),
+    UnsupportedMediaType(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for CreateManualImageSyncRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -397,7 +398,7 @@ impl FromError<SwrError> for CreateManualImageSyncRepoReply {
 impl FromError<GatewayError> for CreateManualImageSyncRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -408,26 +409,26 @@ impl FromError<GatewayError> for CreateManualImageSyncRepoReply {
 pub enum ShowSyncJobReply {
     /// One page of sync jobs.
     #[oai(status = 200)]
-    Ok(Json<Vec<SyncJob>>, #[oai(header = "Content-Range")] String),
+    Ok(ReplyJson<Vec<SyncJob>>, #[oai(header = "Content-Range")] String),
     /// A name in the path breaks its naming rule or the filter is missing or malformed.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ShowSyncJobReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -435,7 +436,7 @@ impl FromError<SwrError> for ShowSyncJobReply {
 impl FromError<GatewayError> for ShowSyncJobReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -446,26 +447,26 @@ impl FromError<GatewayError> for ShowSyncJobReply {
 pub enum ListImageAutoSyncReposDetailsReply {
     /// The rules; an empty array when there are none.
     #[oai(status = 200)]
-    Ok(Json<Vec<SyncRepo>>),
+    Ok(ReplyJson<Vec<SyncRepo>>),
     /// A name in the path breaks its naming rule.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ListImageAutoSyncReposDetailsReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -473,7 +474,7 @@ impl FromError<SwrError> for ListImageAutoSyncReposDetailsReply {
 impl FromError<GatewayError> for ListImageAutoSyncReposDetailsReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -487,31 +488,31 @@ pub enum CreateImageSyncRepoReply {
     Ok,
     /// A name in the path breaks its naming rule, the body is malformed, or the target region cannot receive a synchronization.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<SwrError>),
+    PayloadTooLarge(ReplyJson<SwrError>),
     /// The body is not `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<SwrError>),
+    UnsupportedMediaType(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for CreateImageSyncRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -519,7 +520,7 @@ impl FromError<SwrError> for CreateImageSyncRepoReply {
 impl FromError<GatewayError> for CreateImageSyncRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -533,31 +534,31 @@ pub enum DeleteImageSyncRepoReply {
     Ok,
     /// A name in the path breaks its naming rule, the body is malformed, or no rule exists for the given target.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<SwrError>),
+    PayloadTooLarge(ReplyJson<SwrError>),
     /// The body is not `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<SwrError>),
+    UnsupportedMediaType(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for DeleteImageSyncRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -565,7 +566,7 @@ impl FromError<SwrError> for DeleteImageSyncRepoReply {
 impl FromError<GatewayError> for DeleteImageSyncRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -576,26 +577,26 @@ impl FromError<GatewayError> for DeleteImageSyncRepoReply {
 pub enum ListRepositoryTagsReply {
     /// One page of tags.
     #[oai(status = 200)]
-    Ok(Json<Vec<ShowReposTagResp>>, #[oai(header = "Content-Range")] String),
+    Ok(ReplyJson<Vec<ShowReposTagResp>>, #[oai(header = "Content-Range")] String),
     /// A name in the path, a query value or the filter is malformed.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace or the repository does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ListRepositoryTagsReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -603,7 +604,7 @@ impl FromError<SwrError> for ListRepositoryTagsReply {
 impl FromError<GatewayError> for ListRepositoryTagsReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -617,35 +618,35 @@ pub enum CreateRepoTagReply {
     Created,
     /// A name breaks its naming rule or the body is malformed.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace, the repository or the source tag does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The destination tag exists and `override` is not true.
     #[oai(status = 409)]
-    Conflict(Json<SwrError>),
+    Conflict(ReplyJson<SwrError>),
     /// The request body is larger than 1 MiB. Choice: the limit is the fake's; the real gateway limits signed bodies to 12 MB.
     #[oai(status = 413)]
-    PayloadTooLarge(Json<SwrError>),
+    PayloadTooLarge(ReplyJson<SwrError>),
     /// The body is not `application/json`.
     #[oai(status = 415)]
-    UnsupportedMediaType(Json<SwrError>),
+    UnsupportedMediaType(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for CreateRepoTagReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            409 => Ok(Self::Conflict(Json(body))),
-            413 => Ok(Self::PayloadTooLarge(Json(body))),
-            415 => Ok(Self::UnsupportedMediaType(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            409 => Ok(Self::Conflict(ReplyJson(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -653,7 +654,7 @@ impl FromError<SwrError> for CreateRepoTagReply {
 impl FromError<GatewayError> for CreateRepoTagReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -664,26 +665,26 @@ impl FromError<GatewayError> for CreateRepoTagReply {
 pub enum ShowRepoTagReply {
     /// The tag.
     #[oai(status = 200)]
-    Ok(Json<ShowRepoTagResponse>),
+    Ok(ReplyJson<ShowRepoTagResponse>),
     /// A name in the path breaks its naming rule.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace, the repository or the tag does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ShowRepoTagReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -691,7 +692,7 @@ impl FromError<SwrError> for ShowRepoTagReply {
 impl FromError<GatewayError> for ShowRepoTagReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -705,23 +706,23 @@ pub enum DeleteRepoTagReply {
     NoContent,
     /// A name in the path breaks its naming rule.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The namespace, the repository or the tag does not exist.
     #[oai(status = 404)]
-    NotFound(Json<SwrError>),
+    NotFound(ReplyJson<SwrError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for DeleteRepoTagReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            404 => Ok(Self::NotFound(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            404 => Ok(Self::NotFound(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -729,7 +730,7 @@ impl FromError<SwrError> for DeleteRepoTagReply {
 impl FromError<GatewayError> for DeleteRepoTagReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -740,22 +741,22 @@ impl FromError<GatewayError> for DeleteRepoTagReply {
 pub enum ListSyncRegionsReply {
     /// The target regions.
     #[oai(status = 200)]
-    Ok(Json<Vec<RegionInfo>>),
+    Ok(ReplyJson<Vec<RegionInfo>>),
     /// A header value is malformed.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ListSyncRegionsReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -763,7 +764,7 @@ impl FromError<SwrError> for ListSyncRegionsReply {
 impl FromError<GatewayError> for ListSyncRegionsReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -774,22 +775,22 @@ impl FromError<GatewayError> for ListSyncRegionsReply {
 pub enum ListReposDetailsReply {
     /// One page of repositories.
     #[oai(status = 200)]
-    Ok(Json<Vec<ShowReposResp>>, #[oai(header = "Content-Range")] String),
+    Ok(ReplyJson<Vec<ShowReposResp>>, #[oai(header = "Content-Range")] String),
     /// A query value or the filter is malformed.
     #[oai(status = 400)]
-    BadRequest(Json<SwrError>),
+    BadRequest(ReplyJson<SwrError>),
     /// The credentials were missing or rejected by the API gateway: an unknown or expired token, a bad or expired AK/SK signature, an unknown AK, or a project the principal does not belong to. Choice: every 401 uses the gateway envelope with `APIGW.0301`; the SWR-level `SVCSTG.SWR.4010000` body is never produced, and a tester should tolerate it.
     #[oai(status = 401)]
-    Unauthorized(Json<GatewayError>),
+    Unauthorized(ReplyJson<GatewayError>),
     /// The service failed while handling the request.
     #[oai(status = 500)]
-    InternalServerError(Json<SwrError>),
+    InternalServerError(ReplyJson<SwrError>),
 }
 impl FromError<SwrError> for ListReposDetailsReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(Json(body))),
-            500 => Ok(Self::InternalServerError(Json(body))),
+            400 => Ok(Self::BadRequest(ReplyJson(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson(body))),
             _ => Err(body),
         }
     }
@@ -797,7 +798,7 @@ impl FromError<SwrError> for ListReposDetailsReply {
 impl FromError<GatewayError> for ListReposDetailsReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(Json(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson(body))),
             _ => Err(body),
         }
     }

@@ -3,7 +3,7 @@
 
 use poem_openapi::{Enum, Object};
 /// Body of `create_image_sync_repo`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "CreateImageSyncRepoRequestBody")]
 pub struct CreateImageSyncRepoRequestBody {
     /// Whether a different image with the same name and tag in the target may be replaced.
@@ -11,6 +11,7 @@ pub struct CreateImageSyncRepoRequestBody {
         rename = "override",
         default = "default_create_image_sync_repo_request_body_override"
     )]
+    #[serde(rename = "override")]
     pub override_: bool,
     /// Target organization in the target region.
     #[oai(
@@ -21,15 +22,18 @@ pub struct CreateImageSyncRepoRequestBody {
             max_length = 64
         )
     )]
+    #[serde(rename = "remoteNamespace")]
     pub remote_namespace: String,
     /// Target region. Choice: it must be one of the regions `list_sync_regions` returns for the caller.
     #[oai(rename = "remoteRegionId", validator(min_length = 1, max_length = 64))]
+    #[serde(rename = "remoteRegionId")]
     pub remote_region_id: String,
     /// Whether new pushes are synchronized automatically.
     #[oai(
         rename = "syncAuto",
         default = "default_create_image_sync_repo_request_body_sync_auto"
     )]
+    #[serde(rename = "syncAuto")]
     pub sync_auto: bool,
 }
 fn default_create_image_sync_repo_request_body_override() -> bool {
@@ -39,17 +43,19 @@ fn default_create_image_sync_repo_request_body_sync_auto() -> bool {
     false
 }
 /// Body of `create_manual_image_sync_repo`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "CreateManualImageSyncRepoRequestBody")]
 pub struct CreateManualImageSyncRepoRequestBody {
     /// Tags of this repository to synchronize; at least one.
     #[oai(rename = "imageTag", validator(min_length = 1, max_length = 128))]
+    #[serde(rename = "imageTag")]
     pub image_tag: Vec<String>,
     /// Whether a different image already stored under the same name and tag in the target organization may be replaced. When false such a tag is left alone and its job ends `existed`.
     #[oai(
         rename = "override",
         default = "default_create_manual_image_sync_repo_request_body_override"
     )]
+    #[serde(rename = "override")]
     pub override_: bool,
     /// Target organization in the target region; it must already exist there.
     #[oai(
@@ -60,16 +66,18 @@ pub struct CreateManualImageSyncRepoRequestBody {
             max_length = 64
         )
     )]
+    #[serde(rename = "remoteNamespace")]
     pub remote_namespace: String,
     /// Target region, such as `cn-east-3`. Choice: it must be one of the regions `list_sync_regions` returns for the caller, so never the caller's own region.
     #[oai(rename = "remoteRegionId", validator(min_length = 1, max_length = 64))]
+    #[serde(rename = "remoteRegionId")]
     pub remote_region_id: String,
 }
 fn default_create_manual_image_sync_repo_request_body_override() -> bool {
     false
 }
 /// Body of `create_namespace`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "CreateNamespaceRequestBody")]
 pub struct CreateNamespaceRequestBody {
     /// Name of the new namespace: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
@@ -81,43 +89,56 @@ pub struct CreateNamespaceRequestBody {
             max_length = 64
         )
     )]
+    #[serde(rename = "namespace")]
     pub namespace: String,
 }
 /// Kind of images held. Choice: both `arm`, as documented, and `arms`, as the SDK enum spells it, are accepted; the fake stores the value as sent and uses `other` when it is left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "CreateRepoRequestBodyCategory")]
 pub enum CreateRepoRequestBodyCategory {
     #[oai(rename = "app_server")]
+    #[serde(rename = "app_server")]
     AppServer,
     #[oai(rename = "linux")]
+    #[serde(rename = "linux")]
     Linux,
     #[oai(rename = "framework_app")]
+    #[serde(rename = "framework_app")]
     FrameworkApp,
     #[oai(rename = "database")]
+    #[serde(rename = "database")]
     Database,
     #[oai(rename = "lang")]
+    #[serde(rename = "lang")]
     Lang,
     #[oai(rename = "other")]
+    #[serde(rename = "other")]
     Other,
     #[oai(rename = "windows")]
+    #[serde(rename = "windows")]
     Windows,
     #[oai(rename = "arm")]
+    #[serde(rename = "arm")]
     Arm,
     #[oai(rename = "arms")]
+    #[serde(rename = "arms")]
     Arms,
 }
 /// Body of `create_repo`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "CreateRepoRequestBody")]
 pub struct CreateRepoRequestBody {
     /// Kind of images held. Choice: both `arm`, as documented, and `arms`, as the SDK enum spells it, are accepted; the fake stores the value as sent and uses `other` when it is left out.
     #[oai(rename = "category", skip_serializing_if_is_none)]
+    #[serde(rename = "category", skip_serializing_if = "Option::is_none")]
     pub category: Option<CreateRepoRequestBodyCategory>,
     /// Free-text description of the repository; empty when left out.
     #[oai(rename = "description", skip_serializing_if_is_none)]
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Whether anyone may pull images from the repository.
     #[oai(rename = "is_public")]
+    #[serde(rename = "is_public")]
     pub is_public: bool,
     /// Name of the new repository, with a real `/` where it has one: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`.
     #[oai(
@@ -128,10 +149,11 @@ pub struct CreateRepoRequestBody {
             max_length = 128
         )
     )]
+    #[serde(rename = "repository")]
     pub repository: String,
 }
 /// Body of `create_repo_tag`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "CreateRepoTagRequestBody")]
 pub struct CreateRepoTagRequestBody {
     /// The new tag. Choice: it must follow the Docker tag rule, a letter, digit or `_` followed by up to 127 letters, digits, `_`, `.` or `-`; the real SWR rule is not documented.
@@ -143,111 +165,135 @@ pub struct CreateRepoTagRequestBody {
             max_length = 128
         )
     )]
+    #[serde(rename = "destination_tag")]
     pub destination_tag: String,
     /// Whether an existing destination tag may be moved to the source image.
     #[oai(
         rename = "override",
         default = "default_create_repo_tag_request_body_override"
     )]
+    #[serde(rename = "override")]
     pub override_: bool,
     /// Existing tag whose image gets the new tag.
     #[oai(rename = "source_tag", validator(min_length = 1, max_length = 128))]
+    #[serde(rename = "source_tag")]
     pub source_tag: String,
 }
 fn default_create_repo_tag_request_body_override() -> bool {
     false
 }
 /// Body of `delete_image_sync_repo`, naming the target whose rule is removed.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "DeleteImageSyncRepoRequestBody")]
 pub struct DeleteImageSyncRepoRequestBody {
     /// Target organization of the rule.
     #[oai(rename = "remoteNamespace", validator(min_length = 1, max_length = 64))]
+    #[serde(rename = "remoteNamespace")]
     pub remote_namespace: String,
     /// Target region of the rule.
     #[oai(rename = "remoteRegionId", validator(min_length = 1, max_length = 64))]
+    #[serde(rename = "remoteRegionId")]
     pub remote_region_id: String,
 }
 /// The error body of the API gateway that sits in front of SWR. It is used for failed authentication (401 `APIGW.0301`) and for paths or methods that do not exist (404 `APIGW.0101`). Choice: unknown paths and methods get the 404 form.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "GatewayError")]
 pub struct GatewayError {
     /// Gateway code such as `APIGW.0301` or `APIGW.0101`.
     #[oai(rename = "error_code", validator(pattern = "^APIGW\\.[0-9]{4}$"))]
+    #[serde(rename = "error_code")]
     pub error_code: String,
     /// Human-readable explanation of the error.
     #[oai(rename = "error_msg")]
+    #[serde(rename = "error_msg")]
     pub error_msg: String,
     /// The same value as the `X-Request-Id` response header; the fake always sends it.
     #[oai(rename = "request_id", skip_serializing_if_is_none)]
+    #[serde(rename = "request_id", skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
 /// Body of `list_namespaces`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ListNamespacesResponse")]
 pub struct ListNamespacesResponse {
     /// The matching namespaces.
     #[oai(rename = "namespaces")]
+    #[serde(rename = "namespaces")]
     pub namespaces: Vec<ShowNamespace>,
 }
 /// One region that can receive a synchronization.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "RegionInfo")]
 pub struct RegionInfo {
     /// Region identifier, usable as `remoteRegionId`.
     #[oai(rename = "regionID")]
+    #[serde(rename = "regionID")]
     pub region_id: String,
 }
 /// One namespace as SWR reports it.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ShowNamespace")]
 pub struct ShowNamespace {
     /// The caller's permission on the namespace: 7 means manage, 3 edit and 1 read. The fake always reports 7 for the owning account.
     #[oai(rename = "auth", validator(minimum(value = 0.0), maximum(value = 7.0)))]
+    #[serde(rename = "auth")]
     pub auth: i32,
     /// Name of the user who created the namespace.
     #[oai(rename = "creator_name")]
+    #[serde(rename = "creator_name")]
     pub creator_name: String,
     /// Numeric identifier of the namespace.
     #[oai(rename = "id")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Name of the namespace.
     #[oai(rename = "name")]
+    #[serde(rename = "name")]
     pub name: String,
 }
 /// One tag as `show_repo_tag` reports it, with the tag name under the key `tag`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ShowRepoTagResponse")]
 pub struct ShowRepoTagResponse {
     /// Creation time, as a UTC timestamp.
     #[oai(rename = "created")]
+    #[serde(rename = "created")]
     pub created: String,
     /// Content digest of the image, such as `sha256:...`.
     #[oai(rename = "digest")]
+    #[serde(rename = "digest")]
     pub digest: String,
     /// Identifier of the owning account.
     #[oai(rename = "domain_id", skip_serializing_if_is_none)]
+    #[serde(rename = "domain_id", skip_serializing_if = "Option::is_none")]
     pub domain_id: Option<String>,
     /// Numeric identifier of the tag.
     #[oai(rename = "id", skip_serializing_if_is_none)]
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Identifier of the image.
     #[oai(rename = "image_id", skip_serializing_if_is_none)]
+    #[serde(rename = "image_id", skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// Pull address inside the cloud's network, ending in `:{tag}`.
     #[oai(rename = "internal_path")]
+    #[serde(rename = "internal_path")]
     pub internal_path: String,
     /// Whether the image is marked as trusted.
     #[oai(rename = "is_trusted", skip_serializing_if_is_none)]
+    #[serde(rename = "is_trusted", skip_serializing_if = "Option::is_none")]
     pub is_trusted: Option<bool>,
     /// The image manifest, as a JSON text.
     #[oai(rename = "manifest", skip_serializing_if_is_none)]
+    #[serde(rename = "manifest", skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
     /// Public pull address, ending in `:{tag}`.
     #[oai(rename = "path")]
+    #[serde(rename = "path")]
     pub path: String,
     /// Numeric identifier of the repository.
     #[oai(rename = "repo_id", skip_serializing_if_is_none)]
+    #[serde(rename = "repo_id", skip_serializing_if = "Option::is_none")]
     pub repo_id: Option<i64>,
     /// Docker manifest schema version, 1 or 2.
     #[oai(
@@ -255,12 +301,15 @@ pub struct ShowRepoTagResponse {
         validator(minimum(value = 1.0), maximum(value = 2.0)),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "schema", skip_serializing_if = "Option::is_none")]
     pub schema: Option<i32>,
     /// Size of the image, in bytes.
     #[oai(rename = "size", validator(minimum(value = 0.0)))]
+    #[serde(rename = "size")]
     pub size: i64,
     /// Name of the tag.
     #[oai(rename = "tag")]
+    #[serde(rename = "tag")]
     pub tag: String,
     /// 0 for a single manifest, 1 for a manifest list.
     #[oai(
@@ -268,59 +317,76 @@ pub struct ShowRepoTagResponse {
         validator(minimum(value = 0.0), maximum(value = 1.0)),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "tag_type", skip_serializing_if = "Option::is_none")]
     pub tag_type: Option<i32>,
     /// Time of the last change, as a UTC timestamp.
     #[oai(rename = "updated")]
+    #[serde(rename = "updated")]
     pub updated: String,
 }
 /// One repository as `list_repos_details` reports it. The keys differ from the single repository response: `created_at` and `updated_at` instead of `created` and `updated`, and `namespace` instead of `ns_id`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ShowReposResp")]
 pub struct ShowReposResp {
     /// Kind of images held.
     #[oai(rename = "category")]
+    #[serde(rename = "category")]
     pub category: String,
     /// Creation time, as a UTC timestamp.
     #[oai(rename = "created_at")]
+    #[serde(rename = "created_at")]
     pub created_at: String,
     /// Free-text description.
     #[oai(rename = "description")]
+    #[serde(rename = "description")]
     pub description: String,
     /// Name of the owning account.
     #[oai(rename = "domain_name", skip_serializing_if_is_none)]
+    #[serde(rename = "domain_name", skip_serializing_if = "Option::is_none")]
     pub domain_name: Option<String>,
     /// Pull address inside the cloud's network, `{ip}:{port}/{namespace}/{repository}`.
     #[oai(rename = "internal_path")]
+    #[serde(rename = "internal_path")]
     pub internal_path: String,
     /// Whether anyone may pull images from the repository.
     #[oai(rename = "is_public")]
+    #[serde(rename = "is_public")]
     pub is_public: bool,
     /// Address of the repository's logo; usually empty.
     #[oai(rename = "logo", skip_serializing_if_is_none)]
+    #[serde(rename = "logo", skip_serializing_if = "Option::is_none")]
     pub logo: Option<String>,
     /// Repository name, with a real `/` where it has one.
     #[oai(rename = "name")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Name of the namespace holding the repository.
     #[oai(rename = "namespace")]
+    #[serde(rename = "namespace")]
     pub namespace: String,
     /// Number of pulls.
     #[oai(rename = "num_download", validator(minimum(value = 0.0)))]
+    #[serde(rename = "num_download")]
     pub num_download: i64,
     /// Number of tags in the repository.
     #[oai(rename = "num_images", validator(minimum(value = 0.0)))]
+    #[serde(rename = "num_images")]
     pub num_images: i64,
     /// Public pull address, `swr.{region}.myhuaweicloud.com/{namespace}/{repository}`.
     #[oai(rename = "path")]
+    #[serde(rename = "path")]
     pub path: String,
     /// Total size of the images, in bytes.
     #[oai(rename = "size", validator(minimum(value = 0.0)))]
+    #[serde(rename = "size")]
     pub size: i64,
     /// Status flag reported by the service; the fake always reports false.
     #[oai(rename = "status", skip_serializing_if_is_none)]
+    #[serde(rename = "status", skip_serializing_if = "Option::is_none")]
     pub status: Option<bool>,
     /// Names of the repository's tags.
     #[oai(rename = "tags")]
+    #[serde(rename = "tags")]
     pub tags: Vec<String>,
     /// Total number of repositories matching the query.
     #[oai(
@@ -328,56 +394,72 @@ pub struct ShowReposResp {
         validator(minimum(value = 0.0)),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "total_range", skip_serializing_if = "Option::is_none")]
     pub total_range: Option<i64>,
     /// Time of the last change, as a UTC timestamp.
     #[oai(rename = "updated_at")]
+    #[serde(rename = "updated_at")]
     pub updated_at: String,
     /// Address of the repository's logo; usually empty.
     #[oai(rename = "url", skip_serializing_if_is_none)]
+    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 /// One tag as `list_repository_tags` reports it. The tag name really is under the key `Tag` with a capital T.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ShowReposTagResp")]
 pub struct ShowReposTagResp {
     /// Name of the tag.
     #[oai(rename = "Tag")]
+    #[serde(rename = "Tag")]
     pub tag: String,
     /// Creation time, as a UTC timestamp.
     #[oai(rename = "created")]
+    #[serde(rename = "created")]
     pub created: String,
     /// Deletion time; null for a live tag.
     #[oai(rename = "deleted", skip_serializing_if_is_none)]
+    #[serde(rename = "deleted", skip_serializing_if = "Option::is_none")]
     pub deleted: Option<String>,
     /// Content digest of the image, such as `sha256:...`.
     #[oai(rename = "digest")]
+    #[serde(rename = "digest")]
     pub digest: String,
     /// Identifier of the owning account.
     #[oai(rename = "domain_id", skip_serializing_if_is_none)]
+    #[serde(rename = "domain_id", skip_serializing_if = "Option::is_none")]
     pub domain_id: Option<String>,
     /// Numeric identifier of the tag.
     #[oai(rename = "id", skip_serializing_if_is_none)]
+    #[serde(rename = "id", skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     /// Identifier of the image.
     #[oai(rename = "image_id", skip_serializing_if_is_none)]
+    #[serde(rename = "image_id", skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
     /// Pull address inside the cloud's network, ending in `:{tag}`.
     #[oai(rename = "internal_path")]
+    #[serde(rename = "internal_path")]
     pub internal_path: String,
     /// Whether the image is marked as trusted.
     #[oai(rename = "is_trusted", skip_serializing_if_is_none)]
+    #[serde(rename = "is_trusted", skip_serializing_if = "Option::is_none")]
     pub is_trusted: Option<bool>,
     /// The image manifest, as a JSON text.
     #[oai(rename = "manifest", skip_serializing_if_is_none)]
+    #[serde(rename = "manifest", skip_serializing_if = "Option::is_none")]
     pub manifest: Option<String>,
     /// Public pull address, ending in `:{tag}`.
     #[oai(rename = "path")]
+    #[serde(rename = "path")]
     pub path: String,
     /// Numeric identifier of the repository.
     #[oai(rename = "repo_id", skip_serializing_if_is_none)]
+    #[serde(rename = "repo_id", skip_serializing_if = "Option::is_none")]
     pub repo_id: Option<i64>,
     /// Whether the image has been scanned for vulnerabilities.
     #[oai(rename = "scanned", skip_serializing_if_is_none)]
+    #[serde(rename = "scanned", skip_serializing_if = "Option::is_none")]
     pub scanned: Option<bool>,
     /// Docker manifest schema version, 1 or 2.
     #[oai(
@@ -385,9 +467,11 @@ pub struct ShowReposTagResp {
         validator(minimum(value = 1.0), maximum(value = 2.0)),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "schema", skip_serializing_if = "Option::is_none")]
     pub schema: Option<i32>,
     /// Size of the image, in bytes.
     #[oai(rename = "size", validator(minimum(value = 0.0)))]
+    #[serde(rename = "size")]
     pub size: i64,
     /// 0 for a single manifest, 1 for a manifest list.
     #[oai(
@@ -395,259 +479,339 @@ pub struct ShowReposTagResp {
         validator(minimum(value = 0.0), maximum(value = 1.0)),
         skip_serializing_if_is_none
     )]
+    #[serde(rename = "tag_type", skip_serializing_if = "Option::is_none")]
     pub tag_type: Option<i32>,
     /// Time of the last change, as a UTC timestamp.
     #[oai(rename = "updated")]
+    #[serde(rename = "updated")]
     pub updated: String,
 }
 /// One repository as `show_repository` reports it.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ShowRepositoryResponse")]
 pub struct ShowRepositoryResponse {
     /// Kind of images held.
     #[oai(rename = "category")]
+    #[serde(rename = "category")]
     pub category: String,
     /// Creation time, as a UTC timestamp.
     #[oai(rename = "created")]
+    #[serde(rename = "created")]
     pub created: String,
     /// Identifier of the user who created the repository.
     #[oai(rename = "creator_id", skip_serializing_if_is_none)]
+    #[serde(rename = "creator_id", skip_serializing_if = "Option::is_none")]
     pub creator_id: Option<String>,
     /// Name of the user who created the repository.
     #[oai(rename = "creator_name", skip_serializing_if_is_none)]
+    #[serde(rename = "creator_name", skip_serializing_if = "Option::is_none")]
     pub creator_name: Option<String>,
     /// Free-text description.
     #[oai(rename = "description")]
+    #[serde(rename = "description")]
     pub description: String,
     /// Identifier of the owning account.
     #[oai(rename = "domain_id", skip_serializing_if_is_none)]
+    #[serde(rename = "domain_id", skip_serializing_if = "Option::is_none")]
     pub domain_id: Option<String>,
     /// Numeric identifier of the repository.
     #[oai(rename = "id")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Pull address inside the cloud's network, `{ip}:{port}/{namespace}/{repository}`.
     #[oai(rename = "internal_path")]
+    #[serde(rename = "internal_path")]
     pub internal_path: String,
     /// Whether anyone may pull images from the repository.
     #[oai(rename = "is_public")]
+    #[serde(rename = "is_public")]
     pub is_public: bool,
     /// Repository name, with a real `/` where it has one.
     #[oai(rename = "name")]
+    #[serde(rename = "name")]
     pub name: String,
     /// Numeric identifier of the namespace holding the repository.
     #[oai(rename = "ns_id")]
+    #[serde(rename = "ns_id")]
     pub ns_id: i64,
     /// Number of pulls.
     #[oai(rename = "num_download", validator(minimum(value = 0.0)))]
+    #[serde(rename = "num_download")]
     pub num_download: i64,
     /// Number of tags in the repository.
     #[oai(rename = "num_images", validator(minimum(value = 0.0)))]
+    #[serde(rename = "num_images")]
     pub num_images: i64,
     /// Public pull address, `swr.{region}.myhuaweicloud.com/{namespace}/{repository}`.
     #[oai(rename = "path")]
+    #[serde(rename = "path")]
     pub path: String,
     /// Sorting priority; 0 unless set.
     #[oai(rename = "priority", skip_serializing_if_is_none)]
+    #[serde(rename = "priority", skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// Total size of the images, in bytes.
     #[oai(rename = "size", validator(minimum(value = 0.0)))]
+    #[serde(rename = "size")]
     pub size: i64,
     /// Time of the last change, as a UTC timestamp.
     #[oai(rename = "updated")]
+    #[serde(rename = "updated")]
     pub updated: String,
     /// Address of the repository's logo; usually empty.
     #[oai(rename = "url", skip_serializing_if_is_none)]
+    #[serde(rename = "url", skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 /// The error body SWR itself sends. Choice: the fake always sends this plain object. Two other shapes carrying the same fields occur on the real service and are tolerated by the tester: a JSON array holding one such object (with `detail`, as in the documentation examples), and an object whose `errors` array holds such objects.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "SwrError")]
 pub struct SwrError {
     /// Extra detail; often an empty string and usually left out.
     #[oai(rename = "detail", skip_serializing_if_is_none)]
+    #[serde(rename = "detail", skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// Machine-readable code of the form `SVCSTG.SWR.<status><number>`, such as `SVCSTG.SWR.4040058`.
     #[oai(rename = "errorCode")]
+    #[serde(rename = "errorCode")]
     pub error_code: String,
     /// Human-readable explanation of the error.
     #[oai(rename = "errorMessage")]
+    #[serde(rename = "errorMessage")]
     pub error_message: String,
 }
 /// One synchronization of one tag to one target.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "SyncJob")]
 pub struct SyncJob {
     /// Start time, as a UTC timestamp.
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     /// Identifier of the owning account.
     #[oai(rename = "domainID")]
+    #[serde(rename = "domainID")]
     pub domain_id: String,
     /// Name of the owning account.
     #[oai(rename = "domainName")]
+    #[serde(rename = "domainName")]
     pub domain_name: String,
     /// Numeric identifier of the job.
     #[oai(rename = "id")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Source namespace.
     #[oai(rename = "namespace")]
+    #[serde(rename = "namespace")]
     pub namespace: String,
     /// The `override` value the synchronization was started with.
     #[oai(rename = "override")]
+    #[serde(rename = "override")]
     pub override_: bool,
     /// Target organization.
     #[oai(rename = "remoteNamespace")]
+    #[serde(rename = "remoteNamespace")]
     pub remote_namespace: String,
     /// Target region.
     #[oai(rename = "remoteRegionId")]
+    #[serde(rename = "remoteRegionId")]
     pub remote_region_id: String,
     /// Source repository name, with a real `/` where it has one.
     #[oai(rename = "repoName")]
+    #[serde(rename = "repoName")]
     pub repo_name: String,
     #[oai(rename = "status")]
+    #[serde(rename = "status")]
     pub status: SyncJobStatus,
     /// Identifier of the user who started the synchronization.
     #[oai(rename = "syncOperatorId")]
+    #[serde(rename = "syncOperatorId")]
     pub sync_operator_id: String,
     /// Name of the user who started the synchronization.
     #[oai(rename = "syncOperatorName")]
+    #[serde(rename = "syncOperatorName")]
     pub sync_operator_name: String,
     /// The tag that was synchronized.
     #[oai(rename = "tag")]
+    #[serde(rename = "tag")]
     pub tag: String,
     /// Time of the last status change, as a UTC timestamp.
     #[oai(rename = "updatedAt")]
+    #[serde(rename = "updatedAt")]
     pub updated_at: String,
 }
 /// State of one sync job. `waiting` and `running` are in progress; `success` means the tag is in the target; `failed` means it could not be copied; `timeout` means the copy took too long; `cancel` means it was cancelled; `existed` means a different image already held the tag in the target and `override` was false, so the target was left alone. The fake records final states only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "SyncJobStatus")]
 pub enum SyncJobStatus {
     #[oai(rename = "waiting")]
+    #[serde(rename = "waiting")]
     Waiting,
     #[oai(rename = "running")]
+    #[serde(rename = "running")]
     Running,
     #[oai(rename = "success")]
+    #[serde(rename = "success")]
     Success,
     #[oai(rename = "failed")]
+    #[serde(rename = "failed")]
     Failed,
     #[oai(rename = "timeout")]
+    #[serde(rename = "timeout")]
     Timeout,
     #[oai(rename = "cancel")]
+    #[serde(rename = "cancel")]
     Cancel,
     #[oai(rename = "existed")]
+    #[serde(rename = "existed")]
     Existed,
 }
 /// One automatic synchronization rule.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "SyncRepo")]
 pub struct SyncRepo {
     /// Creation time, as a UTC timestamp such as `2020-04-17T02:11:03.53183Z`.
     #[oai(rename = "createdAt")]
+    #[serde(rename = "createdAt")]
     pub created_at: String,
     /// Identifier of the owning account.
     #[oai(rename = "domainID")]
+    #[serde(rename = "domainID")]
     pub domain_id: String,
     /// Name of the owning account.
     #[oai(rename = "domainName")]
+    #[serde(rename = "domainName")]
     pub domain_name: String,
     /// Numeric identifier of the rule.
     #[oai(rename = "id")]
+    #[serde(rename = "id")]
     pub id: i64,
     /// Source namespace.
     #[oai(rename = "namespace")]
+    #[serde(rename = "namespace")]
     pub namespace: String,
     /// Whether a different image in the target may be replaced.
     #[oai(rename = "override")]
+    #[serde(rename = "override")]
     pub override_: bool,
     /// Target organization.
     #[oai(rename = "remoteNamespace")]
+    #[serde(rename = "remoteNamespace")]
     pub remote_namespace: String,
     /// Target region.
     #[oai(rename = "remoteRegionId")]
+    #[serde(rename = "remoteRegionId")]
     pub remote_region_id: String,
     /// Source repository name, with a real `/` where it has one.
     #[oai(rename = "repoName")]
+    #[serde(rename = "repoName")]
     pub repo_name: String,
     /// Whether new pushes are synchronized automatically.
     #[oai(rename = "syncAuto")]
+    #[serde(rename = "syncAuto")]
     pub sync_auto: bool,
     /// Time of the last change, as a UTC timestamp.
     #[oai(rename = "updatedAt")]
+    #[serde(rename = "updatedAt")]
     pub updated_at: String,
 }
 /// New kind of images held; left unchanged when absent. Choice: both `arm` and `arms` are accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "UpdateRepoRequestBodyCategory")]
 pub enum UpdateRepoRequestBodyCategory {
     #[oai(rename = "app_server")]
+    #[serde(rename = "app_server")]
     AppServer,
     #[oai(rename = "linux")]
+    #[serde(rename = "linux")]
     Linux,
     #[oai(rename = "framework_app")]
+    #[serde(rename = "framework_app")]
     FrameworkApp,
     #[oai(rename = "database")]
+    #[serde(rename = "database")]
     Database,
     #[oai(rename = "lang")]
+    #[serde(rename = "lang")]
     Lang,
     #[oai(rename = "other")]
+    #[serde(rename = "other")]
     Other,
     #[oai(rename = "windows")]
+    #[serde(rename = "windows")]
     Windows,
     #[oai(rename = "arm")]
+    #[serde(rename = "arm")]
     Arm,
     #[oai(rename = "arms")]
+    #[serde(rename = "arms")]
     Arms,
 }
 /// Body of `update_repo`.
-#[derive(Debug, Clone, PartialEq, Object)]
+#[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "UpdateRepoRequestBody")]
 pub struct UpdateRepoRequestBody {
     /// New kind of images held; left unchanged when absent. Choice: both `arm` and `arms` are accepted.
     #[oai(rename = "category", skip_serializing_if_is_none)]
+    #[serde(rename = "category", skip_serializing_if = "Option::is_none")]
     pub category: Option<UpdateRepoRequestBodyCategory>,
     /// New description; left unchanged when absent.
     #[oai(rename = "description", skip_serializing_if_is_none)]
+    #[serde(rename = "description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Whether anyone may pull images from the repository.
     #[oai(rename = "is_public")]
+    #[serde(rename = "is_public")]
     pub is_public: bool,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ListRepositoryTagsOrderType")]
 pub enum ListRepositoryTagsOrderType {
     #[oai(rename = "desc")]
+    #[serde(rename = "desc")]
     Desc,
     #[oai(rename = "asc")]
+    #[serde(rename = "asc")]
     Asc,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ListReposDetailsCategory")]
 pub enum ListReposDetailsCategory {
     #[oai(rename = "app_server")]
+    #[serde(rename = "app_server")]
     AppServer,
     #[oai(rename = "linux")]
+    #[serde(rename = "linux")]
     Linux,
     #[oai(rename = "framework_app")]
+    #[serde(rename = "framework_app")]
     FrameworkApp,
     #[oai(rename = "database")]
+    #[serde(rename = "database")]
     Database,
     #[oai(rename = "lang")]
+    #[serde(rename = "lang")]
     Lang,
     #[oai(rename = "other")]
+    #[serde(rename = "other")]
     Other,
     #[oai(rename = "windows")]
+    #[serde(rename = "windows")]
     Windows,
     #[oai(rename = "arm")]
+    #[serde(rename = "arm")]
     Arm,
     #[oai(rename = "arms")]
+    #[serde(rename = "arms")]
     Arms,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ListReposDetailsOrderType")]
 pub enum ListReposDetailsOrderType {
     #[oai(rename = "desc")]
+    #[serde(rename = "desc")]
     Desc,
     #[oai(rename = "asc")]
+    #[serde(rename = "asc")]
     Asc,
 }
