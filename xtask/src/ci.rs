@@ -1,8 +1,9 @@
 //! `cargo xtask ci`, the README's test command: install what the tests need on a fresh machine
 //! (Debian's Chromium, three Python venvs with the pinned clients), then run every check.
 //!
-//! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the benchmark's
-//! smoke run → the conformance
+//! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the benchmarks'
+//! smoke runs (`--bench glance_list`, `cargo xtask bench --smoke`, which installs wrk, real
+//! Glance, Prism and Schemathesis under `target/bench/`) → the conformance
 //! CLI against a freshly started server for every live family. The venvs are separate because
 //! their pins must not mix: `target/py` holds the Huawei Cloud SDK
 //! (`server/tests/python/requirements.txt`, which must stay without python-dateutil) and
@@ -18,7 +19,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::util::project_root;
+use crate::util::{is_root, project_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The Huawei Cloud SDK, for server/tests/python/cce_sdk.py.
@@ -54,6 +55,11 @@ pub fn run() -> Result<()> {
         Command::new(cargo())
             .args(["test", "-p", "imagespec-server", "--bench", "glance_list", "--locked"])
             .current_dir(&root),
+    )?;
+    // The side-by-side benchmark's smoke version: every step briefly, output under target/bench.
+    step(
+        "cargo xtask bench --smoke",
+        Command::new(cargo()).args(["xtask", "bench", "--smoke"]).current_dir(&root),
     )?;
     self_test(&root)?;
     eprintln!("ci: every check passed");
@@ -118,13 +124,6 @@ fn step(what: &str, cmd: &mut Command) -> Result<()> {
 
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// The conformance CLI against our own server (started on a free port with the demo state, whose

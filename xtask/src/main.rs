@@ -2,6 +2,7 @@
 //!
 //! Every command is also reachable as a test, so `cargo test --workspace` runs the same checks.
 
+mod bench;
 mod ci;
 mod codegen;
 mod lint;
@@ -30,6 +31,9 @@ enum Command {
     Lint,
     /// Install what the tests need (Chromium, the Python clients) and run every test.
     Ci,
+    /// Side-by-side benchmarks (docs/benchmarks.md): ours against the framework's ceiling, real
+    /// Glance, Prism; uploads against hashing; the tester against Schemathesis.
+    Bench(bench::Options),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
         }
         Command::Lint => lint::run(),
         Command::Ci => ci::run(),
+        Command::Bench(opts) => bench::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,3 +47,11 @@ pub fn resolve<'a>(doc: &'a Value, value: &'a Value) -> Result<&'a Value> {
 pub fn schema_ref_name(value: &Value) -> Option<&str> {
     value.get("$ref")?.as_str()?.strip_prefix("#/components/schemas/")
 }
+
+/// Whether this process runs as root (then Debian packages install without sudo).
+pub fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
