@@ -34,6 +34,12 @@ pub fn wire<T: poem_openapi::types::ToJSON>(value: Option<T>) -> Option<String> 
     value.and_then(|v| v.to_json()).and_then(|v| v.as_str().map(str::to_owned))
 }
 
+/// A generated enum built from its wire name without going through JSON (`None` for a name
+/// the schema does not list).
+pub trait WireEnum: Sized {
+    fn from_wire(value: &str) -> Option<Self>;
+}
+
 /// A stored count or size as the models' `i64` (saturating).
 pub fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -67,8 +73,10 @@ impl<T: poem_openapi::types::ToJSON + serde::Serialize> poem::IntoResponse for J
             let direct = serde_json::to_value(&self.0).ok();
             assert_eq!(direct, self.0.to_json(), "serde and ToJSON disagree on a reply");
         }
-        match serde_json::to_vec(&self.0) {
-            Ok(bytes) => poem::Response::builder()
+        // Most replies fit; a page of images grows it a few times instead of a dozen.
+        let mut bytes = Vec::with_capacity(4096);
+        match serde_json::to_writer(&mut bytes, &self.0) {
+            Ok(()) => poem::Response::builder()
                 .content_type(<Self as poem_openapi::payload::Payload>::CONTENT_TYPE)
                 .body(bytes),
             Err(e) => poem::Response::builder()

@@ -134,11 +134,20 @@ fn named_type(t: &NamedType) -> Result<TokenStream> {
                 let ident = format_ident!("{}", variant_name(v));
                 quote!(#[oai(rename = #v)] #[serde(rename = #v)] #ident,)
             });
+            let arms = values.iter().map(|v| {
+                let ident = format_ident!("{}", variant_name(v));
+                quote!(#v => Some(Self::#ident),)
+            });
             quote! {
                 #doc
                 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
                 #[oai(rename = #wire)]
                 pub enum #name { #(#variants)* }
+                impl crate::contract::WireEnum for #name {
+                    fn from_wire(value: &str) -> Option<Self> {
+                        match value { #(#arms)* _ => None }
+                    }
+                }
             }
         }
         TypeKind::Object { fields, deny_unknown, extra } => {

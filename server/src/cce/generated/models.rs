@@ -176,6 +176,18 @@ pub enum ImageCacheStatus {
     #[serde(rename = "Failed")]
     Failed,
 }
+impl crate::contract::WireEnum for ImageCacheStatus {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "Available" => Some(Self::Available),
+            "Unavailable" => Some(Self::Unavailable),
+            "Creating" => Some(Self::Creating),
+            "Deleting" => Some(Self::Deleting),
+            "Failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
 /// The caches of a project.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "ListImageCachesResponseBody")]

@@ -30,6 +30,15 @@ pub enum ImageCinderEncryptionKeyDeletionPolicy {
     #[serde(rename = "do_not_delete")]
     DoNotDelete,
 }
+impl crate::contract::WireEnum for ImageCinderEncryptionKeyDeletionPolicy {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "on_image_deletion" => Some(Self::OnImageDeletion),
+            "do_not_delete" => Some(Self::DoNotDelete),
+            _ => None,
+        }
+    }
+}
 /// The container format of the data; the list is Glance's default `[image_format] container_formats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageContainerFormat")]
@@ -58,6 +67,21 @@ pub enum ImageContainerFormat {
     #[oai(rename = "compressed")]
     #[serde(rename = "compressed")]
     Compressed,
+}
+impl crate::contract::WireEnum for ImageContainerFormat {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "ami" => Some(Self::Ami),
+            "ari" => Some(Self::Ari),
+            "aki" => Some(Self::Aki),
+            "bare" => Some(Self::Bare),
+            "ovf" => Some(Self::Ovf),
+            "ova" => Some(Self::Ova),
+            "docker" => Some(Self::Docker),
+            "compressed" => Some(Self::Compressed),
+            _ => None,
+        }
+    }
 }
 /// The disk format of the data; the list is Glance's default `[image_format] disk_formats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
@@ -97,6 +121,24 @@ pub enum ImageDiskFormat {
     #[serde(rename = "ploop")]
     Ploop,
 }
+impl crate::contract::WireEnum for ImageDiskFormat {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "ami" => Some(Self::Ami),
+            "ari" => Some(Self::Ari),
+            "aki" => Some(Self::Aki),
+            "vhd" => Some(Self::Vhd),
+            "vhdx" => Some(Self::Vhdx),
+            "vmdk" => Some(Self::Vmdk),
+            "raw" => Some(Self::Raw),
+            "qcow2" => Some(Self::Qcow2),
+            "vdi" => Some(Self::Vdi),
+            "iso" => Some(Self::Iso),
+            "ploop" => Some(Self::Ploop),
+            _ => None,
+        }
+    }
+}
 /// Where the image is in its life cycle; set by Glance only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageStatus")]
@@ -129,6 +171,22 @@ pub enum ImageStatus {
     #[serde(rename = "deactivated")]
     Deactivated,
 }
+impl crate::contract::WireEnum for ImageStatus {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "queued" => Some(Self::Queued),
+            "saving" => Some(Self::Saving),
+            "active" => Some(Self::Active),
+            "killed" => Some(Self::Killed),
+            "deleted" => Some(Self::Deleted),
+            "uploading" => Some(Self::Uploading),
+            "importing" => Some(Self::Importing),
+            "pending_delete" => Some(Self::PendingDelete),
+            "deactivated" => Some(Self::Deactivated),
+            _ => None,
+        }
+    }
+}
 /// Who may see the image; `shared` is the default for new images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageVisibility")]
@@ -145,6 +203,17 @@ pub enum ImageVisibility {
     #[oai(rename = "shared")]
     #[serde(rename = "shared")]
     Shared,
+}
+impl crate::contract::WireEnum for ImageVisibility {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "community" => Some(Self::Community),
+            "public" => Some(Self::Public),
+            "private" => Some(Self::Private),
+            "shared" => Some(Self::Shared),
+            _ => None,
+        }
+    }
 }
 /// An image as Glance shows it everywhere (show, create, update and list items). The listed keys from `id` to `schema` are always present, unset values being JSON null; custom properties appear as extra top-level keys whose values are strings (real Glance writes them before the base keys, but key order carries no meaning). The properties from `kernel_id` to `cinder_encryption_key_deletion_policy` are the custom properties defined by the shipped `schema-image.json` (`"is_base": false` in the served schema); they are present only when set. Tags come back in no particular order. Choice: `locations`, `direct_url` and `stores` are never emitted, as with Glance's defaults (show_multiple_locations and show_image_direct_url off, a single store); they are declared so that bodies from clouds that enable them still validate. Choice: no property protections are configured, so every custom property is shown to, and may be changed by, whoever may read or modify the image.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
@@ -333,6 +402,15 @@ pub enum ImageCreateCinderEncryptionKeyDeletionPolicy {
     #[serde(rename = "do_not_delete")]
     DoNotDelete,
 }
+impl crate::contract::WireEnum for ImageCreateCinderEncryptionKeyDeletionPolicy {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "on_image_deletion" => Some(Self::OnImageDeletion),
+            "do_not_delete" => Some(Self::DoNotDelete),
+            _ => None,
+        }
+    }
+}
 /// The container format of the data to come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCreateContainerFormat")]
@@ -361,6 +439,21 @@ pub enum ImageCreateContainerFormat {
     #[oai(rename = "compressed")]
     #[serde(rename = "compressed")]
     Compressed,
+}
+impl crate::contract::WireEnum for ImageCreateContainerFormat {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "ami" => Some(Self::Ami),
+            "ari" => Some(Self::Ari),
+            "aki" => Some(Self::Aki),
+            "bare" => Some(Self::Bare),
+            "ovf" => Some(Self::Ovf),
+            "ova" => Some(Self::Ova),
+            "docker" => Some(Self::Docker),
+            "compressed" => Some(Self::Compressed),
+            _ => None,
+        }
+    }
 }
 /// The disk format of the data to come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
@@ -400,6 +493,24 @@ pub enum ImageCreateDiskFormat {
     #[serde(rename = "ploop")]
     Ploop,
 }
+impl crate::contract::WireEnum for ImageCreateDiskFormat {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "ami" => Some(Self::Ami),
+            "ari" => Some(Self::Ari),
+            "aki" => Some(Self::Aki),
+            "vhd" => Some(Self::Vhd),
+            "vhdx" => Some(Self::Vhdx),
+            "vmdk" => Some(Self::Vmdk),
+            "raw" => Some(Self::Raw),
+            "qcow2" => Some(Self::Qcow2),
+            "vdi" => Some(Self::Vdi),
+            "iso" => Some(Self::Iso),
+            "ploop" => Some(Self::Ploop),
+            _ => None,
+        }
+    }
+}
 /// Read-only; a schema-valid value is refused with 403.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCreateStatus")]
@@ -432,6 +543,22 @@ pub enum ImageCreateStatus {
     #[serde(rename = "deactivated")]
     Deactivated,
 }
+impl crate::contract::WireEnum for ImageCreateStatus {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "queued" => Some(Self::Queued),
+            "saving" => Some(Self::Saving),
+            "active" => Some(Self::Active),
+            "killed" => Some(Self::Killed),
+            "deleted" => Some(Self::Deleted),
+            "uploading" => Some(Self::Uploading),
+            "importing" => Some(Self::Importing),
+            "pending_delete" => Some(Self::PendingDelete),
+            "deactivated" => Some(Self::Deactivated),
+            _ => None,
+        }
+    }
+}
 /// Who may see the image; defaults to `shared`. `public` needs an administrator and `community` an administrator or a member of the owning project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ImageCreateVisibility")]
@@ -448,6 +575,17 @@ pub enum ImageCreateVisibility {
     #[oai(rename = "shared")]
     #[serde(rename = "shared")]
     Shared,
+}
+impl crate::contract::WireEnum for ImageCreateVisibility {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "community" => Some(Self::Community),
+            "public" => Some(Self::Public),
+            "private" => Some(Self::Private),
+            "shared" => Some(Self::Shared),
+            _ => None,
+        }
+    }
 }
 /// The body of a create request. Every key is optional. Keys not listed here become custom properties and must have string values; the names `location`, `deleted`, `deleted_at` and any name starting with `os_glance` are reserved (403), and a name longer than 255 characters is refused with 400. The read-only attributes are listed only to say how they are refused: status, checksum, size, virtual_size, created_at and updated_at give 403 when their value matches the image schema and 400 otherwise; self, file, schema, direct_url and stores give 403 whatever their value; a schema-valid locations list gives 403.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
@@ -720,6 +858,16 @@ pub enum MemberStatus {
     #[serde(rename = "rejected")]
     Rejected,
 }
+impl crate::contract::WireEnum for MemberStatus {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(Self::Pending),
+            "accepted" => Some(Self::Accepted),
+            "rejected" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+}
 /// The membership of one project in one shared image.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "Member")]
@@ -796,6 +944,16 @@ pub enum MemberUpdateStatus {
     #[serde(rename = "rejected")]
     Rejected,
 }
+impl crate::contract::WireEnum for MemberUpdateStatus {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(Self::Pending),
+            "accepted" => Some(Self::Accepted),
+            "rejected" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+}
 /// The body that changes the status of a membership.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "MemberUpdate")]
@@ -818,6 +976,16 @@ pub enum PatchOperationOp {
     #[oai(rename = "replace")]
     #[serde(rename = "replace")]
     Replace,
+}
+impl crate::contract::WireEnum for PatchOperationOp {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "add" => Some(Self::Add),
+            "remove" => Some(Self::Remove),
+            "replace" => Some(Self::Replace),
+            _ => None,
+        }
+    }
 }
 /// One operation of a patch sent as `application/openstack-images-v2.1-json-patch`, in the style of RFC 6902. `value` may be any JSON value; it is required for add and replace and is validated against the image schema.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
@@ -905,6 +1073,16 @@ pub enum VersionStatus {
     #[serde(rename = "DEPRECATED")]
     Deprecated,
 }
+impl crate::contract::WireEnum for VersionStatus {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "CURRENT" => Some(Self::Current),
+            "SUPPORTED" => Some(Self::Supported),
+            "DEPRECATED" => Some(Self::Deprecated),
+            _ => None,
+        }
+    }
+}
 /// One API version the endpoint offers.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "Version")]
@@ -963,6 +1141,18 @@ pub enum ListImagesVisibility {
     #[serde(rename = "all")]
     All,
 }
+impl crate::contract::WireEnum for ListImagesVisibility {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "public" => Some(Self::Public),
+            "private" => Some(Self::Private),
+            "shared" => Some(Self::Shared),
+            "community" => Some(Self::Community),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ListImagesMemberStatus")]
 pub enum ListImagesMemberStatus {
@@ -978,4 +1168,15 @@ pub enum ListImagesMemberStatus {
     #[oai(rename = "all")]
     #[serde(rename = "all")]
     All,
+}
+impl crate::contract::WireEnum for ListImagesMemberStatus {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(Self::Pending),
+            "accepted" => Some(Self::Accepted),
+            "rejected" => Some(Self::Rejected),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
 }

@@ -13,6 +13,15 @@ pub enum DatabaseKind {
     #[serde(rename = "TRANSIENT")]
     Transient,
 }
+impl crate::contract::WireEnum for DatabaseKind {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "PERMANENT" => Some(Self::Permanent),
+            "TRANSIENT" => Some(Self::Transient),
+            _ => None,
+        }
+    }
+}
 /// A Snowflake database, the top-level container for schemas. Only `name` is required on create; the read-only fields are filled in by the server.
 ///
 /// Choice: writable properties other than `name` and `kind` are stored and returned as given, without semantic validation.
@@ -270,6 +279,15 @@ pub enum SchemaKind {
     #[serde(rename = "TRANSIENT")]
     Transient,
 }
+impl crate::contract::WireEnum for SchemaKind {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "PERMANENT" => Some(Self::Permanent),
+            "TRANSIENT" => Some(Self::Transient),
+            _ => None,
+        }
+    }
+}
 /// A Snowflake schema, the container for image repositories inside a database. Only `name` is required on create; the read-only fields are filled in by the server.
 ///
 /// Choice: writable properties other than `name`, `kind` and `managed_access` are stored and returned as given, without semantic validation.
@@ -520,6 +538,16 @@ pub enum CreateDatabaseCreateMode {
     #[serde(rename = "ifNotExists")]
     IfNotExists,
 }
+impl crate::contract::WireEnum for CreateDatabaseCreateMode {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "errorIfExists" => Some(Self::ErrorIfExists),
+            "orReplace" => Some(Self::OrReplace),
+            "ifNotExists" => Some(Self::IfNotExists),
+            _ => None,
+        }
+    }
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "CreateSchemaCreateMode")]
 pub enum CreateSchemaCreateMode {
@@ -533,6 +561,16 @@ pub enum CreateSchemaCreateMode {
     #[serde(rename = "ifNotExists")]
     IfNotExists,
 }
+impl crate::contract::WireEnum for CreateSchemaCreateMode {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "errorIfExists" => Some(Self::ErrorIfExists),
+            "orReplace" => Some(Self::OrReplace),
+            "ifNotExists" => Some(Self::IfNotExists),
+            _ => None,
+        }
+    }
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "CreateImageRepositoryCreateMode")]
 pub enum CreateImageRepositoryCreateMode {
@@ -545,4 +583,14 @@ pub enum CreateImageRepositoryCreateMode {
     #[oai(rename = "ifNotExists")]
     #[serde(rename = "ifNotExists")]
     IfNotExists,
+}
+impl crate::contract::WireEnum for CreateImageRepositoryCreateMode {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "errorIfExists" => Some(Self::ErrorIfExists),
+            "orReplace" => Some(Self::OrReplace),
+            "ifNotExists" => Some(Self::IfNotExists),
+            _ => None,
+        }
+    }
 }

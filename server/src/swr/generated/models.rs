@@ -124,6 +124,22 @@ pub enum CreateRepoRequestBodyCategory {
     #[serde(rename = "arms")]
     Arms,
 }
+impl crate::contract::WireEnum for CreateRepoRequestBodyCategory {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "app_server" => Some(Self::AppServer),
+            "linux" => Some(Self::Linux),
+            "framework_app" => Some(Self::FrameworkApp),
+            "database" => Some(Self::Database),
+            "lang" => Some(Self::Lang),
+            "other" => Some(Self::Other),
+            "windows" => Some(Self::Windows),
+            "arm" => Some(Self::Arm),
+            "arms" => Some(Self::Arms),
+            _ => None,
+        }
+    }
+}
 /// Body of `create_repo`.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "CreateRepoRequestBody")]
@@ -666,6 +682,20 @@ pub enum SyncJobStatus {
     #[serde(rename = "existed")]
     Existed,
 }
+impl crate::contract::WireEnum for SyncJobStatus {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "waiting" => Some(Self::Waiting),
+            "running" => Some(Self::Running),
+            "success" => Some(Self::Success),
+            "failed" => Some(Self::Failed),
+            "timeout" => Some(Self::Timeout),
+            "cancel" => Some(Self::Cancel),
+            "existed" => Some(Self::Existed),
+            _ => None,
+        }
+    }
+}
 /// One automatic synchronization rule.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "SyncRepo")]
@@ -747,6 +777,22 @@ pub enum UpdateRepoRequestBodyCategory {
     #[serde(rename = "arms")]
     Arms,
 }
+impl crate::contract::WireEnum for UpdateRepoRequestBodyCategory {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "app_server" => Some(Self::AppServer),
+            "linux" => Some(Self::Linux),
+            "framework_app" => Some(Self::FrameworkApp),
+            "database" => Some(Self::Database),
+            "lang" => Some(Self::Lang),
+            "other" => Some(Self::Other),
+            "windows" => Some(Self::Windows),
+            "arm" => Some(Self::Arm),
+            "arms" => Some(Self::Arms),
+            _ => None,
+        }
+    }
+}
 /// Body of `update_repo`.
 #[derive(Debug, Clone, PartialEq, Object, serde::Serialize)]
 #[oai(rename = "UpdateRepoRequestBody")]
@@ -773,6 +819,15 @@ pub enum ListRepositoryTagsOrderType {
     #[oai(rename = "asc")]
     #[serde(rename = "asc")]
     Asc,
+}
+impl crate::contract::WireEnum for ListRepositoryTagsOrderType {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "desc" => Some(Self::Desc),
+            "asc" => Some(Self::Asc),
+            _ => None,
+        }
+    }
 }
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ListReposDetailsCategory")]
@@ -805,6 +860,22 @@ pub enum ListReposDetailsCategory {
     #[serde(rename = "arms")]
     Arms,
 }
+impl crate::contract::WireEnum for ListReposDetailsCategory {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "app_server" => Some(Self::AppServer),
+            "linux" => Some(Self::Linux),
+            "framework_app" => Some(Self::FrameworkApp),
+            "database" => Some(Self::Database),
+            "lang" => Some(Self::Lang),
+            "other" => Some(Self::Other),
+            "windows" => Some(Self::Windows),
+            "arm" => Some(Self::Arm),
+            "arms" => Some(Self::Arms),
+            _ => None,
+        }
+    }
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, serde::Serialize)]
 #[oai(rename = "ListReposDetailsOrderType")]
 pub enum ListReposDetailsOrderType {
@@ -814,4 +885,13 @@ pub enum ListReposDetailsOrderType {
     #[oai(rename = "asc")]
     #[serde(rename = "asc")]
     Asc,
+}
+impl crate::contract::WireEnum for ListReposDetailsOrderType {
+    fn from_wire(value: &str) -> Option<Self> {
+        match value {
+            "desc" => Some(Self::Desc),
+            "asc" => Some(Self::Asc),
+            _ => None,
+        }
+    }
 }
