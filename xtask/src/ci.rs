@@ -17,9 +17,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::util::{is_root, project_root};
+use crate::util::{apt_install, cargo, project_root, run_step};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The Huawei Cloud SDK, for server/tests/python/cce_sdk.py.
@@ -71,19 +71,7 @@ fn ensure_chromium() -> Result<()> {
         return Ok(());
     }
     eprintln!("ci: installing Debian's chromium for the Swagger UI test");
-    let sudo = if is_root() { vec![] } else { vec!["sudo".to_owned(), "-n".to_owned()] };
-    for args in [
-        vec!["apt-get", "update", "-q"],
-        vec!["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"],
-    ] {
-        let mut full: Vec<String> = sudo.clone();
-        full.extend(args.iter().map(|s| (*s).to_owned()));
-        step(
-            &full.join(" "),
-            Command::new(&full[0]).args(&full[1..]).env("DEBIAN_FRONTEND", "noninteractive"),
-        )?;
-    }
-    Ok(())
+    apt_install("ci", &["chromium"])
 }
 
 /// A venv at `dir` with the clients pinned in `requirements` (both relative to `root`);
@@ -114,16 +102,7 @@ fn ensure_venv(root: &Path, dir: &str, requirements: &str) -> Result<PathBuf> {
 }
 
 fn step(what: &str, cmd: &mut Command) -> Result<()> {
-    eprintln!("ci: {what}");
-    let status = cmd.status().with_context(|| format!("starting `{what}`"))?;
-    if !status.success() {
-        bail!("`{what}` failed ({status})");
-    }
-    Ok(())
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+    run_step("ci", what, cmd)
 }
 
 /// The conformance CLI against our own server (started on a free port with the demo state, whose

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 /// The four API families, by short name, in the order they are documented.
@@ -54,4 +54,37 @@ pub fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Runs `cmd`, announcing it as `{prefix}: {what}`; a failure names the step.
+pub fn run_step(prefix: &str, what: &str, cmd: &mut std::process::Command) -> Result<()> {
+    eprintln!("{prefix}: {what}");
+    let status = cmd.status().with_context(|| format!("starting `{what}`"))?;
+    if !status.success() {
+        bail!("`{what}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// The cargo that runs this xtask.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Installs Debian packages (`apt-get update`, then `install -y --no-install-recommends`),
+/// through `sudo -n` unless this process is root.
+pub fn apt_install(prefix: &str, packages: &[&str]) -> Result<()> {
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo", "-n"] };
+    let install = [&["apt-get", "install", "-y", "-q", "--no-install-recommends"][..], packages];
+    for args in [vec!["apt-get", "update", "-q"], install.concat()] {
+        let full = [sudo, &args[..]].concat();
+        run_step(
+            prefix,
+            &full.join(" "),
+            std::process::Command::new(full[0])
+                .args(&full[1..])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+    Ok(())
 }

@@ -33,24 +33,7 @@ pub fn ensure_wrk() -> Result<PathBuf> {
         return Ok(WRK.into());
     }
     eprintln!("bench: installing Debian's wrk");
-    let root = crate::util::is_root();
-    for args in [&["apt-get", "update", "-q"][..], &["apt-get", "install", "-y", "-q", "wrk"]] {
-        let mut cmd = if root {
-            Command::new(args[0])
-        } else {
-            let mut c = Command::new("sudo");
-            c.args(["-n", args[0]]);
-            c
-        };
-        let status = cmd
-            .args(&args[1..])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .with_context(|| format!("starting {}", args.join(" ")))?;
-        if !status.success() {
-            bail!("`{}` failed ({status})", args.join(" "));
-        }
-    }
+    crate::util::apt_install("bench", &["wrk"])?;
     Ok(WRK.into())
 }
 

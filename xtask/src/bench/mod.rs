@@ -21,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-use crate::util::project_root;
+use crate::util::{cargo, project_root};
 use load::Shape;
 use report::{HttpRow, Results};
 
@@ -60,8 +60,9 @@ pub fn run(mut opts: Options) -> Result<()> {
     }
     let profile = if opts.smoke { "dev" } else { "release" };
     let bin = root.join("target").join(if opts.smoke { "debug" } else { "release" });
-    run_step(
-        "cargo build (server, tester)",
+    crate::util::run_step(
+        "bench",
+        "cargo build (server, tester, baseline)",
         Command::new(cargo())
             .args(["build", "--locked", "--profile", profile])
             .args(["-p", "imagespec-server", "-p", "imagespec-conformance"])
@@ -72,13 +73,7 @@ pub fn run(mut opts: Options) -> Result<()> {
     let shape = Shape { threads: 2, connections: opts.connections, seconds: opts.seconds };
     let skip = |step: &str| opts.skip.iter().any(|s| s == step);
 
-    let ours = Spawned::start(
-        "imagespec-server",
-        Command::new(bin.join("imagespec-server"))
-            .args(["--port", "0", "--state"])
-            .arg(root.join("server/demo/state.json")),
-        |line| line.strip_prefix("imagespec-server listening on ").map(str::to_owned),
-    )?;
+    let ours = start_ours(&root, &bin)?;
     eprintln!("bench: loading {} Glance images into imagespec", opts.images);
     let ids = upstream::create_glance_images(&ours.url, &[ADMIN], opts.images)?;
     let show = format!("/v2/images/{}", ids[ids.len() / 2]);
@@ -180,13 +175,7 @@ pub fn run(mut opts: Options) -> Result<()> {
     if !skip("tester") {
         eprintln!("bench: the conformance tester against Schemathesis");
         // A fresh server with the demo state, so neither tool sees the thousand images.
-        let server = Spawned::start(
-            "imagespec-server",
-            Command::new(bin.join("imagespec-server"))
-                .args(["--port", "0", "--state"])
-                .arg(root.join("server/demo/state.json")),
-            |line| line.strip_prefix("imagespec-server listening on ").map(str::to_owned),
-        )?;
+        let server = start_ours(&root, &bin)?;
         let budget = if opts.smoke { 5 } else { 100 };
         let tester_bin = bin.join("imagespec-conformance");
         results.tester = Some(tester::compare(&root, &server.url, &tester_bin, budget)?);
@@ -200,6 +189,17 @@ pub fn run(mut opts: Options) -> Result<()> {
     report::write_section(&target, &section)?;
     eprintln!("bench: wrote {}", target.display());
     Ok(())
+}
+
+/// Our server from `bin`, on a free port, with the demo state.
+fn start_ours(root: &Path, bin: &Path) -> Result<Spawned> {
+    Spawned::start(
+        "imagespec-server",
+        Command::new(bin.join("imagespec-server"))
+            .args(["--port", "0", "--state"])
+            .arg(root.join("server/demo/state.json")),
+        |line| line.strip_prefix("imagespec-server listening on ").map(str::to_owned),
+    )
 }
 
 /// Ours against another server, path by path (ours first in each pair), alternating.
@@ -301,17 +301,4 @@ impl Drop for Spawned {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn run_step(what: &str, cmd: &mut Command) -> Result<()> {
-    eprintln!("bench: {what}");
-    let status = cmd.status().with_context(|| format!("starting {what}"))?;
-    if !status.success() {
-        bail!("{what} failed ({status})");
-    }
-    Ok(())
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
