@@ -1,6 +1,7 @@
 //! `GET /v2/images?limit=25` through the whole in-process HTTP stack at 1k, 100k and 1M images,
-//! first page and a marker 90% deep, with the store's index against the same table scanned and
-//! sorted per request (the baseline), side by side in one run; and resident memory per image.
+//! first page and a marker 90% deep, in the default order and in other indexed orders, and with
+//! selective filters, with the store's indices against the same table scanned and sorted per
+//! request (the baseline), side by side in one run; and resident memory per image.
 //!
 //! `cargo bench -p imagespec-server --bench glance_list` prints the Markdown table that
 //! `docs/benchmarks.md` holds. Under `cargo test` (no `--bench` argument) it runs a smoke version
@@ -33,13 +34,29 @@ fn main() {
         if let (Some(a), Some(b)) = (rss_before, rss_after) {
             memory = Some((n, b.saturating_sub(a) / n as u64));
         }
-        // The deep marker: 90% of the way through the default order (newest first).
-        let deep = ids[n / 10].clone();
-        for (label, marker) in [("first", None), ("marker 90% deep", Some(deep))] {
-            let uri = match &marker {
-                None => "/v2/images?limit=25".to_owned(),
-                Some(m) => format!("/v2/images?limit=25&marker={m}"),
-            };
+        // Deep markers: 90% of the way through each order.
+        let newest_first = ids[n / 10].clone();
+        let mut by_name: Vec<(String, &String)> =
+            ids.iter().enumerate().map(|(i, id)| (format!("bench-{i}"), id)).collect();
+        by_name.sort();
+        let name_deep = by_name[n * 9 / 10].1.clone();
+        let cases: [(&str, String); 7] = [
+            ("first", "/v2/images?limit=25".to_owned()),
+            ("marker 90% deep", format!("/v2/images?limit=25&marker={newest_first}")),
+            ("`sort=name:asc`, first", "/v2/images?limit=25&sort=name:asc".to_owned()),
+            (
+                "`sort=name:asc`, marker 90% deep",
+                format!("/v2/images?limit=25&sort=name:asc&marker={name_deep}"),
+            ),
+            (
+                "`sort_key=updated_at`, marker 90% deep",
+                format!("/v2/images?limit=25&sort_key=updated_at&marker={newest_first}"),
+            ),
+            // A filter that rejects every image but one.
+            ("`name=` one image", format!("/v2/images?limit=25&name=bench-{}", n / 2)),
+            ("`status=active` (none)", "/v2/images?limit=25&status=active".to_owned()),
+        ];
+        for (label, uri) in cases {
             let indexed = rt.block_on(time_requests(state.clone(), &uri, full));
             let scan = rt.block_on(time_requests(state.clone().scan_only(), &uri, full));
             println!(

@@ -424,16 +424,18 @@ impl GlanceApi for Glance {
             Ok(q) => q,
             Err(e) => return reply(e),
         };
-        let page = match self.store.glance_read().list(&caller(req), &query) {
-            Ok(p) => p,
-            Err(e) => return reply(e),
-        };
         let kept: Vec<(String, String)> =
             pairs.into_iter().filter(|(k, _)| k != "marker").collect();
         let first = if kept.is_empty() {
             "/v2/images".to_owned()
         } else {
             format!("/v2/images?{}", urlencode(&kept))
+        };
+        // The page borrows the table: its wire models are built under the read lock.
+        let state = self.store.glance_read();
+        let page = match state.list(&caller(req), &query) {
+            Ok(p) => p,
+            Err(e) => return reply(e),
         };
         let next = match page.images.last() {
             Some(last) if page.full => {
@@ -443,8 +445,10 @@ impl GlanceApi for Glance {
             }
             _ => None,
         };
+        let images = page.images.iter().map(|i| image(i)).collect();
+        drop(state);
         ListImagesReply::Ok(Json(ImageList {
-            images: page.images.iter().map(image).collect(),
+            images,
             first,
             next,
             schema: "/v2/schemas/images".into(),

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use time::{OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339};
 
+use super::index::{Column, Value};
 use super::{Caller, GlanceState, Image, ImageError, MemberStatus, Result, Status, Visibility};
 
 pub const DEFAULT_LIMIT: usize = 25;
@@ -454,15 +455,33 @@ impl Filter {
     }
 }
 
-/// One page, and whether it is full (so a `next` link follows it).
+/// One page, and whether it is full (so a `next` link follows it). It borrows the table, so a
+/// listing copies nothing before the reply is built.
 #[derive(Debug, Clone)]
-pub struct Page {
-    pub images: Vec<Image>,
+pub struct Page<'s> {
+    pub images: Vec<&'s Image>,
     pub full: bool,
 }
 
+/// How a listing finds its candidates, in its order.
+#[derive(Debug, Clone, PartialEq)]
+enum Plan {
+    /// The default order's index.
+    Created { ascending: bool },
+    /// A column's index: the query sorts by that column, then `created_at` and `id`, all in one
+    /// direction.
+    Sorted { column: Column, ascending: bool },
+    /// One value's run of a column's index: the query asks for that value (and sorts in the
+    /// default order, or by that column, in which the run is in the same order).
+    Equal { column: Column, value: Value, ascending: bool },
+    /// At most one image: the query asks for one id.
+    One(String),
+    /// Every image, filtered and sorted.
+    Scan,
+}
+
 impl GlanceState {
-    pub fn list(&self, caller: &Caller, q: &ListQuery) -> Result<Page> {
+    pub fn list(&self, caller: &Caller, q: &ListQuery) -> Result<Page<'_>> {
         if !caller.reader {
             return Err(ImageError::Forbidden(
                 "You are not authorized to complete get_images action.".into(),
@@ -486,55 +505,121 @@ impl GlanceState {
                 && listed(caller, i, q.visibility, q.member_status)
                 && q.tags.iter().all(|t| i.tags.contains(t))
                 && q.filters.iter().all(|f| f.matches(i))
+                && marker.is_none_or(|m| compare(&q.sort, i, m) == Ordering::Greater)
         };
-        let hits = match self.indexed_order(q) {
-            Some(ascending) => self.walk_index(ascending, marker, q.limit, &wanted),
-            None => {
-                let mut hits: Vec<&Image> = self
-                    .images
-                    .values()
-                    .filter(|i| wanted(i))
-                    .filter(|i| marker.is_none_or(|m| compare(&q.sort, i, m) == Ordering::Greater))
-                    .collect();
+        let ids = match self.plan(q, marker) {
+            Plan::Created { ascending } => self.index.by_created(ascending, marker),
+            Plan::Sorted { column, ascending } => self.index.by_column(column, ascending, marker),
+            Plan::Equal { column, value, ascending } => {
+                self.index.equal(column, value, ascending, marker)
+            }
+            Plan::One(id) => {
+                Box::new(self.images.get_key_value(&id).map(|(k, _)| k.as_str()).into_iter())
+            }
+            Plan::Scan => {
+                let mut hits: Vec<&Image> = self.images.values().filter(|i| wanted(i)).collect();
                 hits.sort_by(|a, b| compare(&q.sort, a, b));
                 hits.truncate(q.limit);
-                hits
+                let full = q.limit > 0 && hits.len() == q.limit;
+                return Ok(Page { images: hits, full });
             }
         };
+        let hits: Vec<&Image> =
+            ids.filter_map(|id| self.images.get(id)).filter(|i| wanted(i)).take(q.limit).collect();
         let full = q.limit > 0 && hits.len() == q.limit;
-        Ok(Page { images: hits.into_iter().cloned().collect(), full })
+        Ok(Page { images: hits, full })
     }
-}
 
-impl GlanceState {
-    /// `Some(ascending)` when the query sorts by `created_at` then `id` in one direction (the
-    /// default, newest first) and the index is complete, so the index gives the order.
-    fn indexed_order(&self, q: &ListQuery) -> Option<bool> {
-        match q.sort.as_slice() {
-            [(SortKey::CreatedAt, a), (SortKey::Id, b)] if a == b => {
-                (self.by_created.len() == self.images.len()).then_some(*a)
+    /// The cheapest way to the query's candidates in its order.
+    fn plan(&self, q: &ListQuery, marker: Option<&Image>) -> Plan {
+        if !self.index.live() {
+            return Plan::Scan;
+        }
+        let (sorted_by, ascending) = match q.sort.as_slice() {
+            [(SortKey::CreatedAt, a), (SortKey::Id, b)] if a == b => (None, *a),
+            [(key, a), (SortKey::CreatedAt, b), (SortKey::Id, c)] if a == b && b == c => {
+                match key.column() {
+                    Some(column) => (Some(column), *a),
+                    None => return Plan::Scan,
+                }
             }
-            _ => None,
+            // Ids are unique, so this is the order of the table itself.
+            [(SortKey::Id, _), (SortKey::CreatedAt, _)] => return self.id_plan(q),
+            _ => return Plan::Scan,
+        };
+        if let Some(id) = q.one_id() {
+            return Plan::One(id.to_owned());
+        }
+        if let Some((column, value)) = q.equality(sorted_by) {
+            // Sorted by the column itself, the run only continues a marker in it.
+            let continues = sorted_by.is_none() || marker.is_none_or(|m| column.value(m) == value);
+            if continues {
+                return Plan::Equal { column, value, ascending };
+            }
+        }
+        match sorted_by {
+            None => Plan::Created { ascending },
+            Some(column) => Plan::Sorted { column, ascending },
         }
     }
 
-    /// The first `limit` wanted images after `marker` in index order.
-    fn walk_index<'s>(
-        &'s self,
-        ascending: bool,
-        marker: Option<&Image>,
-        limit: usize,
-        wanted: &dyn Fn(&Image) -> bool,
-    ) -> Vec<&'s Image> {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let at = marker.map(|m| (m.created_at, m.id.clone()));
-        let keys: Box<dyn Iterator<Item = &(OffsetDateTime, String)>> = match (ascending, at) {
-            (true, None) => Box::new(self.by_created.iter()),
-            (true, Some(m)) => Box::new(self.by_created.range((Excluded(m), Unbounded))),
-            (false, None) => Box::new(self.by_created.iter().rev()),
-            (false, Some(m)) => Box::new(self.by_created.range((Unbounded, Excluded(m))).rev()),
+    /// Sorting by id: one image when the query names one, else a scan (the table is keyed by
+    /// id, but listings sorted by id are rare enough not to need a walk of their own).
+    fn id_plan(&self, q: &ListQuery) -> Plan {
+        match q.one_id() {
+            Some(id) => Plan::One(id.to_owned()),
+            None => Plan::Scan,
+        }
+    }
+}
+
+impl SortKey {
+    fn column(self) -> Option<Column> {
+        Some(match self {
+            SortKey::Name => Column::Name,
+            SortKey::Status => Column::Status,
+            SortKey::ContainerFormat => Column::ContainerFormat,
+            SortKey::DiskFormat => Column::DiskFormat,
+            SortKey::Size => Column::Size,
+            SortKey::UpdatedAt => Column::UpdatedAt,
+            SortKey::Id | SortKey::CreatedAt => return None,
+        })
+    }
+}
+
+impl ListQuery {
+    /// The id an `id=` filter with a single value asks for.
+    fn one_id(&self) -> Option<&str> {
+        self.filters.iter().find_map(|f| match f {
+            Filter::Text(Text::Id, values) if values.len() == 1 => Some(values[0].as_str()),
+            _ => None,
+        })
+    }
+
+    /// An indexed column the query asks to equal one value, whose run of the index is in the
+    /// query's order: with the default order any such column, with a column's order only that
+    /// column.
+    fn equality(&self, sorted_by: Option<Column>) -> Option<(Column, Value)> {
+        let fits = |c: Column| sorted_by.is_none_or(|s| s == c);
+        let filters = self.filters.iter().filter_map(|f| match f {
+            Filter::Text(attr, values) if values.len() == 1 => {
+                let column = match attr {
+                    Text::Name => Column::Name,
+                    Text::Status => Column::Status,
+                    Text::ContainerFormat => Column::ContainerFormat,
+                    Text::DiskFormat => Column::DiskFormat,
+                    Text::Owner => Column::Owner,
+                    Text::Id | Text::Checksum | Text::OsHashValue => return None,
+                };
+                Some((column, Value::text(&values[0])))
+            }
+            _ => None,
+        });
+        let visibility = match self.visibility {
+            Some(VisibilityFilter::One(v)) => Some((Column::Visibility, Value::text(v.as_str()))),
+            _ => None,
         };
-        keys.filter_map(|(_, id)| self.images.get(id)).filter(|i| wanted(i)).take(limit).collect()
+        filters.chain(visibility).find(|(c, _)| fits(*c))
     }
 }
 

@@ -6,15 +6,18 @@
 //! request leaves the image as it was.
 
 pub mod data;
+pub mod index;
 pub mod inspect;
 pub mod list;
 pub mod patch;
 pub mod schema;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use index::{ImageMut, Index};
 
 /// Glance's quotas (`image_property_quota`, `image_tag_quota`, `image_member_quota`).
 pub const PROPERTY_QUOTA: usize = 128;
@@ -238,20 +241,19 @@ pub struct NewImage {
     pub properties: BTreeMap<String, String>,
 }
 
-/// The Glance table, with an index in the order of the default listing.
+/// The Glance table, with its indices (see [`index`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(from = "GlanceStateFile")]
 pub struct GlanceState {
-    pub images: BTreeMap<String, Image>,
-    /// Every image by `(created_at, id)`, the default sort order: the first page and a marker
-    /// deep in the list cost O(log n + page). `created_at` and `id` never change and images are
-    /// never removed (deletion is a status), so inserting on create keeps it exact; the list
-    /// falls back to a scan when it is not (an image put into `images` directly).
+    images: BTreeMap<String, Image>,
+    /// Rebuilt on load. `created_at` and `id` never change and images are never removed
+    /// (deletion is a status), so inserting on create and moving entries on every write through
+    /// [`ImageMut`] keeps them exact.
     #[serde(skip)]
-    pub(crate) by_created: BTreeSet<(OffsetDateTime, String)>,
+    index: Index,
 }
 
-/// [`GlanceState`] as the state file holds it (the index is rebuilt on load).
+/// [`GlanceState`] as the state file holds it (the indices are rebuilt on load).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GlanceStateFile {
@@ -260,18 +262,32 @@ struct GlanceStateFile {
 }
 
 impl GlanceState {
-    /// The same table without its index, so every listing scans and sorts: the baseline the
-    /// listing benchmark measures the index against.
+    /// The same table without its indices, so every listing scans and sorts: the baseline the
+    /// listing benchmark measures the indices against.
     pub fn scan_only(mut self) -> Self {
-        self.by_created.clear();
+        self.index.disable();
         self
+    }
+
+    /// How many images the table holds, deleted ones included.
+    pub fn len(&self) -> usize {
+        self.images.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.images.is_empty()
+    }
+
+    /// A write to one image that keeps the indices exact.
+    fn image_mut(&mut self, id: &str) -> Option<ImageMut<'_>> {
+        ImageMut::new(&mut self.images, &mut self.index, id)
     }
 }
 
 impl From<GlanceStateFile> for GlanceState {
     fn from(file: GlanceStateFile) -> Self {
-        let by_created = file.images.values().map(|i| (i.created_at, i.id.clone())).collect();
-        Self { images: file.images, by_created }
+        let index = Index::build(file.images.values());
+        Self { images: file.images, index }
     }
 }
 
@@ -359,12 +375,12 @@ impl GlanceState {
 
     /// The image for a write by `action`: 404 when invisible, 403 when visible but not the
     /// caller's to change.
-    fn writable(&mut self, caller: &Caller, id: &str, action: &str) -> Result<&mut Image> {
+    fn writable(&mut self, caller: &Caller, id: &str, action: &str) -> Result<ImageMut<'_>> {
         let image = self.visible(caller, id)?;
         if !caller.can_modify(image) {
             return Err(denied(action));
         }
-        self.images.get_mut(id).ok_or_else(|| not_found(id))
+        self.image_mut(id).ok_or_else(|| not_found(id))
     }
 
     pub fn create(&mut self, caller: &Caller, new: NewImage, now: OffsetDateTime) -> Result<Image> {
@@ -426,7 +442,7 @@ impl GlanceState {
             properties: new.properties,
             members: Vec::new(),
         };
-        self.by_created.insert((image.created_at, id.clone()));
+        self.index.insert(&image);
         self.images.insert(id, image.clone());
         Ok(image)
     }
@@ -437,7 +453,7 @@ impl GlanceState {
 
     /// Deletes in any status; returns whether the image had stored data to remove.
     pub fn delete(&mut self, caller: &Caller, id: &str, now: OffsetDateTime) -> Result<bool> {
-        let image = self.writable(caller, id, "delete_image")?;
+        let mut image = self.writable(caller, id, "delete_image")?;
         if image.protected {
             return Err(ImageError::Forbidden(format!(
                 "Image {id} is protected and cannot be deleted."
@@ -457,7 +473,7 @@ impl GlanceState {
         now: OffsetDateTime,
     ) -> Result<()> {
         let action = if active { "reactivate" } else { "deactivate" };
-        let image = self.writable(caller, id, action)?;
+        let mut image = self.writable(caller, id, action)?;
         let (from, to) = if active {
             (Status::Deactivated, Status::Active)
         } else {
@@ -487,7 +503,7 @@ impl GlanceState {
         if tag.chars().count() > 255 {
             return Err(ImageError::BadRequest("Tag is longer than 255 characters.".into()));
         }
-        let image = self.writable(caller, id, "modify_image")?;
+        let mut image = self.writable(caller, id, "modify_image")?;
         if !image.tags.iter().any(|t| t == tag) {
             if image.tags.len() >= TAG_QUOTA {
                 return Err(ImageError::TooLarge(format!(
@@ -507,7 +523,7 @@ impl GlanceState {
         tag: &str,
         now: OffsetDateTime,
     ) -> Result<()> {
-        let image = self.writable(caller, id, "modify_image")?;
+        let mut image = self.writable(caller, id, "modify_image")?;
         let Some(at) = image.tags.iter().position(|t| t == tag) else {
             return Err(ImageError::NotFound(format!("Tag {tag} not found")));
         };
@@ -525,7 +541,7 @@ impl GlanceState {
         id: &str,
         now: OffsetDateTime,
     ) -> Result<UploadTicket> {
-        let image = self.writable(caller, id, "upload_image")?;
+        let mut image = self.writable(caller, id, "upload_image")?;
         if image.status != Status::Queued {
             return Err(ImageError::Conflict(format!(
                 "Image status transition from {} to saving is not allowed",
@@ -565,7 +581,7 @@ impl GlanceState {
         now: OffsetDateTime,
     ) -> Result<()> {
         let id = &ticket.image_id;
-        let Some(image) = self.images.get_mut(id) else { return Err(not_found(id)) };
+        let Some(mut image) = self.image_mut(id) else { return Err(not_found(id)) };
         if image.status != Status::Saving {
             return Err(ImageError::Gone(format!(
                 "Image {id} could not be found after upload. The image may have been deleted \
@@ -614,7 +630,7 @@ impl GlanceState {
         if member.trim().is_empty() {
             return Err(ImageError::BadRequest("Member can't be empty".into()));
         }
-        let image = self.writable(caller, id, "add_member")?;
+        let mut image = self.writable(caller, id, "add_member")?;
         if image.visibility != Visibility::Shared {
             return Err(ImageError::Forbidden(format!(
                 "Only shared images have members; image {id} is {}.",
@@ -682,7 +698,7 @@ impl GlanceState {
         if !(caller.admin || (caller.member && is_member)) {
             return Err(denied("modify_member"));
         }
-        let image = self.images.get_mut(id).ok_or_else(|| not_found(id))?;
+        let mut image = self.image_mut(id).ok_or_else(|| not_found(id))?;
         let m = image
             .members
             .iter_mut()
@@ -694,7 +710,7 @@ impl GlanceState {
     }
 
     pub fn remove_member(&mut self, caller: &Caller, id: &str, member: &str) -> Result<()> {
-        let image = self.writable(caller, id, "delete_member")?;
+        let mut image = self.writable(caller, id, "delete_member")?;
         let Some(at) = image.members.iter().position(|m| m.member_id == member) else {
             return Err(ImageError::NotFound(format!("Member {member} not found")));
         };

@@ -169,7 +169,9 @@ impl GlanceState {
         if !changes.is_empty() {
             image.updated_at = truncate(now);
         }
-        self.images.insert(id.to_owned(), image.clone());
+        if let Some(mut stored) = self.image_mut(id) {
+            *stored = image.clone();
+        }
         Ok(image)
     }
 }
