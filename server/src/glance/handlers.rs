@@ -445,7 +445,7 @@ impl GlanceApi for Glance {
             }
             _ => None,
         };
-        let images = page.images.iter().map(|i| image(i)).collect();
+        let images = page.images.iter().copied().map(image).collect();
         drop(state);
         ListImagesReply::Ok(Json(ImageList {
             images,

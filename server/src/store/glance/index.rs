@@ -151,13 +151,12 @@ impl Index {
         if !self.live {
             return;
         }
-        let id: Arc<str> = Arc::from(image.id.as_str());
         for (column, old) in COLUMNS.into_iter().zip(before) {
             let new = column.value(image);
             if new != old {
                 let set = &mut self.columns[column.position()];
-                set.remove(&(old, At::Row(image.created_at, id.clone())));
-                set.insert((new, At::Row(image.created_at, id.clone())));
+                set.remove(&(old, row(image)));
+                set.insert((new, row(image)));
             }
         }
     }
@@ -227,7 +226,7 @@ fn walk(set: &BTreeSet<Entry>, low: Bound<Entry>, high: Bound<Entry>, ascending:
 pub struct ImageMut<'a> {
     image: &'a mut Image,
     index: &'a mut Index,
-    before: Option<Keys>,
+    before: Keys,
 }
 
 impl<'a> ImageMut<'a> {
@@ -237,7 +236,7 @@ impl<'a> ImageMut<'a> {
         id: &str,
     ) -> Option<Self> {
         let image = images.get_mut(id)?;
-        let before = Some(index.keys(image));
+        let before = index.keys(image);
         Some(Self { image, index, before })
     }
 }
@@ -257,8 +256,6 @@ impl DerefMut for ImageMut<'_> {
 
 impl Drop for ImageMut<'_> {
     fn drop(&mut self) {
-        if let Some(before) = self.before.take() {
-            self.index.moved(self.image, before);
-        }
+        self.index.moved(self.image, std::mem::take(&mut self.before));
     }
 }

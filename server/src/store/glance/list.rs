@@ -463,9 +463,16 @@ pub struct Page<'s> {
     pub full: bool,
 }
 
+impl<'s> Page<'s> {
+    fn of(images: Vec<&'s Image>, limit: usize) -> Self {
+        let full = limit > 0 && images.len() == limit;
+        Self { images, full }
+    }
+}
+
 /// How a listing finds its candidates, in its order.
 #[derive(Debug, Clone, PartialEq)]
-enum Plan {
+enum Plan<'q> {
     /// The default order's index.
     Created { ascending: bool },
     /// A column's index: the query sorts by that column, then `created_at` and `id`, all in one
@@ -475,7 +482,7 @@ enum Plan {
     /// default order, or by that column, in which the run is in the same order).
     Equal { column: Column, value: Value, ascending: bool },
     /// At most one image: the query asks for one id.
-    One(String),
+    One(&'q str),
     /// Every image, filtered and sorted.
     Scan,
 }
@@ -505,8 +512,9 @@ impl GlanceState {
                 && listed(caller, i, q.visibility, q.member_status)
                 && q.tags.iter().all(|t| i.tags.contains(t))
                 && q.filters.iter().all(|f| f.matches(i))
-                && marker.is_none_or(|m| compare(&q.sort, i, m) == Ordering::Greater)
         };
+        // The index walks start after the marker; a lookup and a scan check it.
+        let after = |i: &Image| marker.is_none_or(|m| compare(&q.sort, i, m) == Ordering::Greater);
         let ids = match self.plan(q, marker) {
             Plan::Created { ascending } => self.index.by_created(ascending, marker),
             Plan::Sorted { column, ascending } => self.index.by_column(column, ascending, marker),
@@ -514,24 +522,23 @@ impl GlanceState {
                 self.index.equal(column, value, ascending, marker)
             }
             Plan::One(id) => {
-                Box::new(self.images.get_key_value(&id).map(|(k, _)| k.as_str()).into_iter())
+                let hit = self.images.get(id).filter(|i| wanted(i) && after(i));
+                return Ok(Page::of(hit.into_iter().take(q.limit).collect(), q.limit));
             }
             Plan::Scan => {
-                let mut hits: Vec<&Image> = self.images.values().filter(|i| wanted(i)).collect();
+                let mut hits: Vec<&Image> =
+                    self.images.values().filter(|i| wanted(i) && after(i)).collect();
                 hits.sort_by(|a, b| compare(&q.sort, a, b));
                 hits.truncate(q.limit);
-                let full = q.limit > 0 && hits.len() == q.limit;
-                return Ok(Page { images: hits, full });
+                return Ok(Page::of(hits, q.limit));
             }
         };
-        let hits: Vec<&Image> =
-            ids.filter_map(|id| self.images.get(id)).filter(|i| wanted(i)).take(q.limit).collect();
-        let full = q.limit > 0 && hits.len() == q.limit;
-        Ok(Page { images: hits, full })
+        let hits = ids.filter_map(|id| self.images.get(id)).filter(|i| wanted(i)).take(q.limit);
+        Ok(Page::of(hits.collect(), q.limit))
     }
 
     /// The cheapest way to the query's candidates in its order.
-    fn plan(&self, q: &ListQuery, marker: Option<&Image>) -> Plan {
+    fn plan<'q>(&self, q: &'q ListQuery, marker: Option<&Image>) -> Plan<'q> {
         if !self.index.live() {
             return Plan::Scan;
         }
@@ -543,12 +550,14 @@ impl GlanceState {
                     None => return Plan::Scan,
                 }
             }
-            // Ids are unique, so this is the order of the table itself.
-            [(SortKey::Id, _), (SortKey::CreatedAt, _)] => return self.id_plan(q),
+            // Sorted by id (unique), only a query naming one id is not a scan.
+            [(SortKey::Id, _), (SortKey::CreatedAt, _)] => {
+                return q.one_id().map_or(Plan::Scan, Plan::One);
+            }
             _ => return Plan::Scan,
         };
         if let Some(id) = q.one_id() {
-            return Plan::One(id.to_owned());
+            return Plan::One(id);
         }
         if let Some((column, value)) = q.equality(sorted_by) {
             // Sorted by the column itself, the run only continues a marker in it.
@@ -560,15 +569,6 @@ impl GlanceState {
         match sorted_by {
             None => Plan::Created { ascending },
             Some(column) => Plan::Sorted { column, ascending },
-        }
-    }
-
-    /// Sorting by id: one image when the query names one, else a scan (the table is keyed by
-    /// id, but listings sorted by id are rare enough not to need a walk of their own).
-    fn id_plan(&self, q: &ListQuery) -> Plan {
-        match q.one_id() {
-            Some(id) => Plan::One(id.to_owned()),
-            None => Plan::Scan,
         }
     }
 }

@@ -269,15 +269,6 @@ impl GlanceState {
         self
     }
 
-    /// How many images the table holds, deleted ones included.
-    pub fn len(&self) -> usize {
-        self.images.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.images.is_empty()
-    }
-
     /// A write to one image that keeps the indices exact.
     fn image_mut(&mut self, id: &str) -> Option<ImageMut<'_>> {
         ImageMut::new(&mut self.images, &mut self.index, id)

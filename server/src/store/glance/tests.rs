@@ -285,7 +285,7 @@ fn writes_keep_the_indices_exact() {
     let rebuilt: GlanceState =
         serde_json::from_value(serde_json::to_value(&s).expect("saved")).expect("loaded");
     assert_eq!(s.index, rebuilt.index);
-    assert_eq!(s.len(), 300);
+    assert_eq!(s.images.len(), 300);
 }
 
 #[test]
