@@ -52,7 +52,46 @@ pub fn to_i64(n: u64) -> i64 {
 /// in the request. The generated models derive `serde::Serialize` with the same wire names and
 /// the same rules for absent values, so the bytes are the same; debug builds (every test) check
 /// that the two agree on every reply. The emitted schema is poem-openapi's.
-pub struct Json<T>(pub T);
+///
+/// [`Json::of`] serializes a model; [`Json::view`] serializes a cheaper value that gives the same
+/// JSON (a Glance page made of each image's JSON kept between requests), which debug builds check
+/// against the model.
+pub struct Json<T>(Body<T>);
+
+enum Body<T> {
+    Model(T),
+    /// Serialized already, from a view of the same JSON.
+    Bytes(serde_json::Result<Vec<u8>>),
+}
+
+impl<T> Json<T> {
+    pub fn of(model: T) -> Self {
+        Self(Body::Model(model))
+    }
+}
+
+impl<T: poem_openapi::types::ToJSON> Json<T> {
+    /// The reply `view` serializes to. `model` builds the model the view stands for: debug builds
+    /// call it and assert that both give the same JSON; release builds never call it.
+    pub fn view(view: &impl serde::Serialize, model: impl FnOnce() -> T) -> Self {
+        let bytes = to_bytes(view);
+        #[cfg(debug_assertions)]
+        if let Ok(b) = &bytes {
+            let got: Option<serde_json::Value> = serde_json::from_slice(b).ok();
+            assert_eq!(got, model().to_json(), "a reply's view and its model disagree");
+        }
+        #[cfg(not(debug_assertions))]
+        let _ = model;
+        Self(Body::Bytes(bytes))
+    }
+}
+
+/// Most replies fit in the first allocation; a page of images grows it a few times, not a dozen.
+fn to_bytes(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(4096);
+    serde_json::to_writer(&mut bytes, value)?;
+    Ok(bytes)
+}
 
 impl<T: poem_openapi::types::Type> poem_openapi::payload::Payload for Json<T> {
     const CONTENT_TYPE: &'static str = "application/json; charset=utf-8";
@@ -68,15 +107,19 @@ impl<T: poem_openapi::types::Type> poem_openapi::payload::Payload for Json<T> {
 
 impl<T: poem_openapi::types::ToJSON + serde::Serialize> poem::IntoResponse for Json<T> {
     fn into_response(self) -> poem::Response {
-        #[cfg(debug_assertions)]
-        {
-            let direct = serde_json::to_value(&self.0).ok();
-            assert_eq!(direct, self.0.to_json(), "serde and ToJSON disagree on a reply");
-        }
-        // Most replies fit; a page of images grows it a few times instead of a dozen.
-        let mut bytes = Vec::with_capacity(4096);
-        match serde_json::to_writer(&mut bytes, &self.0) {
-            Ok(()) => poem::Response::builder()
+        let bytes = match self.0 {
+            Body::Model(model) => {
+                #[cfg(debug_assertions)]
+                {
+                    let direct = serde_json::to_value(&model).ok();
+                    assert_eq!(direct, model.to_json(), "serde and ToJSON disagree on a reply");
+                }
+                to_bytes(&model)
+            }
+            Body::Bytes(bytes) => bytes,
+        };
+        match bytes {
+            Ok(bytes) => poem::Response::builder()
                 .content_type(<Self as poem_openapi::payload::Payload>::CONTENT_TYPE)
                 .body(bytes),
             Err(e) => poem::Response::builder()

@@ -20,7 +20,7 @@ impl CceApi for Cce {
         let Some(project) = project(req) else { return unauthenticated() };
         let now = self.store.now();
         let caches = self.store.list_image_caches(project, name.as_deref());
-        ListImageCachesReply::Ok(Json(ListImageCachesResponseBody {
+        ListImageCachesReply::Ok(Json::of(ListImageCachesResponseBody {
             image_caches: caches.iter().map(|c| detail(c, now)).collect(),
         }))
     }
@@ -40,7 +40,7 @@ impl CceApi for Cce {
             image_pull_secrets: body.building_config.image_pull_secrets.unwrap_or_default(),
         };
         match self.store.create_image_cache(project, new) {
-            Ok(c) => CreateImageCacheReply::Created(Json(wrap(&c, self.store.now()))),
+            Ok(c) => CreateImageCacheReply::Created(Json::of(wrap(&c, self.store.now()))),
             Err(e) => reply(e),
         }
     }
@@ -48,7 +48,7 @@ impl CceApi for Cce {
     async fn show_image_cache(&self, req: &Request, image_cache_id: String) -> ShowImageCacheReply {
         let Some(project) = project(req) else { return unauthenticated() };
         match self.store.show_image_cache(project, &image_cache_id) {
-            Ok(c) => ShowImageCacheReply::Ok(Json(wrap(&c, self.store.now()))),
+            Ok(c) => ShowImageCacheReply::Ok(Json::of(wrap(&c, self.store.now()))),
             Err(e) => reply(e),
         }
     }
@@ -60,7 +60,7 @@ impl CceApi for Cce {
     ) -> DeleteImageCacheReply {
         let Some(project) = project(req) else { return unauthenticated() };
         match self.store.delete_image_cache(project, &image_cache_id) {
-            Ok(c) => DeleteImageCacheReply::Accepted(Json(wrap(&c, self.store.now()))),
+            Ok(c) => DeleteImageCacheReply::Accepted(Json::of(wrap(&c, self.store.now()))),
             Err(e) => reply(e),
         }
     }

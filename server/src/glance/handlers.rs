@@ -4,7 +4,7 @@
 use crate::contract::{Json, WireEnum};
 use poem::Request;
 use poem_openapi::{payload::Binary, types::ParseFromJSON};
-use serde_json::{Value, json};
+use serde_json::{Value, json, value::RawValue};
 use time::{OffsetDateTime, macros::format_description};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
@@ -167,6 +167,22 @@ fn image(i: &store::Image) -> Image {
         visibility: wire_enum(&i.id, i.visibility.as_str()),
         additional_properties: extra,
     }
+}
+
+/// An image's JSON (the serialized [`image`]), rendered once and kept in the image's memo until
+/// its next write, so listings and shows copy bytes instead of rebuilding and escaping it.
+fn json(i: &store::Image) -> serde_json::Result<&RawValue> {
+    i.memo.get_or_render(|| serde_json::value::to_raw_value(&image(i)))
+}
+
+/// An [`ImageList`] made of the images' kept JSON: serializes to the same JSON as the model.
+#[derive(serde::Serialize)]
+struct PageView<'a> {
+    first: &'a str,
+    images: Vec<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<&'a str>,
+    schema: &'a str,
 }
 
 /// A generated enum from its wire name; the store only holds values the schema allows.
@@ -361,27 +377,27 @@ fn byte_range(range: &str, legacy: bool, size: u64) -> Result<(u64, u64), ImageE
 
 impl GlanceApi for Glance {
     async fn get_versions_root(&self, req: &Request) -> GetVersionsRootReply {
-        GetVersionsRootReply::MultipleChoices(Json(versions(req)))
+        GetVersionsRootReply::MultipleChoices(Json::of(versions(req)))
     }
 
     async fn list_versions(&self, req: &Request) -> ListVersionsReply {
-        ListVersionsReply::Ok(Json(versions(req)))
+        ListVersionsReply::Ok(Json::of(versions(req)))
     }
 
     async fn get_image_schema(&self, _req: &Request) -> GetImageSchemaReply {
-        GetImageSchemaReply::Ok(Json(schema_document(schema::IMAGE)))
+        GetImageSchemaReply::Ok(Json::of(schema_document(schema::IMAGE)))
     }
 
     async fn get_images_schema(&self, _req: &Request) -> GetImagesSchemaReply {
-        GetImagesSchemaReply::Ok(Json(schema_document(schema::IMAGES)))
+        GetImagesSchemaReply::Ok(Json::of(schema_document(schema::IMAGES)))
     }
 
     async fn get_member_schema(&self, _req: &Request) -> GetMemberSchemaReply {
-        GetMemberSchemaReply::Ok(Json(schema_document(schema::MEMBER)))
+        GetMemberSchemaReply::Ok(Json::of(schema_document(schema::MEMBER)))
     }
 
     async fn get_members_schema(&self, _req: &Request) -> GetMembersSchemaReply {
-        GetMembersSchemaReply::Ok(Json(schema_document(schema::MEMBERS)))
+        GetMembersSchemaReply::Ok(Json::of(schema_document(schema::MEMBERS)))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -445,14 +461,27 @@ impl GlanceApi for Glance {
             }
             _ => None,
         };
-        let images = page.images.iter().copied().map(image).collect();
+        let schema = "/v2/schemas/images";
+        let images: serde_json::Result<Vec<_>> = page.images.iter().map(|i| json(i)).collect();
+        let reply = match images {
+            Ok(images) => Json::view(
+                &PageView { first: &first, images, next: next.as_deref(), schema },
+                || ImageList {
+                    images: page.images.iter().copied().map(image).collect(),
+                    first: first.clone(),
+                    next: next.clone(),
+                    schema: schema.into(),
+                },
+            ),
+            Err(_) => Json::of(ImageList {
+                images: page.images.iter().copied().map(image).collect(),
+                first,
+                next,
+                schema: schema.into(),
+            }),
+        };
         drop(state);
-        ListImagesReply::Ok(Json(ImageList {
-            images,
-            first,
-            next,
-            schema: "/v2/schemas/images".into(),
-        }))
+        ListImagesReply::Ok(reply)
     }
 
     async fn create_image(&self, req: &Request, b: ImageCreate) -> CreateImageReply {
@@ -465,7 +494,7 @@ impl GlanceApi for Glance {
             Ok(i) => {
                 let location = format!("{}/v2/images/{}", base_url(req), i.id);
                 CreateImageReply::Created(
-                    Json(image(&i)),
+                    Json::of(image(&i)),
                     Some(location),
                     Some(IMPORT_METHODS.to_owned()),
                 )
@@ -476,7 +505,10 @@ impl GlanceApi for Glance {
 
     async fn show_image(&self, req: &Request, image_id: String) -> ShowImageReply {
         match self.store.glance_read().show(&caller(req), &image_id) {
-            Ok(i) => ShowImageReply::Ok(Json(image(&i))),
+            Ok(i) => ShowImageReply::Ok(match json(i) {
+                Ok(kept) => Json::view(&kept, || image(i)),
+                Err(_) => Json::of(image(i)),
+            }),
             Err(e) => reply(e),
         }
     }
@@ -518,7 +550,7 @@ impl GlanceApi for Glance {
         };
         let now = self.store.now();
         match self.store.glance().update(&caller(req), &image_id, &checked, v20, now) {
-            Ok(i) => UpdateImageReply::Ok(Json(image(&i))),
+            Ok(i) => UpdateImageReply::Ok(Json::of(image(&i))),
             Err(e) => reply(e),
         }
     }
@@ -617,7 +649,7 @@ impl GlanceApi for Glance {
 
     async fn list_image_members(&self, req: &Request, image_id: String) -> ListImageMembersReply {
         match self.store.glance_read().members(&caller(req), &image_id) {
-            Ok(ms) => ListImageMembersReply::Ok(Json(MemberList {
+            Ok(ms) => ListImageMembersReply::Ok(Json::of(MemberList {
                 members: ms.iter().map(|m| member(&image_id, m)).collect(),
                 schema: "/v2/schemas/members".into(),
             })),
@@ -633,7 +665,7 @@ impl GlanceApi for Glance {
     ) -> CreateImageMemberReply {
         let now = self.store.now();
         match self.store.glance().add_member(&caller(req), &image_id, &b.member, now) {
-            Ok(m) => CreateImageMemberReply::Ok(Json(member(&image_id, &m))),
+            Ok(m) => CreateImageMemberReply::Ok(Json::of(member(&image_id, &m))),
             Err(e) => reply(e),
         }
     }
@@ -645,7 +677,7 @@ impl GlanceApi for Glance {
         member_id: String,
     ) -> ShowImageMemberReply {
         match self.store.glance_read().member(&caller(req), &image_id, &member_id) {
-            Ok(m) => ShowImageMemberReply::Ok(Json(member(&image_id, &m))),
+            Ok(m) => ShowImageMemberReply::Ok(Json::of(member(&image_id, &m))),
             Err(e) => reply(e),
         }
     }
@@ -670,7 +702,7 @@ impl GlanceApi for Glance {
             status,
             now,
         ) {
-            Ok(m) => UpdateImageMemberReply::Ok(Json(member(&image_id, &m))),
+            Ok(m) => UpdateImageMemberReply::Ok(Json::of(member(&image_id, &m))),
             Err(e) => reply(e),
         }
     }

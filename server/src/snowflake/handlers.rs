@@ -44,7 +44,7 @@ impl SnowflakeApi for Snowflake {
         let Some(p) = principal(req) else { return unauthenticated() };
         let f = filter(&like, &starts_with, show_limit, &from_name);
         let dbs = self.store.list_databases(&p.project_id, &f);
-        ListDatabasesReply::Ok(Json(dbs.iter().filter_map(database).collect()), None)
+        ListDatabasesReply::Ok(Json::of(dbs.iter().filter_map(database).collect()), None)
     }
 
     async fn create_database(
@@ -59,7 +59,7 @@ impl SnowflakeApi for Snowflake {
         let props = writable(&body, DATABASE_READ_ONLY);
         let actor = Actor { account: &p.project_id, role: &role };
         match self.store.create_database(actor, &body.name, mode(&create_mode), props) {
-            Ok(()) => CreateDatabaseReply::Ok(Json(done())),
+            Ok(()) => CreateDatabaseReply::Ok(Json::of(done())),
             Err(e) => reply(e),
         }
     }
@@ -81,7 +81,7 @@ impl SnowflakeApi for Snowflake {
                 let db = self.store.fetch_database(&p.project_id, &database).map(|d| d.name);
                 let db = db.unwrap_or_default();
                 ListSchemasReply::Ok(
-                    Json(list.iter().filter_map(|s| schema(&db, s)).collect()),
+                    Json::of(list.iter().filter_map(|s| schema(&db, s)).collect()),
                     None,
                 )
             }
@@ -102,7 +102,7 @@ impl SnowflakeApi for Snowflake {
         let props = writable(&body, SCHEMA_READ_ONLY);
         let actor = Actor { account: &p.project_id, role: &role };
         match self.store.create_schema(actor, &database, &body.name, mode(&create_mode), props) {
-            Ok(()) => CreateSchemaReply::Ok(Json(done())),
+            Ok(()) => CreateSchemaReply::Ok(Json::of(done())),
             Err(e) => reply(e),
         }
     }
@@ -119,7 +119,7 @@ impl SnowflakeApi for Snowflake {
             schema(&db.name, &s).ok_or_else(unrepresentable)
         });
         match found {
-            Ok(s) => FetchSchemaReply::Ok(Json(s), None),
+            Ok(s) => FetchSchemaReply::Ok(Json::of(s), None),
             Err(e) => reply(e),
         }
     }
@@ -134,7 +134,7 @@ impl SnowflakeApi for Snowflake {
     ) -> DeleteSchemaReply {
         let Some(p) = principal(req) else { return unauthenticated() };
         match self.store.delete_schema(&p.project_id, &database, &name, if_exists) {
-            Ok(()) => DeleteSchemaReply::Ok(Json(done())),
+            Ok(()) => DeleteSchemaReply::Ok(Json::of(done())),
             Err(e) => reply(e),
         }
     }
@@ -152,7 +152,7 @@ impl SnowflakeApi for Snowflake {
             Ok(list) => {
                 let (db, sc) = self.containers(acct, &database, &schema);
                 let repos = list.iter().map(|r| repository(acct, &db, &sc, r)).collect();
-                ListImageRepositoriesReply::Ok(Json(repos), None)
+                ListImageRepositoriesReply::Ok(Json::of(repos), None)
             }
             Err(e) => reply(e),
         }
@@ -171,7 +171,7 @@ impl SnowflakeApi for Snowflake {
         let actor = Actor { account: &p.project_id, role: &role };
         let mode = mode(&create_mode);
         match self.store.create_image_repository(actor, &database, &schema, &body.name, mode) {
-            Ok(()) => CreateImageRepositoryReply::Ok(Json(done())),
+            Ok(()) => CreateImageRepositoryReply::Ok(Json::of(done())),
             Err(e) => reply(e),
         }
     }
@@ -188,7 +188,7 @@ impl SnowflakeApi for Snowflake {
         match self.store.fetch_image_repository(acct, &database, &schema, &name) {
             Ok(r) => {
                 let (db, sc) = self.containers(acct, &database, &schema);
-                FetchImageRepositoryReply::Ok(Json(repository(acct, &db, &sc, &r)), None)
+                FetchImageRepositoryReply::Ok(Json::of(repository(acct, &db, &sc, &r)), None)
             }
             Err(e) => reply(e),
         }
@@ -210,7 +210,7 @@ impl SnowflakeApi for Snowflake {
             &name,
             if_exists,
         ) {
-            Ok(()) => DeleteImageRepositoryReply::Ok(Json(done())),
+            Ok(()) => DeleteImageRepositoryReply::Ok(Json::of(done())),
             Err(e) => reply(e),
         }
     }
@@ -231,7 +231,7 @@ impl SnowflakeApi for Snowflake {
             .collect();
         let at = (database.as_str(), schema.as_str(), name.as_str());
         match self.store.set_tags(&p.project_id, at, if_exists, &tags) {
-            Ok(()) => SetTagsReply::Ok(Json(done())),
+            Ok(()) => SetTagsReply::Ok(Json::of(done())),
             Err(e) => reply(e),
         }
     }
@@ -250,7 +250,7 @@ impl SnowflakeApi for Snowflake {
             body.into_iter().map(|t| tag_ref(t.tag_database, t.tag_schema, t.tag_name)).collect();
         let at = (database.as_str(), schema.as_str(), name.as_str());
         match self.store.unset_tags(&p.project_id, at, if_exists, &refs) {
-            Ok(()) => UnsetTagsReply::Ok(Json(done())),
+            Ok(()) => UnsetTagsReply::Ok(Json::of(done())),
             Err(e) => reply(e),
         }
     }
@@ -267,7 +267,7 @@ impl SnowflakeApi for Snowflake {
         let at = (database.as_str(), schema.as_str(), name.as_str());
         match self.store.get_tags(&p.project_id, at) {
             Ok(tags) => GetTagsReply::Ok(
-                Json(
+                Json::of(
                     tags.into_iter()
                         .map(|t| TagAssignment {
                             level: Some("IMAGE REPOSITORY".to_owned()),
@@ -296,7 +296,7 @@ impl SnowflakeApi for Snowflake {
         match self.store.fetch_image_repository(acct, &database, &schema, &name) {
             Ok(r) => {
                 let (db, sc) = self.containers(acct, &database, &schema);
-                ListImagesInRepositoryReply::Ok(Json(images(&db, &sc, &r)), None)
+                ListImagesInRepositoryReply::Ok(Json::of(images(&db, &sc, &r)), None)
             }
             Err(e) => reply(e),
         }
@@ -306,7 +306,7 @@ impl SnowflakeApi for Snowflake {
         let Some(p) = principal(req) else { return unauthenticated() };
         let found = self.store.fetch_database(&p.project_id, &name);
         match found.and_then(|d| database(&d).ok_or_else(unrepresentable)) {
-            Ok(d) => FetchDatabaseReply::Ok(Json(d), None),
+            Ok(d) => FetchDatabaseReply::Ok(Json::of(d), None),
             Err(e) => reply(e),
         }
     }
@@ -320,7 +320,7 @@ impl SnowflakeApi for Snowflake {
     ) -> DeleteDatabaseReply {
         let Some(p) = principal(req) else { return unauthenticated() };
         match self.store.delete_database(&p.project_id, &name, if_exists) {
-            Ok(()) => DeleteDatabaseReply::Ok(Json(done())),
+            Ok(()) => DeleteDatabaseReply::Ok(Json::of(done())),
             Err(e) => reply(e),
         }
     }
@@ -336,11 +336,11 @@ impl SnowflakeApi for Snowflake {
         match self.store.poll_result(&result_owner(p), &result_handler, page) {
             store::results::Poll::Running => {
                 let (body, location) = super::deferral::accepted(&result_handler);
-                FetchResultReply::Accepted(Json(body), location)
+                FetchResultReply::Accepted(Json::of(body), location)
             }
             store::results::Poll::Done { status: 200, body, page, pages } => {
                 let link = (pages > 1).then(|| super::deferral::link(&result_handler, page, pages));
-                FetchResultReply::Ok(Json(body), link)
+                FetchResultReply::Ok(Json::of(body), link)
             }
             store::results::Poll::Done { status, body, .. } => {
                 let message = body["message"].as_str().unwrap_or("the deferred request failed");

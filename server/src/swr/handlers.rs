@@ -32,7 +32,7 @@ impl SwrApi for Swr {
         let Some(actor) = actor(req) else { return unauthenticated() };
         let state = self.store.swr_read();
         match state.list_namespaces(&self.region, &actor, namespace.as_deref(), filter.as_deref()) {
-            Ok(list) => ListNamespacesReply::Ok(Json(ListNamespacesResponse {
+            Ok(list) => ListNamespacesReply::Ok(Json::of(ListNamespacesResponse {
                 namespaces: list.iter().map(|(name, ns)| show_namespace(name, ns)).collect(),
             })),
             Err(e) => reply(e),
@@ -60,7 +60,7 @@ impl SwrApi for Swr {
     ) -> ShowNamespaceReply {
         let Some(actor) = actor(req) else { return unauthenticated() };
         match self.store.swr_read().show_namespace(&self.region, &actor, &namespace) {
-            Ok(ns) => ShowNamespaceReply::Ok(Json(show_namespace(&namespace, &ns))),
+            Ok(ns) => ShowNamespaceReply::Ok(Json::of(show_namespace(&namespace, &ns))),
             Err(e) => reply(e),
         }
     }
@@ -113,7 +113,7 @@ impl SwrApi for Swr {
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         match self.store.swr_read().show_repo(&self.region, &actor, &namespace, &repo) {
-            Ok(v) => ShowRepositoryReply::Ok(Json(self.show_repository(&v))),
+            Ok(v) => ShowRepositoryReply::Ok(Json::of(self.show_repository(&v))),
             Err(e) => reply(e),
         }
     }
@@ -173,7 +173,7 @@ impl SwrApi for Swr {
         };
         let now = self.store.now();
         match self.store.swr().sync_images(&self.region, &actor, &namespace, &repo, &sync, now) {
-            Ok(unsynced) => CreateManualImageSyncRepoReply::Ok(Json(unsynced)),
+            Ok(unsynced) => CreateManualImageSyncRepoReply::Ok(Json::of(unsynced)),
             Err(e) => reply(e),
         }
     }
@@ -191,7 +191,7 @@ impl SwrApi for Swr {
         let state = self.store.swr_read();
         match state.list_jobs(&self.region, &actor, &namespace, &repo, Some(&filter)) {
             Ok((jobs, range)) => ShowSyncJobReply::Ok(
-                Json(jobs.iter().map(|j| sync_job(&actor, &namespace, &repo, j)).collect()),
+                Json::of(jobs.iter().map(|j| sync_job(&actor, &namespace, &repo, j)).collect()),
                 range,
             ),
             Err(e) => reply(e),
@@ -208,7 +208,7 @@ impl SwrApi for Swr {
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         match self.store.swr_read().rules(&self.region, &actor, &namespace, &repo) {
-            Ok(rules) => ListImageAutoSyncReposDetailsReply::Ok(Json(
+            Ok(rules) => ListImageAutoSyncReposDetailsReply::Ok(Json::of(
                 rules
                     .iter()
                     .map(|r| SyncRepo {
@@ -304,7 +304,7 @@ impl SwrApi for Swr {
             .and_then(|v| Ok((state.list_tags(&self.region, &actor, &namespace, &repo, &q)?, v)))
         {
             Ok(((tags, range), v)) => ListRepositoryTagsReply::Ok(
-                Json(
+                Json::of(
                     tags.iter()
                         .map(|(name, t)| {
                             let s = self.show_tag(&v, name, t);
@@ -377,7 +377,7 @@ impl SwrApi for Swr {
             .show_repo(&self.region, &actor, &namespace, &repo)
             .and_then(|v| Ok((state.show_tag(&self.region, &actor, &namespace, &repo, &tag)?, v)));
         match found {
-            Ok((t, v)) => ShowRepoTagReply::Ok(Json(self.show_tag(&v, &tag, &t))),
+            Ok((t, v)) => ShowRepoTagReply::Ok(Json::of(self.show_tag(&v, &tag, &t))),
             Err(e) => reply(e),
         }
     }
@@ -408,7 +408,7 @@ impl SwrApi for Swr {
             return unauthenticated();
         }
         let regions = self.store.swr_read().sync_regions(&self.region);
-        ListSyncRegionsReply::Ok(Json(
+        ListSyncRegionsReply::Ok(Json::of(
             regions.into_iter().map(|region_id| RegionInfo { region_id }).collect(),
         ))
     }
@@ -442,7 +442,7 @@ impl SwrApi for Swr {
             Ok((views, range)) => {
                 let total = range.rsplit('/').next().and_then(|t| t.parse().ok());
                 ListReposDetailsReply::Ok(
-                    Json(views.iter().map(|v| self.repos_resp(v, total)).collect()),
+                    Json::of(views.iter().map(|v| self.repos_resp(v, total)).collect()),
                     range,
                 )
             }

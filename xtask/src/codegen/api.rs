@@ -160,7 +160,7 @@ fn from_error_impls(op: &Operation, name: &proc_macro2::Ident) -> Vec<TokenStrea
                         (t == envelope).then(|| {
                             let status = Literal::u16_unsuffixed(r.status);
                             let ident = format_ident!("{}", status_name(r.status));
-                            quote!(#status => Ok(Self::#ident(ReplyJson(body))),)
+                            quote!(#status => Ok(Self::#ident(ReplyJson::of(body))),)
                         })
                     },
                 );

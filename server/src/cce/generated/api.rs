@@ -37,8 +37,8 @@ pub enum ListImageCachesReply {
 impl FromError<CceError> for ListImageCachesReply {
     fn from_error(status: u16, body: CceError) -> Result<Self, CceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -46,7 +46,7 @@ impl FromError<CceError> for ListImageCachesReply {
 impl FromError<GatewayError> for ListImageCachesReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -81,11 +81,11 @@ pub enum CreateImageCacheReply {
 impl FromError<CceError> for CreateImageCacheReply {
     fn from_error(status: u16, body: CceError) -> Result<Self, CceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -93,7 +93,7 @@ impl FromError<CceError> for CreateImageCacheReply {
 impl FromError<GatewayError> for CreateImageCacheReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -121,9 +121,9 @@ pub enum ShowImageCacheReply {
 impl FromError<CceError> for ShowImageCacheReply {
     fn from_error(status: u16, body: CceError) -> Result<Self, CceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -131,7 +131,7 @@ impl FromError<CceError> for ShowImageCacheReply {
 impl FromError<GatewayError> for ShowImageCacheReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -159,9 +159,9 @@ pub enum DeleteImageCacheReply {
 impl FromError<CceError> for DeleteImageCacheReply {
     fn from_error(status: u16, body: CceError) -> Result<Self, CceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -169,7 +169,7 @@ impl FromError<CceError> for DeleteImageCacheReply {
 impl FromError<GatewayError> for DeleteImageCacheReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }

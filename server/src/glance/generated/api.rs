@@ -45,9 +45,9 @@ pub enum ListImagesReply {
 impl FromError<GlanceError> for ListImagesReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -96,12 +96,12 @@ pub enum CreateImageReply {
 impl FromError<GlanceError> for CreateImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -126,9 +126,9 @@ pub enum ShowImageReply {
 impl FromError<GlanceError> for ShowImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -156,10 +156,10 @@ pub enum DeleteImageReply {
 impl FromError<GlanceError> for DeleteImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -200,12 +200,12 @@ pub enum UpdateImageReply {
 impl FromError<GlanceError> for UpdateImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -241,10 +241,10 @@ pub enum DeactivateImageReply {
 impl FromError<GlanceError> for DeactivateImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -272,10 +272,10 @@ pub enum ReactivateImageReply {
 impl FromError<GlanceError> for ReactivateImageReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -326,11 +326,11 @@ pub enum DownloadImageDataReply {
 impl FromError<GlanceError> for DownloadImageDataReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            416 => Ok(Self::RangeNotSatisfiable(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            416 => Ok(Self::RangeNotSatisfiable(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -370,14 +370,14 @@ pub enum UploadImageDataReply {
 impl FromError<GlanceError> for UploadImageDataReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -405,10 +405,10 @@ pub enum ListImageMembersReply {
 impl FromError<GlanceError> for ListImageMembersReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -445,13 +445,13 @@ pub enum CreateImageMemberReply {
 impl FromError<GlanceError> for CreateImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -476,9 +476,9 @@ pub enum ShowImageMemberReply {
 impl FromError<GlanceError> for ShowImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -509,11 +509,11 @@ pub enum UpdateImageMemberReply {
 impl FromError<GlanceError> for UpdateImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -541,10 +541,10 @@ pub enum DeleteImageMemberReply {
 impl FromError<GlanceError> for DeleteImageMemberReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -575,11 +575,11 @@ pub enum AddImageTagReply {
 impl FromError<GlanceError> for AddImageTagReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -607,10 +607,10 @@ pub enum DeleteImageTagReply {
 impl FromError<GlanceError> for DeleteImageTagReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -632,8 +632,8 @@ pub enum GetImageSchemaReply {
 impl FromError<GlanceError> for GetImageSchemaReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -655,8 +655,8 @@ pub enum GetImagesSchemaReply {
 impl FromError<GlanceError> for GetImagesSchemaReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -678,8 +678,8 @@ pub enum GetMemberSchemaReply {
 impl FromError<GlanceError> for GetMemberSchemaReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -701,8 +701,8 @@ pub enum GetMembersSchemaReply {
 impl FromError<GlanceError> for GetMembersSchemaReply {
     fn from_error(status: u16, body: GlanceError) -> Result<Self, GlanceError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }

@@ -69,18 +69,18 @@ pub enum ListDatabasesReply {
 impl FromError<ErrorResponse> for ListDatabasesReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -143,19 +143,19 @@ pub enum CreateDatabaseReply {
 impl FromError<ErrorResponse> for CreateDatabaseReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -218,18 +218,18 @@ pub enum ListSchemasReply {
 impl FromError<ErrorResponse> for ListSchemasReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -292,19 +292,19 @@ pub enum CreateSchemaReply {
 impl FromError<ErrorResponse> for CreateSchemaReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -367,18 +367,18 @@ pub enum FetchSchemaReply {
 impl FromError<ErrorResponse> for FetchSchemaReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -435,18 +435,18 @@ pub enum DeleteSchemaReply {
 impl FromError<ErrorResponse> for DeleteSchemaReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -506,17 +506,17 @@ pub enum ListImageRepositoriesReply {
 impl FromError<ErrorResponse> for ListImageRepositoriesReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -573,18 +573,18 @@ pub enum CreateImageRepositoryReply {
 impl FromError<ErrorResponse> for CreateImageRepositoryReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -635,15 +635,15 @@ pub enum FetchImageRepositoryReply {
 impl FromError<ErrorResponse> for FetchImageRepositoryReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -691,15 +691,15 @@ pub enum DeleteImageRepositoryReply {
 impl FromError<ErrorResponse> for DeleteImageRepositoryReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -750,15 +750,15 @@ pub enum ListImagesInRepositoryReply {
 impl FromError<ErrorResponse> for ListImagesInRepositoryReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -806,15 +806,15 @@ pub enum GetTagsReply {
 impl FromError<ErrorResponse> for GetTagsReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -868,16 +868,16 @@ pub enum SetTagsReply {
 impl FromError<ErrorResponse> for SetTagsReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -931,16 +931,16 @@ pub enum UnsetTagsReply {
 impl FromError<ErrorResponse> for UnsetTagsReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -1000,18 +1000,18 @@ pub enum FetchDatabaseReply {
 impl FromError<ErrorResponse> for FetchDatabaseReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -1068,18 +1068,18 @@ pub enum DeleteDatabaseReply {
 impl FromError<ErrorResponse> for DeleteDatabaseReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            410 => Ok(Self::Gone(ReplyJson(body))),
-            429 => Ok(Self::TooManyRequests(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            410 => Ok(Self::Gone(ReplyJson::of(body))),
+            429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -1136,16 +1136,16 @@ pub enum FetchResultReply {
 impl FromError<ErrorResponse> for FetchResultReply {
     fn from_error(status: u16, body: ErrorResponse) -> Result<Self, ErrorResponse> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
-            403 => Ok(Self::Forbidden(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            405 => Ok(Self::MethodNotAllowed(ReplyJson(body))),
-            408 => Ok(Self::Status408(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
-            503 => Ok(Self::ServiceUnavailable(ReplyJson(body))),
-            504 => Ok(Self::Status504(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
+            403 => Ok(Self::Forbidden(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            408 => Ok(Self::Status408(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
+            503 => Ok(Self::ServiceUnavailable(ReplyJson::of(body))),
+            504 => Ok(Self::Status504(ReplyJson::of(body))),
             _ => Err(body),
         }
     }

@@ -6,7 +6,8 @@
 //!
 //! The indices only choose candidates and their order: the listing still applies every rule and
 //! filter to each candidate, so an index can make a listing faster but never change its result.
-//! Writes go through [`ImageMut`], which moves the image's entries when a write changes them.
+//! Writes go through [`ImageMut`], which moves the image's entries when a write changes them and
+//! empties the image's [`Memo`](super::Memo).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -256,6 +257,7 @@ impl DerefMut for ImageMut<'_> {
 
 impl Drop for ImageMut<'_> {
     fn drop(&mut self) {
+        self.image.memo = super::Memo::default();
         self.index.moved(self.image, std::mem::take(&mut self.before));
     }
 }

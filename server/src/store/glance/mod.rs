@@ -222,7 +222,51 @@ pub struct Image {
     pub properties: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<Member>,
+    /// The image's JSON, kept between reads by whoever renders it; not part of its value.
+    #[serde(skip)]
+    pub memo: Memo,
 }
+
+/// A rendering of an image kept between reads: a reader of the table may fill it (the Glance
+/// handlers keep each image's JSON there, so a listing copies bytes instead of building and
+/// escaping every image again), and every write through [`ImageMut`] empties it, so it never
+/// outlives the values it was made from. It takes no part in comparing images, and a clone
+/// starts empty (a copy may be changed without [`ImageMut`]).
+#[derive(Debug, Default)]
+pub struct Memo(std::sync::OnceLock<Box<serde_json::value::RawValue>>);
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
+    }
+}
+
+impl Memo {
+    /// The kept rendering, or the one `render` makes, kept for the next read.
+    pub fn get_or_render<E>(
+        &self,
+        render: impl FnOnce() -> std::result::Result<Box<serde_json::value::RawValue>, E>,
+    ) -> std::result::Result<&serde_json::value::RawValue, E> {
+        if let Some(kept) = self.0.get() {
+            return Ok(kept);
+        }
+        let made = render()?;
+        Ok(self.0.get_or_init(|| made))
+    }
+
+    /// Whether a rendering is kept.
+    pub fn is_kept(&self) -> bool {
+        self.0.get().is_some()
+    }
+}
+
+impl PartialEq for Memo {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Memo {}
 
 /// What create accepts: the writable base attributes and the custom properties.
 #[derive(Debug, Clone, Default)]
@@ -432,14 +476,15 @@ impl GlanceState {
             tags,
             properties: new.properties,
             members: Vec::new(),
+            memo: Memo::default(),
         };
         self.index.insert(&image);
         self.images.insert(id, image.clone());
         Ok(image)
     }
 
-    pub fn show(&self, caller: &Caller, id: &str) -> Result<Image> {
-        self.visible(caller, id).cloned()
+    pub fn show(&self, caller: &Caller, id: &str) -> Result<&Image> {
+        self.visible(caller, id)
     }
 
     /// Deletes in any status; returns whether the image had stored data to remove.

@@ -300,3 +300,47 @@ fn a_loaded_state_has_its_index() {
     assert_eq!(loaded, s, "the index is rebuilt on load");
     assert!(serde_json::from_str::<GlanceState>(r#"{"images": {}, "extra": 1}"#).is_err());
 }
+
+/// A kept rendering never outlives a write: every kind of write empties the written image's memo
+/// and only that one.
+#[test]
+fn every_write_empties_the_memo() {
+    let (mut s, _, admin) = mixed_table();
+    let live: Vec<String> = s
+        .images
+        .values()
+        .filter(|i| i.status == Status::Active)
+        .take(5)
+        .map(|i| i.id.clone())
+        .collect();
+    assert_eq!(live.len(), 5);
+    let keep_all = |s: &GlanceState| {
+        for image in s.images.values() {
+            let kept = image
+                .memo
+                .get_or_render(|| serde_json::value::to_raw_value(&image.id).map_err(|_| ()));
+            assert!(kept.is_ok());
+        }
+    };
+    let at = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
+    let writes: [&dyn Fn(&mut GlanceState, &str); 5] = [
+        &|s, id| {
+            let rename = Change { op: Op::Replace, path: "/name".into(), value: Some(json!("n")) };
+            s.update(&admin, id, &[rename.check().expect("valid")], false, at).expect("renamed");
+        },
+        &|s, id| s.add_tag(&admin, id, "fresh", at).expect("tagged"),
+        &|s, id| {
+            s.add_tag(&admin, id, "gone", at).expect("tagged");
+            s.delete_tag(&admin, id, "gone", at).expect("untagged");
+        },
+        &|s, id| s.set_active(&admin, id, false, at).expect("deactivated"),
+        &|s, id| s.delete(&admin, id, at).map(drop).expect("deleted"),
+    ];
+    for (write, id) in writes.iter().zip(&live) {
+        keep_all(&s);
+        write(&mut s, id);
+        for image in s.images.values() {
+            assert_eq!(image.memo.is_kept(), &image.id != id, "after a write to {id}");
+        }
+    }
+}

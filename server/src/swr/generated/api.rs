@@ -40,9 +40,9 @@ pub enum ListNamespacesReply {
 impl FromError<SwrError> for ListNamespacesReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -50,7 +50,7 @@ impl FromError<SwrError> for ListNamespacesReply {
 impl FromError<GatewayError> for ListNamespacesReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -84,11 +84,11 @@ pub enum CreateNamespaceReply {
 impl FromError<SwrError> for CreateNamespaceReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -96,7 +96,7 @@ impl FromError<SwrError> for CreateNamespaceReply {
 impl FromError<GatewayError> for CreateNamespaceReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -124,9 +124,9 @@ pub enum ShowNamespaceReply {
 impl FromError<SwrError> for ShowNamespaceReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -134,7 +134,7 @@ impl FromError<SwrError> for ShowNamespaceReply {
 impl FromError<GatewayError> for ShowNamespaceReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -165,10 +165,10 @@ pub enum DeleteNamespacesReply {
 impl FromError<SwrError> for DeleteNamespacesReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            406 => Ok(Self::NotAcceptable(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            406 => Ok(Self::NotAcceptable(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -176,7 +176,7 @@ impl FromError<SwrError> for DeleteNamespacesReply {
 impl FromError<GatewayError> for DeleteNamespacesReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -213,12 +213,12 @@ pub enum CreateRepoReply {
 impl FromError<SwrError> for CreateRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -226,7 +226,7 @@ impl FromError<SwrError> for CreateRepoReply {
 impl FromError<GatewayError> for CreateRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -254,9 +254,9 @@ pub enum ShowRepositoryReply {
 impl FromError<SwrError> for ShowRepositoryReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -264,7 +264,7 @@ impl FromError<SwrError> for ShowRepositoryReply {
 impl FromError<GatewayError> for ShowRepositoryReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -295,10 +295,10 @@ pub enum DeleteRepoReply {
 impl FromError<SwrError> for DeleteRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            406 => Ok(Self::NotAcceptable(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            406 => Ok(Self::NotAcceptable(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -306,7 +306,7 @@ impl FromError<SwrError> for DeleteRepoReply {
 impl FromError<GatewayError> for DeleteRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -340,11 +340,11 @@ pub enum UpdateRepoReply {
 impl FromError<SwrError> for UpdateRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -352,7 +352,7 @@ impl FromError<SwrError> for UpdateRepoReply {
 impl FromError<GatewayError> for UpdateRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -386,11 +386,11 @@ pub enum CreateManualImageSyncRepoReply {
 impl FromError<SwrError> for CreateManualImageSyncRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -398,7 +398,7 @@ impl FromError<SwrError> for CreateManualImageSyncRepoReply {
 impl FromError<GatewayError> for CreateManualImageSyncRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -426,9 +426,9 @@ pub enum ShowSyncJobReply {
 impl FromError<SwrError> for ShowSyncJobReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -436,7 +436,7 @@ impl FromError<SwrError> for ShowSyncJobReply {
 impl FromError<GatewayError> for ShowSyncJobReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -464,9 +464,9 @@ pub enum ListImageAutoSyncReposDetailsReply {
 impl FromError<SwrError> for ListImageAutoSyncReposDetailsReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -474,7 +474,7 @@ impl FromError<SwrError> for ListImageAutoSyncReposDetailsReply {
 impl FromError<GatewayError> for ListImageAutoSyncReposDetailsReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -508,11 +508,11 @@ pub enum CreateImageSyncRepoReply {
 impl FromError<SwrError> for CreateImageSyncRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -520,7 +520,7 @@ impl FromError<SwrError> for CreateImageSyncRepoReply {
 impl FromError<GatewayError> for CreateImageSyncRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -554,11 +554,11 @@ pub enum DeleteImageSyncRepoReply {
 impl FromError<SwrError> for DeleteImageSyncRepoReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -566,7 +566,7 @@ impl FromError<SwrError> for DeleteImageSyncRepoReply {
 impl FromError<GatewayError> for DeleteImageSyncRepoReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -594,9 +594,9 @@ pub enum ListRepositoryTagsReply {
 impl FromError<SwrError> for ListRepositoryTagsReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -604,7 +604,7 @@ impl FromError<SwrError> for ListRepositoryTagsReply {
 impl FromError<GatewayError> for ListRepositoryTagsReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -641,12 +641,12 @@ pub enum CreateRepoTagReply {
 impl FromError<SwrError> for CreateRepoTagReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            409 => Ok(Self::Conflict(ReplyJson(body))),
-            413 => Ok(Self::PayloadTooLarge(ReplyJson(body))),
-            415 => Ok(Self::UnsupportedMediaType(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
+            415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -654,7 +654,7 @@ impl FromError<SwrError> for CreateRepoTagReply {
 impl FromError<GatewayError> for CreateRepoTagReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -682,9 +682,9 @@ pub enum ShowRepoTagReply {
 impl FromError<SwrError> for ShowRepoTagReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -692,7 +692,7 @@ impl FromError<SwrError> for ShowRepoTagReply {
 impl FromError<GatewayError> for ShowRepoTagReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -720,9 +720,9 @@ pub enum DeleteRepoTagReply {
 impl FromError<SwrError> for DeleteRepoTagReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            404 => Ok(Self::NotFound(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            404 => Ok(Self::NotFound(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -730,7 +730,7 @@ impl FromError<SwrError> for DeleteRepoTagReply {
 impl FromError<GatewayError> for DeleteRepoTagReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -755,8 +755,8 @@ pub enum ListSyncRegionsReply {
 impl FromError<SwrError> for ListSyncRegionsReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -764,7 +764,7 @@ impl FromError<SwrError> for ListSyncRegionsReply {
 impl FromError<GatewayError> for ListSyncRegionsReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -789,8 +789,8 @@ pub enum ListReposDetailsReply {
 impl FromError<SwrError> for ListReposDetailsReply {
     fn from_error(status: u16, body: SwrError) -> Result<Self, SwrError> {
         match status {
-            400 => Ok(Self::BadRequest(ReplyJson(body))),
-            500 => Ok(Self::InternalServerError(ReplyJson(body))),
+            400 => Ok(Self::BadRequest(ReplyJson::of(body))),
+            500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
@@ -798,7 +798,7 @@ impl FromError<SwrError> for ListReposDetailsReply {
 impl FromError<GatewayError> for ListReposDetailsReply {
     fn from_error(status: u16, body: GatewayError) -> Result<Self, GatewayError> {
         match status {
-            401 => Ok(Self::Unauthorized(ReplyJson(body))),
+            401 => Ok(Self::Unauthorized(ReplyJson::of(body))),
             _ => Err(body),
         }
     }
