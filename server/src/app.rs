@@ -13,10 +13,12 @@ use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
     endpoint::BoxEndpoint,
     http::StatusCode,
-    middleware::{CatchPanic, Tracing},
+    middleware::CatchPanic,
 };
 
-use crate::{auth::Credentials, cce, docs, glance, snowflake, store::Store, swr};
+use crate::{
+    auth::Credentials, cce, docs, glance, middleware::AccessLog, snowflake, store::Store, swr,
+};
 
 /// The families this build serves.
 pub const LIVE_FAMILIES: [&str; 4] = ["glance", "swr", "cce", "snowflake"];
@@ -61,7 +63,7 @@ pub fn app_with(store: Store, credentials: Arc<Credentials>, options: Options) -
                 .into_response()
         })
         .boxed();
-    Dispatch { families, rest }.with(CatchPanic::new()).with(Tracing)
+    Dispatch { families, rest }.with(CatchPanic::new()).with(AccessLog)
 }
 
 /// The address of another SWR region: only SWR, as on the real `swr-api.{region}` hosts.
@@ -70,7 +72,7 @@ pub fn swr_region_app(
     credentials: Arc<Credentials>,
     region: String,
 ) -> impl Endpoint {
-    swr::endpoint(store, credentials, region).with(CatchPanic::new()).with(Tracing)
+    swr::endpoint(store, credentials, region).with(CatchPanic::new()).with(AccessLog)
 }
 
 /// Whether a family owns a request path.
