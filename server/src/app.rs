@@ -10,10 +10,8 @@
 use std::sync::Arc;
 
 use poem::{
-    Endpoint, EndpointExt, IntoResponse, Request, Response, Route,
-    endpoint::BoxEndpoint,
-    http::StatusCode,
-    middleware::CatchPanic,
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Route, endpoint::BoxEndpoint,
+    http::StatusCode, middleware::CatchPanic,
 };
 
 use crate::{

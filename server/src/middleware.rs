@@ -153,3 +153,68 @@ impl<E: Endpoint> Endpoint for ContractGuardEndpoint<E> {
         self.inner.call(req).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use poem::{EndpointExt, endpoint::make_sync};
+
+    use super::*;
+
+    /// Collects what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_access_log_has_one_line_with_the_request_id_and_no_credentials() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let ep = make_sync(|_| {
+            Response::builder()
+                .status(StatusCode::FORBIDDEN)
+                .header("X-Request-Id", "0123abcd")
+                .body("no")
+        })
+        .with(AccessLog);
+        let req = Request::builder()
+            .uri_str("/v2/manage/repos/a%0Ab\"c?token=query-secret")
+            .header("X-Auth-Token", "header-secret")
+            .header("Authorization", "SDK-HMAC-SHA256 Signature=signature-secret")
+            .finish();
+        let resp = ep.call(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 1, "{log}");
+        let line = lines[0];
+        for wanted in [
+            "imagespec::access",
+            "method=GET",
+            r#"path="/v2/manage/repos/a%0Ab\"c""#,
+            "status=403",
+            "request_id=\"0123abcd\"",
+        ] {
+            assert!(line.contains(wanted), "{wanted} missing from {line}");
+        }
+        for secret in ["query-secret", "header-secret", "signature-secret", "token="] {
+            assert!(!line.contains(secret), "{secret} logged: {line}");
+        }
+    }
+}
