@@ -758,34 +758,23 @@ async fn stream_to_disk(
         |e: std::io::Error| ImageError::BadRequest(format!("Error reading the image data: {e}"));
     let mut writer = store.glance_data().writer(&ticket.image_id).await.map_err(io)?;
     let mut reader = body.into_async_read();
-    // Bytes are handed to the writer in full buffers: the request arrives in frames of a few
-    // KiB, and each hand-off wakes the hashing thread.
     let mut buf = vec![0u8; 256 * 1024];
-    let mut filled = 0;
     let failure = loop {
-        let read = match reader.read(&mut buf[filled..]).await {
-            Ok(n) => n,
-            Err(e) => break Some(io(e)),
-        };
-        filled += read;
-        if filled < buf.len() && read > 0 {
-            continue;
-        }
-        if writer.size() + filled as u64 > store::SIZE_CAP {
-            break Some(ImageError::TooLarge(format!(
-                "Image exceeds the storage quota: the image size cap is {} bytes.",
-                store::SIZE_CAP
-            )));
-        }
-        if filled > 0 {
-            if let Err(e) = writer.write(&buf[..filled]).await {
-                break Some(io(e));
+        match reader.read(&mut buf).await {
+            Ok(0) => break None,
+            Ok(n) => {
+                if writer.size() + n as u64 > store::SIZE_CAP {
+                    break Some(ImageError::TooLarge(format!(
+                        "Image exceeds the storage quota: the image size cap is {} bytes.",
+                        store::SIZE_CAP
+                    )));
+                }
+                if let Err(e) = writer.write(&buf[..n]).await {
+                    break Some(io(e));
+                }
             }
+            Err(e) => break Some(io(e)),
         }
-        if read == 0 {
-            break None;
-        }
-        filled = 0;
     };
     let failure = failure.or_else(|| {
         let size = i64::try_from(writer.size()).unwrap_or(i64::MAX);
