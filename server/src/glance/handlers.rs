@@ -462,23 +462,19 @@ impl GlanceApi for Glance {
             _ => None,
         };
         let schema = "/v2/schemas/images";
+        let model = || ImageList {
+            images: page.images.iter().copied().map(image).collect(),
+            first: first.clone(),
+            next: next.clone(),
+            schema: schema.into(),
+        };
         let images: serde_json::Result<Vec<_>> = page.images.iter().map(|i| json(i)).collect();
         let reply = match images {
             Ok(images) => Json::view(
                 &PageView { first: &first, images, next: next.as_deref(), schema },
-                || ImageList {
-                    images: page.images.iter().copied().map(image).collect(),
-                    first: first.clone(),
-                    next: next.clone(),
-                    schema: schema.into(),
-                },
+                model,
             ),
-            Err(_) => Json::of(ImageList {
-                images: page.images.iter().copied().map(image).collect(),
-                first,
-                next,
-                schema: schema.into(),
-            }),
+            Err(_) => Json::of(model()),
         };
         drop(state);
         ListImagesReply::Ok(reply)
