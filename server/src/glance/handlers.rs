@@ -2,6 +2,7 @@
 //! Image data is streamed between the connection and the data directory here.
 
 use crate::contract::{Json, WireEnum};
+use futures_util::StreamExt;
 use poem::Request;
 use poem_openapi::{payload::Binary, types::ParseFromJSON};
 use serde_json::{Value, json, value::RawValue};
@@ -628,7 +629,9 @@ impl GlanceApi for Glance {
             Ok(t) => t,
             Err(e) => return reply(e),
         };
+        let pending = PendingUpload { store: &self.store, ticket: &ticket, settled: false };
         let outcome = stream_to_disk(&self.store, &ticket, announced, body).await;
+        pending.settle();
         let now = self.store.now();
         let saved =
             self.store.glance().finish_upload(&ticket, outcome.clone().map_err(|_| ()), now);
@@ -744,6 +747,31 @@ impl GlanceApi for Glance {
 
 /// Streams the body into the data directory, hashing as it goes, then applies Glance's checks
 /// on the result (announced size, size cap, format inspection). Any failure discards the data.
+/// An upload in `saving`: dropped before [`PendingUpload::settle`] (the client went away and
+/// the request was dropped mid-stream), it puts the image back to `queued`, as a failed upload
+/// does, so the image is not stuck in `saving`.
+struct PendingUpload<'a> {
+    store: &'a Store,
+    ticket: &'a store::UploadTicket,
+    settled: bool,
+}
+
+impl PendingUpload<'_> {
+    /// The upload ran to an outcome, which the caller records.
+    fn settle(mut self) {
+        self.settled = true;
+    }
+}
+
+impl Drop for PendingUpload<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            let now = self.store.now();
+            let _ = self.store.glance().finish_upload(self.ticket, Err(()), now);
+        }
+    }
+}
+
 async fn stream_to_disk(
     store: &Store,
     ticket: &store::UploadTicket,
@@ -753,23 +781,22 @@ async fn stream_to_disk(
     let io =
         |e: std::io::Error| ImageError::BadRequest(format!("Error reading the image data: {e}"));
     let mut writer = store.glance_data().writer(&ticket.image_id).await.map_err(io)?;
-    let mut reader = body.into_async_read();
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut chunks = body.into_bytes_stream();
     let failure = loop {
-        match reader.read(&mut buf).await {
-            Ok(0) => break None,
-            Ok(n) => {
-                if writer.size() + n as u64 > store::SIZE_CAP {
+        match chunks.next().await {
+            None => break None,
+            Some(Ok(chunk)) => {
+                if writer.size() + chunk.len() as u64 > store::SIZE_CAP {
                     break Some(ImageError::TooLarge(format!(
                         "Image exceeds the storage quota: the image size cap is {} bytes.",
                         store::SIZE_CAP
                     )));
                 }
-                if let Err(e) = writer.write(&buf[..n]).await {
+                if let Err(e) = writer.write(chunk).await {
                     break Some(io(e));
                 }
             }
-            Err(e) => break Some(io(e)),
+            Some(Err(e)) => break Some(io(e)),
         }
     };
     let failure = failure.or_else(|| {

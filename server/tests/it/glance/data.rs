@@ -208,3 +208,97 @@ fn a_two_gib_upload_streams_to_disk() {
     );
     assert!(status.contains(" 200 ") && body.contains(&format!("\"size\":{SIZE}")), "{body}");
 }
+
+#[test]
+fn an_upload_the_client_abandons_leaves_the_image_queued_and_no_file() {
+    use std::io::{Read, Write};
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let server = crate::support::spawn(&["--data-dir", data_dir.path().to_str().expect("utf-8")]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let send = |head: String, body: &[u8]| {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connects");
+        s.write_all(head.as_bytes()).expect("writes");
+        s.write_all(body).expect("writes");
+        s
+    };
+    let create = r#"{"name": "abandoned", "disk_format": "raw", "container_format": "bare"}"#;
+    let mut s = send(
+        format!(
+            "POST /v2/images HTTP/1.1\r\nHost: {addr}\r\nX-Auth-Token: {BOB}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            create.len()
+        ),
+        create.as_bytes(),
+    );
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("reads");
+    let id = answer
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("an id")
+        .to_owned();
+    // 3 MiB of an announced 64 MiB, then the client goes away.
+    let s = send(
+        format!(
+            "PUT /v2/images/{id}/file HTTP/1.1\r\nHost: {addr}\r\nX-Auth-Token: {BOB}\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+            64 << 20
+        ),
+        &vec![7u8; 3 << 20],
+    );
+    s.shutdown(std::net::Shutdown::Both).expect("closes");
+    drop(s);
+    let show = format!("/v2/images/{id}");
+    let mut status = String::new();
+    for _ in 0..100 {
+        let (_, body) = server.get(&show, &[("X-Auth-Token", BOB)]);
+        let image: serde_json::Value = serde_json::from_str(&body).expect("an image");
+        status = image["status"].as_str().expect("a status").to_owned();
+        let files: Vec<_> = std::fs::read_dir(data_dir.path()).expect("lists").collect();
+        if status == "queued" && files.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(status, "queued", "the abandoned upload left the image {status}");
+    let left: Vec<_> = std::fs::read_dir(data_dir.path())
+        .expect("lists")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(left.is_empty(), "the abandoned upload left {left:?} in the data directory");
+    // The image takes a whole upload afterwards.
+    let mut s = send(
+        format!(
+            "PUT /v2/images/{id}/file HTTP/1.1\r\nHost: {addr}\r\nX-Auth-Token: {BOB}\r\nContent-Type: application/octet-stream\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"
+        ),
+        b"hello",
+    );
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("reads");
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    let (_, body) = server.get(&show, &[("X-Auth-Token", BOB)]);
+    assert!(body.contains("\"checksum\":\"5d41402abc4b2a76b9719d911017c592\""), "{body}");
+}
+
+#[tokio::test]
+async fn an_upload_dropped_mid_stream_puts_the_image_back_to_queued() {
+    use futures_util::StreamExt;
+    let g = glance();
+    let id = g.image(BOB, json!({})).await;
+    // One chunk, then a body that never ends: the request is dropped while it streams, as a
+    // server drops a request it gives up on.
+    let first = futures_util::stream::once(async { Ok(bytes::Bytes::from_static(b"first")) });
+    let body = first.chain(futures_util::stream::pending::<std::io::Result<bytes::Bytes>>());
+    let upload = g
+        .cli
+        .put(format!("/v2/images/{id}/file"))
+        .header("X-Auth-Token", BOB)
+        .content_type("application/octet-stream")
+        .body(poem::Body::from_bytes_stream(body))
+        .send();
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(300), upload).await;
+    assert!(waited.is_err(), "the upload waits for the rest of its body");
+    let image = g.get(&format!("/v2/images/{id}"), BOB).await.body;
+    assert_eq!(image["status"], "queued", "{image}");
+    let up = g.upload(&id, BOB, b"hello").await;
+    assert_eq!(up.status, 204, "{up:#?}");
+}
