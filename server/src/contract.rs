@@ -8,6 +8,9 @@ pub struct OperationInfo {
     pub method: &'static str,
     /// The spec's path template, e.g. `/v5/imagecaches/{image_cache_id}`.
     pub path: &'static str,
+    /// The template split at `/` (`["", "v5", "imagecaches", "{image_cache_id}"]`), so matching
+    /// a request splits only the request's path.
+    pub segments: &'static [&'static str],
     /// The query parameters the operation declares.
     pub query: &'static [&'static str],
     /// Those of them that may repeat (arrays); any other may appear once.
@@ -250,17 +253,20 @@ impl Contract {
         path: &str,
         query: Option<&str>,
     ) -> Result<&OperationInfo, Mismatch> {
-        let mut candidates: Vec<&OperationInfo> =
-            self.operations.iter().filter(|op| template_matches(op.path, path)).collect();
+        // This runs on every request: the path is split once and nothing else is collected.
+        let trimmed = if path.len() > 1 { path.trim_end_matches('/') } else { path };
+        let request: Vec<&str> = trimmed.split('/').collect();
+        let fits = |op: &&OperationInfo| segments_match(op.segments.iter().copied(), &request);
         // `repo:set-tags` also fits `{name}`; the custom method is the more specific reading.
-        if candidates.iter().any(|op| is_custom_method(op.path)) {
-            candidates.retain(|op| is_custom_method(op.path));
-        }
-        if candidates.is_empty() {
-            return Err(Mismatch::UnknownPath(path.to_owned()));
-        }
-        let Some(op) = candidates.iter().find(|op| op.method.eq_ignore_ascii_case(method)) else {
-            let mut allow: Vec<&'static str> = candidates.iter().map(|op| op.method).collect();
+        let custom = self.operations.iter().filter(|op| is_custom(op.segments)).any(|op| fits(&op));
+        let candidates = || {
+            self.operations.iter().filter(move |op| (!custom || is_custom(op.segments)) && fits(op))
+        };
+        let Some(op) = candidates().find(|op| op.method.eq_ignore_ascii_case(method)) else {
+            let mut allow: Vec<&'static str> = candidates().map(|op| op.method).collect();
+            if allow.is_empty() {
+                return Err(Mismatch::UnknownPath(path.to_owned()));
+            }
             allow.sort_unstable();
             allow.dedup();
             return Err(Mismatch::MethodNotAllowed {
@@ -291,9 +297,20 @@ impl Contract {
 /// `/a/{b}/c` matches `/a/anything/c`; a trailing slash on the request is not significant.
 pub(crate) fn template_matches(template: &str, path: &str) -> bool {
     let path = if path.len() > 1 { path.trim_end_matches('/') } else { path };
-    let t: Vec<&str> = template.split('/').collect();
-    let p: Vec<&str> = path.split('/').collect();
-    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| segment_matches(t, p))
+    let request: Vec<&str> = path.split('/').collect();
+    segments_match(template.split('/'), &request)
+}
+
+/// Whether a template's segments match a request path's, one for one.
+fn segments_match<'t>(template: impl Iterator<Item = &'t str>, request: &[&str]) -> bool {
+    let mut request = request.iter();
+    for t in template {
+        match request.next() {
+            Some(r) if segment_matches(t, r) => {}
+            _ => return false,
+        }
+    }
+    request.next().is_none()
 }
 
 /// `{x}` matches any non-empty segment; `{x}:verb` (a custom method) one that ends in `:verb`
@@ -306,9 +323,9 @@ fn segment_matches(template: &str, segment: &str) -> bool {
     }
 }
 
-/// Whether a template ends in a custom method (`.../{name}:verb`).
-fn is_custom_method(template: &str) -> bool {
-    template.rsplit('/').next().is_some_and(|last| last.starts_with('{') && !last.ends_with('}'))
+/// Whether a template's segments end in a custom method (`.../{name}:verb`).
+fn is_custom(segments: &[&str]) -> bool {
+    segments.last().is_some_and(|last| last.starts_with('{') && !last.ends_with('}'))
 }
 
 /// A request path as the generated routes expect it: a last segment `name:verb` becomes
@@ -365,6 +382,7 @@ mod tests {
             id: "list",
             method: "GET",
             path: "/v5/things",
+            segments: &["", "v5", "things"],
             query: &["name", "tag"],
             repeatable: &["tag"],
         },
@@ -372,6 +390,7 @@ mod tests {
             id: "show",
             method: "GET",
             path: "/v5/things/{id}",
+            segments: &["", "v5", "things", "{id}"],
             query: &[],
             repeatable: &[],
         },
@@ -379,6 +398,7 @@ mod tests {
             id: "delete",
             method: "DELETE",
             path: "/v5/things/{id}",
+            segments: &["", "v5", "things", "{id}"],
             query: &[],
             repeatable: &[],
         },
@@ -415,12 +435,34 @@ mod tests {
     }
 
     #[test]
+    fn every_generated_table_splits_its_templates_as_the_matcher_expects() {
+        for contract in [
+            &crate::glance::generated::api::CONTRACT,
+            &crate::cce::generated::api::CONTRACT,
+            &crate::swr::generated::api::CONTRACT,
+            &crate::snowflake::generated::api::CONTRACT,
+        ] {
+            for op in contract.operations {
+                assert_eq!(op.segments, op.path.split('/').collect::<Vec<_>>(), "{}", op.id);
+                let filled = op.path.replace("{", "x{");
+                assert_eq!(
+                    contract.check(op.method, &filled, None).map(|o| o.path),
+                    Ok(op.path),
+                    "{} {filled}",
+                    op.method
+                );
+            }
+        }
+    }
+
+    #[test]
     fn custom_methods_are_their_own_operations() {
         const CUSTOM: &[OperationInfo] = &[
             OperationInfo {
                 id: "fetch",
                 method: "GET",
                 path: "/r/{name}",
+                segments: &["", "r", "{name}"],
                 query: &[],
                 repeatable: &[],
             },
@@ -428,6 +470,7 @@ mod tests {
                 id: "set",
                 method: "POST",
                 path: "/r/{name}:set-tags",
+                segments: &["", "r", "{name}:set-tags"],
                 query: &[],
                 repeatable: &[],
             },
@@ -435,6 +478,7 @@ mod tests {
                 id: "get",
                 method: "GET",
                 path: "/r/{name}:get-tags",
+                segments: &["", "r", "{name}:get-tags"],
                 query: &[],
                 repeatable: &[],
             },

@@ -71,11 +71,13 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
             .iter()
             .filter(|p| p.location == ParamIn::Query && matches!(p.ty, Ty::Array(_)))
             .map(|p| &p.wire);
+        let segments = spec_path.split('/');
         table.push(quote! {
             OperationInfo {
                 id: #id,
                 method: #http_method,
                 path: #spec_path,
+                segments: &[#(#segments),*],
                 query: &[#(#query),*],
                 repeatable: &[#(#repeatable),*],
             },
