@@ -18,6 +18,7 @@ pub mod cce;
 pub mod contract;
 pub mod docs;
 pub mod glance;
+pub mod log_writer;
 pub mod middleware;
 pub mod snowflake;
 pub mod store;

@@ -54,12 +54,10 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    // Log lines are written by a thread of their own, in batches, so a request never waits on
-    // stderr (one write per access line cost a third of a listing's throughput). Under a load that
-    // outruns the terminal, lines are dropped rather than requests slowed; the guard flushes
-    // what is queued when main returns.
-    let (log, _flush_at_exit) =
-        tracing_appender::non_blocking(std::io::BufWriter::new(std::io::stderr()));
+    // Log lines gather in memory and one thread writes them every few milliseconds, so a
+    // request never waits on stderr (see `log_writer`); the guard writes what is left when main
+    // returns.
+    let (log, _flush_at_exit) = imagespec_server::log_writer::batched(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
