@@ -745,8 +745,6 @@ impl GlanceApi for Glance {
     }
 }
 
-/// Streams the body into the data directory, hashing as it goes, then applies Glance's checks
-/// on the result (announced size, size cap, format inspection). Any failure discards the data.
 /// An upload in `saving`: dropped before [`PendingUpload::settle`] (the client went away and
 /// the request was dropped mid-stream), it puts the image back to `queued`, as a failed upload
 /// does, so the image is not stuck in `saving`.
@@ -772,6 +770,8 @@ impl Drop for PendingUpload<'_> {
     }
 }
 
+/// Streams the body into the data directory, hashing as it goes, then applies Glance's checks
+/// on the result (announced size, size cap, format inspection). Any failure discards the data.
 async fn stream_to_disk(
     store: &Store,
     ticket: &store::UploadTicket,

@@ -2,9 +2,8 @@
 //! that hashes (MD5 and SHA-512) and keeps the leading bytes for format inspection while the
 //! data streams, so an image is never held whole in memory.
 
-use std::path::{Path, PathBuf};
-
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
 use md5::Md5;
@@ -201,14 +200,15 @@ async fn feed<T: Send + 'static>(
     stage: &mut Option<Stage<T>>,
     batch: Bytes,
 ) -> std::io::Result<()> {
-    let Some(s) = stage.take() else {
+    let Some(s) = stage.as_ref() else {
         return Err(std::io::Error::other("the upload already failed"));
     };
     if s.queue.send(batch).await.is_ok() {
-        *stage = Some(s);
         return Ok(());
     }
-    s.finish().await?;
+    if let Some(s) = stage.take() {
+        s.finish().await?;
+    }
     Err(std::io::Error::other("an upload stage stopped early"))
 }
 
