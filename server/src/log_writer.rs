@@ -11,7 +11,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -73,6 +73,33 @@ fn write_until_stopped(shared: &Shared, mut out: impl Write) {
             return;
         }
         std::thread::park_timeout(INTERVAL);
+    }
+}
+
+/// The writer the access log appends to directly (see [`crate::middleware::AccessLog`]).
+static ACCESS: OnceLock<Batched> = OnceLock::new();
+
+/// Makes `writer` the access log's destination for the rest of the process (the server's `main`
+/// does, with the writer it gives tracing); a second call changes nothing.
+pub fn install_access(writer: Batched) {
+    let _ = ACCESS.set(writer);
+}
+
+/// The access log's destination, once installed.
+pub fn access() -> Option<&'static Batched> {
+    ACCESS.get()
+}
+
+impl Batched {
+    /// Appends what `line` writes into the buffer, under the same lock and cap as any line.
+    pub fn append_with(&self, line: impl FnOnce(&mut Vec<u8>)) {
+        let mut lines = self.0.lines.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = lines.len();
+        line(&mut lines);
+        if lines.len() > CAP {
+            lines.truncate(before);
+            self.0.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -169,5 +196,22 @@ mod tests {
         assert_eq!(out.iter().filter(|b| **b == b'x').count(), 0, "the line over the cap");
         assert_eq!(out.iter().filter(|b| **b == b'y').count(), CAP - 10);
         assert_eq!(out.iter().filter(|b| **b == b'z').count(), 10, "the next line that fits");
+    }
+
+    #[test]
+    fn a_line_appended_in_place_past_the_cap_is_taken_back_whole_and_counted() {
+        let shared = Arc::new(Shared {
+            lines: Mutex::new(Vec::new()),
+            dropped: AtomicU64::new(0),
+            stop: AtomicBool::new(true),
+        });
+        let writer = Batched(shared.clone());
+        writer.append_with(|buf| buf.extend_from_slice(b"kept\n"));
+        writer.append_with(|buf| buf.resize(buf.len() + CAP, b'x'));
+        writer.append_with(|buf| buf.extend_from_slice(b"also kept\n"));
+        let sink = Sink::default();
+        write_until_stopped(&shared, sink.clone());
+        let text = String::from_utf8(sink.0.lock().expect("sink").clone()).expect("utf-8");
+        assert_eq!(text, "imagespec: 1 log lines dropped (stderr fell behind)\nkept\nalso kept\n");
     }
 }

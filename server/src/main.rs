@@ -62,9 +62,10 @@ async fn main() -> Result<()> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(log)
+        .with_writer(log.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    imagespec_server::log_writer::install_access(log);
     let args = Args::parse();
     let credentials = match &args.credentials {
         Some(path) => Credentials::load(path).with_context(|| "loading the credentials file")?,

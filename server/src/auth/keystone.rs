@@ -73,7 +73,7 @@ impl<E: Endpoint> Endpoint for KeystoneAuthEndpoint<E> {
 
     async fn call(&self, mut req: Request) -> poem::Result<E::Output> {
         if !self.open.contains(&req.uri().path()) {
-            let headers = req.headers().clone();
+            let headers = req.headers();
             let header =
                 |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
             let caller = caller(&self.credentials, &header).ok_or(Unauthenticated)?;
