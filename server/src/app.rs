@@ -5,7 +5,8 @@
 //! format. Live today: `glance` (`/`, `/versions`, `/v2/...`), `cce` (`/v5/imagecaches`) and
 //! `swr` (`/v2/manage/...`, in the home region; [`swr_region_app`] serves another region on its
 //! own address) and `snowflake` (`/api/v2/...`, plus its admin endpoint under
-//! `/admin/snowflake/`). Nothing answers 501.
+//! `/admin/snowflake/`). Beside them, the operator routes (`/healthz`, `/admin/state`, see
+//! [`admin`]). Nothing answers 501.
 
 use std::sync::Arc;
 
@@ -15,7 +16,8 @@ use poem::{
 };
 
 use crate::{
-    auth::Credentials, cce, docs, glance, middleware::AccessLog, snowflake, store::Store, swr,
+    admin, auth::Credentials, cce, docs, glance, middleware::AccessLog, snowflake, store::Store,
+    swr,
 };
 
 /// The families this build serves.
@@ -49,9 +51,12 @@ pub fn app_with(store: Store, credentials: Arc<Credentials>, options: Options) -
                 .map_to_response()
                 .boxed(),
         ),
-        (glance::owns, glance::endpoint(store, credentials).map_to_response().boxed()),
+        (
+            glance::owns,
+            glance::endpoint(store.clone(), credentials.clone()).map_to_response().boxed(),
+        ),
     ];
-    let rest = Route::new()
+    let rest = admin::mount(Route::new(), store, credentials)
         .nest("/", docs::routes())
         .catch_all_error(|_| async {
             (

@@ -11,6 +11,7 @@
 //! Invariants: the store never imports poem or generated code; generated code never names the
 //! store; nobody edits `generated/` by hand.
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod body_schema;
@@ -18,6 +19,7 @@ pub mod cce;
 pub mod contract;
 pub mod docs;
 pub mod glance;
+pub mod listener;
 pub mod log_writer;
 pub mod middleware;
 pub mod snowflake;

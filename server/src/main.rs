@@ -1,13 +1,19 @@
 //! `imagespec-server`: parse flags, build the store, bind, serve until SIGINT or SIGTERM.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use imagespec_server::{
     app::{LIVE_FAMILIES, Options, app_with, swr_region_app},
     auth::{Credentials, DEVELOPMENT_CREDENTIALS},
-    store::{State, Store, SystemClock, glance::data::DataDir, swr::Region},
+    listener::Guarded,
+    store::{
+        State, Store, SystemClock,
+        glance::data::DataDir,
+        journal::{self, Journal},
+        swr::Region,
+    },
 };
 use poem::{
     Server,
@@ -32,10 +38,23 @@ struct Args {
     /// the server starts empty.
     #[arg(long, env = "IMAGESPEC_STATE")]
     state: Option<PathBuf>,
-    /// Directory for Glance image data. Without it, a temporary directory is used and removed at
-    /// exit.
+    /// Directory that keeps every family's state (`state.redb`, written before each write is
+    /// answered) and Glance's image data across restarts. A new directory starts from `--state`;
+    /// one that holds a saved state starts from it. Without it, the state is in memory and
+    /// image data goes to a temporary directory removed at exit.
     #[arg(long, env = "IMAGESPEC_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Open connections at most (every address together); beyond it new connections wait
+    /// until one closes.
+    #[arg(long, default_value_t = 1024, env = "IMAGESPEC_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a connection may go without a byte read or written before it is closed: slow
+    /// headers or bodies, stalled requests, idle keep-alive connections.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, env = "IMAGESPEC_IDLE_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Seconds that requests in flight get to finish after SIGINT or SIGTERM.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, env = "IMAGESPEC_SHUTDOWN_TIMEOUT")]
+    shutdown_timeout: u64,
     /// SWR regions to serve, comma-separated. The first is the home region, served on the main
     /// address; each other region gets its own address, on the following ports (free ports with
     /// `--port 0`), as the real cloud has one endpoint per region. Without it, the state file's
@@ -50,6 +69,22 @@ struct Args {
     /// `X-Imagespec-Page-Size: N`).
     #[arg(long, value_name = "N", env = "IMAGESPEC_SNOWFLAKE_PAGE_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
     snowflake_page_size: Option<u32>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Print the state saved in a data directory, in the `--state` format, and exit (the
+    /// server must not be running on it; a running server answers `GET /admin/state`).
+    Export {
+        /// The data directory (`--data-dir` of the server that wrote it).
+        #[arg(long = "from", value_name = "DIR")]
+        from: PathBuf,
+        /// Write to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -67,33 +102,69 @@ async fn main() -> Result<()> {
         .init();
     imagespec_server::log_writer::install_access(log);
     let args = Args::parse();
+    if let Some(Command::Export { from, output }) = &args.command {
+        return export(from, output.as_deref());
+    }
     let credentials = match &args.credentials {
         Some(path) => Credentials::load(path).with_context(|| "loading the credentials file")?,
         None => Credentials::development(),
     };
-    let mut state = match &args.state {
-        Some(path) => State::load(path).context("loading the state file")?,
-        None => State::default(),
+    let load_state_file = || match &args.state {
+        Some(path) => State::load(path).context("loading the state file"),
+        None => Ok(State::default()),
+    };
+    let (mut state, data, journal, saved) = match &args.data_dir {
+        Some(dir) => {
+            let data = DataDir::at(dir).with_context(|| format!("using {}", dir.display()))?;
+            let (journal, saved) = Journal::open(dir)?;
+            match saved {
+                Some(state) => {
+                    if let Some(path) = &args.state {
+                        tracing::warn!(
+                            "{} holds a saved state, which is used; --state {} is not loaded",
+                            dir.display(),
+                            path.display()
+                        );
+                    }
+                    (state, data, Some(journal), true)
+                }
+                None => (load_state_file()?, data, Some(journal), false),
+            }
+        }
+        None => {
+            let data = DataDir::temporary().context("creating a temporary data directory")?;
+            (load_state_file()?, data, None, false)
+        }
     };
     if !args.swr_regions.is_empty() {
         state.swr.regions = swr_regions(&args.swr_regions, std::mem::take(&mut state.swr.regions))?;
     }
     let regions = state.swr.region_ids();
     anyhow::ensure!(!regions.is_empty(), "at least one SWR region must be served");
-    let data = match &args.data_dir {
-        Some(dir) => DataDir::at(dir).with_context(|| format!("using {}", dir.display()))?,
-        None => DataDir::temporary().context("creating a temporary data directory")?,
-    };
-    let store = Store::with_data_dir(state, Arc::new(SystemClock), data);
+    if let Some(journal) = &journal {
+        if saved {
+            journal.family("swr", &state.swr)?;
+        } else {
+            journal.seed(&state)?;
+        }
+    }
+    let store = Store::durable(state, Arc::new(SystemClock), data, journal);
+    if let Some(warning) = exposure_warning(args.host, args.credentials.is_none()) {
+        tracing::warn!("{warning}");
+    }
     let credentials = Arc::new(credentials);
-    let (main_acceptor, addr) = bind(args.host, args.port).await?;
+    let permits = Arc::new(tokio::sync::Semaphore::new(args.max_connections as usize));
+    let idle = Duration::from_secs(args.idle_timeout);
+    let guarded = |(acceptor, addr)| (Guarded::new(acceptor, permits.clone(), idle), addr);
+    let (main_acceptor, addr) = guarded(bind(args.host, args.port).await?);
     // The other SWR regions, each on its own address.
     let mut others = Vec::new();
     for (i, region) in regions.iter().enumerate().skip(1) {
         let port = if args.port == 0 { 0 } else { args.port.saturating_add(i as u16) };
-        let (acceptor, region_addr) = bind(args.host, port).await?;
+        let (acceptor, region_addr) = guarded(bind(args.host, port).await?);
         others.push((region.clone(), acceptor, region_addr));
     }
+    let grace = Some(Duration::from_secs(args.shutdown_timeout));
     let region_addrs: Vec<(String, SocketAddr)> = std::iter::once((regions[0].clone(), addr))
         .chain(others.iter().map(|(r, _, a)| (r.clone(), *a)))
         .collect();
@@ -109,7 +180,7 @@ async fn main() -> Result<()> {
                 .run_with_graceful_shutdown(
                     app,
                     async move { _ = stopped.wait_for(|s| *s).await },
-                    None,
+                    grace,
                 )
                 .await
         });
@@ -126,7 +197,7 @@ async fn main() -> Result<()> {
             .run_with_graceful_shutdown(
                 main_app,
                 async move { _ = stopped.clone().wait_for(|s| *s).await },
-                None,
+                grace,
             )
             .await
     });
@@ -138,6 +209,37 @@ async fn main() -> Result<()> {
         result.context("a listener task failed")?.context("serving")?;
     }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// What to warn about when the server listens beyond this machine with the development
+/// credentials (which are printed and published: anyone who can connect is an admin).
+fn exposure_warning(host: std::net::IpAddr, development: bool) -> Option<String> {
+    (development && !host.is_loopback()).then(|| {
+        format!(
+            "listening on {host}, beyond this machine, with the development credentials: they are \
+             printed below and published in the repository, so anyone who can reach this address \
+             is an admin (give --credentials FILE)"
+        )
+    })
+}
+
+/// `imagespec-server export`: the saved state of a data directory as `--state` JSON.
+fn export(dir: &std::path::Path, output: Option<&std::path::Path>) -> Result<()> {
+    anyhow::ensure!(
+        dir.join(journal::FILE_NAME).is_file(),
+        "{} holds no saved state (no {})",
+        dir.display(),
+        journal::FILE_NAME
+    );
+    let (_, state) = Journal::open(dir)?;
+    let state = state.with_context(|| format!("{} holds no saved state", dir.display()))?;
+    let mut text = serde_json::to_string_pretty(&state).context("serializing the state")?;
+    text.push('\n');
+    match output {
+        Some(path) => std::fs::write(path, text).with_context(|| path.display().to_string())?,
+        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?,
+    }
     Ok(())
 }
 
@@ -217,4 +319,24 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
         }
         tracing::info!("shutting down");
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exposure_warning;
+
+    #[test]
+    fn only_development_credentials_beyond_loopback_are_warned_about() {
+        let any: std::net::IpAddr = "0.0.0.0".parse().expect("address");
+        let lan: std::net::IpAddr = "192.168.1.20".parse().expect("address");
+        let local: std::net::IpAddr = "127.0.0.1".parse().expect("address");
+        let local6: std::net::IpAddr = "::1".parse().expect("address");
+        for host in [any, lan] {
+            let warning = exposure_warning(host, true).expect("a warning");
+            assert!(warning.contains(&host.to_string()) && warning.contains("--credentials"));
+            assert_eq!(exposure_warning(host, false), None, "a credentials file was given");
+        }
+        assert_eq!(exposure_warning(local, true), None);
+        assert_eq!(exposure_warning(local6, true), None);
+    }
 }

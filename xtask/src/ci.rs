@@ -2,7 +2,8 @@
 //! (Debian's Chromium, three Python venvs with the pinned clients), then run every check.
 //!
 //! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the benchmarks'
-//! smoke runs (`--bench glance_list`, `cargo xtask bench --smoke`, which installs wrk, real
+//! smoke runs (`--bench glance_list`, `cargo xtask fuzz --smoke` (the fuzz campaign, small),
+//! `cargo xtask bench --smoke`, which installs wrk, real
 //! Glance, Prism and Schemathesis under `target/bench/`) → the conformance
 //! CLI against a freshly started server for every live family. The venvs are separate because
 //! their pins must not mix: `target/py` holds the Huawei Cloud SDK
@@ -55,6 +56,11 @@ pub fn run() -> Result<()> {
         Command::new(cargo())
             .args(["test", "-p", "imagespec-server", "--bench", "glance_list", "--locked"])
             .current_dir(&root),
+    )?;
+    // The fuzz campaign's smoke version: a few thousand requests over every family, no 5xx.
+    step(
+        "cargo xtask fuzz --smoke",
+        Command::new(cargo()).args(["xtask", "fuzz", "--smoke"]).current_dir(&root),
     )?;
     // The side-by-side benchmark's smoke version: every step briefly, output under target/bench.
     step(

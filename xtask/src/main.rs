@@ -5,6 +5,7 @@
 mod bench;
 mod ci;
 mod codegen;
+mod fuzz;
 mod lint;
 mod tidy;
 mod util;
@@ -34,6 +35,9 @@ enum Command {
     /// Side-by-side benchmarks (docs/benchmarks.md): ours against the framework's ceiling, real
     /// Glance, Prism; uploads against hashing; the tester against Schemathesis.
     Bench(bench::Options),
+    /// The fuzz campaign: the tester's generators against our server, every family, until
+    /// `--requests` (default a million); fails on any 5xx or panic.
+    Fuzz(fuzz::Options),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Command::Lint => lint::run(),
         Command::Ci => ci::run(),
         Command::Bench(opts) => bench::run(opts),
+        Command::Fuzz(opts) => fuzz::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,14 +2,18 @@
 //!
 //! Each family's table sits behind its own lock. Time comes from an injectable [`Clock`], so
 //! lifecycles (build, deletion, retention expiry) are driven by tests without sleeping. The whole
-//! state saves to and loads from JSON ([`State`]): fixtures in, snapshots out.
+//! state saves to and loads from JSON ([`State`]): fixtures in, snapshots out. With a
+//! [`journal::Journal`] (`--data-dir`), every write guard stores what its operation changed
+//! when it is released, before the handler answers.
 
 pub mod cce;
 pub mod glance;
+pub mod journal;
 pub mod snowflake;
 pub mod swr;
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex, RwLock, RwLockWriteGuard};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -110,6 +114,7 @@ struct Inner {
     snowflake: RwLock<snowflake::SnowflakeState>,
     /// Deferred results are not part of the saved state.
     snowflake_results: Mutex<snowflake::results::Results>,
+    journal: Option<journal::Journal>,
 }
 
 impl Store {
@@ -123,6 +128,20 @@ impl Store {
         clock: Arc<dyn Clock>,
         glance_data: glance::data::DataDir,
     ) -> Self {
+        Self::durable(state, clock, glance_data, None)
+    }
+
+    /// A store that, with a journal, stores every write in it before the write is answered.
+    /// `state` must be what the journal holds (loaded from it, or seeded into it).
+    pub fn durable(
+        mut state: State,
+        clock: Arc<dyn Clock>,
+        glance_data: glance::data::DataDir,
+        journal: Option<journal::Journal>,
+    ) -> Self {
+        if journal.is_some() {
+            state.glance.track_changes();
+        }
         Self {
             inner: Arc::new(Inner {
                 clock,
@@ -132,8 +151,14 @@ impl Store {
                 glance_data,
                 snowflake: RwLock::new(state.snowflake),
                 snowflake_results: Mutex::default(),
+                journal,
             }),
         }
+    }
+
+    /// Whether writes are stored in a journal.
+    pub fn is_durable(&self) -> bool {
+        self.inner.journal.is_some()
     }
 
     pub fn clock(&self) -> Arc<dyn Clock> {
@@ -157,16 +182,87 @@ impl Store {
         }
     }
 
-    pub(crate) fn cce(&self) -> std::sync::RwLockWriteGuard<'_, cce::CceState> {
-        let mut guard = write(&self.inner.cce);
+    pub(crate) fn cce(&self) -> Writing<'_, cce::CceState> {
+        let mut guard = self.writing(&self.inner.cce);
         guard.expire(self.now());
         guard
+    }
+
+    /// A family's state for one operation; the journal stores what it changed on release.
+    fn writing<'a, T: Durable>(&'a self, lock: &'a RwLock<T>) -> Writing<'a, T> {
+        Writing { guard: write(lock), journal: self.inner.journal.as_ref() }
+    }
+}
+
+/// A family's state as the journal stores it.
+pub(crate) trait Durable {
+    fn store(&mut self, journal: &journal::Journal) -> Result<(), journal::JournalError>;
+}
+
+impl Durable for cce::CceState {
+    fn store(&mut self, journal: &journal::Journal) -> Result<(), journal::JournalError> {
+        journal.family("cce", self)
+    }
+}
+
+impl Durable for swr::SwrState {
+    fn store(&mut self, journal: &journal::Journal) -> Result<(), journal::JournalError> {
+        journal.family("swr", self)
+    }
+}
+
+impl Durable for snowflake::SnowflakeState {
+    fn store(&mut self, journal: &journal::Journal) -> Result<(), journal::JournalError> {
+        journal.family("snowflake", self)
+    }
+}
+
+impl Durable for glance::GlanceState {
+    fn store(&mut self, journal: &journal::Journal) -> Result<(), journal::JournalError> {
+        let changed = self.take_changed();
+        if changed.is_empty() { Ok(()) } else { journal.images(changed) }
+    }
+}
+
+/// A write lock on one family's state. Released, it first stores what changed in the journal
+/// (if there is one), still under the lock, so the journal sees writes in the order they were
+/// made and every write is on disk before its request is answered.
+pub(crate) struct Writing<'a, T: Durable> {
+    guard: RwLockWriteGuard<'a, T>,
+    journal: Option<&'a journal::Journal>,
+}
+
+impl<T: Durable> Deref for Writing<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T: Durable> DerefMut for Writing<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T: Durable> Drop for Writing<'_, T> {
+    fn drop(&mut self) {
+        let Some(journal) = self.journal else { return };
+        if let Err(e) = self.guard.store(journal) {
+            // The change is in memory but not on disk: the request must not be answered as a
+            // success. The panic becomes the family's 500 (the app catches panics); the next
+            // write of the family stores it again.
+            tracing::error!(error = %e, "the state database refused a write");
+            if !std::thread::panicking() {
+                panic!("the state database refused a write: {e}");
+            }
+        }
     }
 }
 
 impl Store {
-    pub(crate) fn glance(&self) -> std::sync::RwLockWriteGuard<'_, glance::GlanceState> {
-        write(&self.inner.glance)
+    pub(crate) fn glance(&self) -> Writing<'_, glance::GlanceState> {
+        self.writing(&self.inner.glance)
     }
 
     pub(crate) fn glance_read(&self) -> std::sync::RwLockReadGuard<'_, glance::GlanceState> {
@@ -179,8 +275,8 @@ impl Store {
 }
 
 impl Store {
-    pub(crate) fn snowflake(&self) -> std::sync::RwLockWriteGuard<'_, snowflake::SnowflakeState> {
-        write(&self.inner.snowflake)
+    pub(crate) fn snowflake(&self) -> Writing<'_, snowflake::SnowflakeState> {
+        self.writing(&self.inner.snowflake)
     }
 
     pub(crate) fn snowflake_read(

@@ -7,16 +7,24 @@ mod support;
 mod binary;
 /// CCE image caches through the in-process app: transcripts, bad input, auth, lifecycle.
 mod cce;
+/// Many clients at once: mixed writes and lists against a sequential model.
+mod concurrency;
 /// The conformance library against our server, correct and with planted faults.
 mod conformance;
 /// The conformance library's SWR suite against our server, two regions, with planted faults.
 mod conformance_swr;
 /// `/specs/` and `/docs/` over HTTP.
 mod docs;
+/// `--data-dir`: restarts, `kill -9` under load, export.
+mod durable;
 /// Glance images v2 through the in-process app: every rule of the reference, bad input, tenancy.
 mod glance;
 /// python-glanceclient and openstacksdk against a spawned server.
 mod glance_clients;
+/// Slow and idle clients, the connection cap, graceful shutdown, `/healthz`.
+mod hardening;
+/// Randomized trials: no principal sees or changes another's private data, in any family.
+mod isolation;
 /// The Huawei Cloud Python SDK (huaweicloudsdkcce) against a spawned server.
 mod python_sdk;
 /// Snowflake image repositories through the in-process app: containers, createMode, like,

@@ -59,19 +59,50 @@ impl Spawned {
 
     /// The same GET against another of the server's addresses (`http://127.0.0.1:PORT`).
     pub fn get_at(base: &str, path: &str, headers: &[(&str, &str)]) -> (String, String) {
+        Self::send_at(base, "GET", path, headers, b"").expect("the server answers")
+    }
+
+    /// Any request with a body (`Content-Length` is added): (status line, body), or the I/O
+    /// error when the server is gone.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(String, String)> {
+        Self::send_at(&self.base, method, path, headers, body)
+    }
+
+    /// [`Spawned::send`] to an address, from a thread that does not own the server.
+    pub fn send_at(
+        base: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<(String, String)> {
         use std::io::{Read, Write};
         let addr = base.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(addr).expect("connects");
-        let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        let mut stream = std::net::TcpStream::connect(addr)?;
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
+        if !body.is_empty() || method != "GET" {
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
         req.push_str("\r\n");
-        stream.write_all(req.as_bytes()).expect("writes");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("reads");
+        stream.write_all(req.as_bytes())?;
+        stream.write_all(body)?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer)?;
+        let answer = String::from_utf8_lossy(&answer);
         let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-        (head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
+        if head.is_empty() {
+            return Err(std::io::Error::other("the connection closed without an answer"));
+        }
+        Ok((head.lines().next().unwrap_or_default().to_owned(), body.to_owned()))
     }
 }
 

@@ -27,9 +27,17 @@ impl DataDir {
         Ok(Self { root: temp.path().to_owned(), _temp: Some(temp) })
     }
 
-    /// An existing directory chosen by the operator (`--data-dir`).
+    /// A directory chosen by the operator (`--data-dir`), created if missing. Partial files
+    /// left by uploads that a crash cut off are removed (their images are `queued` again, see
+    /// `GlanceState::recovered`).
     pub fn at(root: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(root)?;
+        for entry in std::fs::read_dir(root)? {
+            let path = entry?.path();
+            if path.extension().is_some_and(|e| e == "partial") {
+                std::fs::remove_file(&path)?;
+            }
+        }
         Ok(Self { root: root.to_owned(), _temp: None })
     }
 
@@ -43,8 +51,11 @@ impl DataDir {
         let partial = self.root.join(format!("{image_id}.partial"));
         let file = tokio::fs::File::create(&partial).await?.into_std().await;
         Ok(Writer {
-            hashing: Some(Stage::start((Md5::new(), Sha512::new()), |(md5, sha512), chunk| {
+            md5: Some(Stage::start(Md5::new(), |md5, chunk| {
                 md5.update(chunk);
+                Ok(())
+            })),
+            sha512: Some(Stage::start(Sha512::new(), |sha512, chunk| {
                 sha512.update(chunk);
                 Ok(())
             })),
@@ -73,13 +84,15 @@ const QUEUED: usize = 8;
 
 /// Streams one upload to a `.partial` file; [`Writer::commit`] moves it into place.
 ///
-/// The upload's work runs in three places at once, so it goes at the speed of the slowest rather
-/// than of their sum: the request's task gathers the network's chunks, one blocking thread hashes
-/// them (MD5, then SHA-512, as one thread) and another writes them to the file. A writer dropped
+/// The upload's work runs in four places at once, so it goes at the speed of the slowest rather
+/// than of their sum: the request's task gathers the network's chunks, one blocking thread
+/// computes the MD5, another the SHA-512 (the slower of the two, so the upload can outrun one
+/// thread doing both), and another writes them to the file. A writer dropped
 /// without [`Writer::commit`] or [`Writer::discard`] (a client that went away mid-upload) removes
 /// its partial file.
 pub struct Writer {
-    hashing: Option<Stage<(Md5, Sha512)>>,
+    md5: Option<Stage<Md5>>,
+    sha512: Option<Stage<Sha512>>,
     writing: Option<Stage<std::fs::File>>,
     pending: BytesMut,
     partial: PathBuf,
@@ -105,9 +118,10 @@ impl Writer {
         Ok(())
     }
 
-    /// Hands a batch to both stages.
+    /// Hands a batch to every stage (each holds a reference to the same bytes).
     async fn send(&mut self, batch: Bytes) -> std::io::Result<()> {
-        feed(&mut self.hashing, batch.clone()).await?;
+        feed(&mut self.md5, batch.clone()).await?;
+        feed(&mut self.sha512, batch.clone()).await?;
         feed(&mut self.writing, batch).await
     }
 
@@ -126,14 +140,22 @@ impl Writer {
             let batch = self.pending.split().freeze();
             self.send(batch).await?;
         }
-        let (hashing, writing) = match (self.hashing.take(), self.writing.take()) {
-            (Some(h), Some(w)) => (h, w),
-            _ => return Err(std::io::Error::other("the upload already failed")),
-        };
+        let (md5, sha512, writing) =
+            match (self.md5.take(), self.sha512.take(), self.writing.take()) {
+                (Some(m), Some(s), Some(w)) => (m, s, w),
+                _ => return Err(std::io::Error::other("the upload already failed")),
+            };
         let file = writing.finish().await?;
         tokio::task::spawn_blocking(move || file.sync_data()).await.map_err(joined)??;
-        let (md5, sha512) = hashing.finish().await?;
+        let (md5, sha512) = (md5.finish().await?, sha512.finish().await?);
         tokio::fs::rename(&self.partial, &self.target).await?;
+        // The rename is durable once the directory is: an image answered `active` keeps its
+        // file through a crash.
+        if let Some(dir) = self.target.parent().map(Path::to_owned) {
+            tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+                .await
+                .map_err(joined)??;
+        }
         self.done = true;
         let format = inspect::detect(&self.prefix);
         Ok(Written {
@@ -144,9 +166,12 @@ impl Writer {
         })
     }
 
-    /// Stops both stages and throws the partial file away.
+    /// Stops every stage and throws the partial file away.
     pub async fn discard(mut self) {
-        if let Some(s) = self.hashing.take() {
+        if let Some(s) = self.md5.take() {
+            let _ = s.finish().await;
+        }
+        if let Some(s) = self.sha512.take() {
             let _ = s.finish().await;
         }
         if let Some(s) = self.writing.take() {

@@ -12,7 +12,7 @@ pub mod list;
 pub mod patch;
 pub mod schema;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -295,6 +295,29 @@ pub struct GlanceState {
     /// [`ImageMut`] keeps them exact.
     #[serde(skip)]
     index: Index,
+    /// The ids of the images written since the journal last stored them (only while a
+    /// journal is kept, see [`GlanceState::track_changes`]).
+    #[serde(skip)]
+    changed: Changed,
+}
+
+/// Ids of changed images, when tracked. Not part of the state's value: two tables with the
+/// same images are equal whatever is waiting to be stored.
+#[derive(Debug, Clone, Default)]
+struct Changed(Option<BTreeSet<String>>);
+
+impl PartialEq for Changed {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Changed {
+    fn add(&mut self, id: &str) {
+        if let Some(ids) = &mut self.0 {
+            ids.insert(id.to_owned());
+        }
+    }
 }
 
 /// [`GlanceState`] as the state file holds it (the indices are rebuilt on load).
@@ -315,14 +338,44 @@ impl GlanceState {
 
     /// A write to one image that keeps the indices exact.
     fn image_mut(&mut self, id: &str) -> Option<ImageMut<'_>> {
+        self.changed.add(id);
         ImageMut::new(&mut self.images, &mut self.index, id)
+    }
+
+    /// Every image, deleted ones included, by id.
+    pub fn images(&self) -> impl Iterator<Item = &Image> {
+        self.images.values()
+    }
+
+    /// The table as a journal saved it, after a restart: an upload in flight when the process
+    /// ended is gone with it, so a `saving` image is `queued` again (as when an upload's
+    /// request is dropped), and the indices are rebuilt.
+    pub fn recovered(mut images: BTreeMap<String, Image>) -> Self {
+        for image in images.values_mut().filter(|i| i.status == Status::Saving) {
+            image.status = Status::Queued;
+        }
+        GlanceStateFile { images }.into()
+    }
+
+    /// From now on, remember which images each write changes ([`GlanceState::take_changed`]).
+    pub fn track_changes(&mut self) {
+        self.changed.0.get_or_insert_default();
+    }
+
+    /// The images written since the last call (none unless changes are tracked).
+    pub fn take_changed(&mut self) -> Vec<&Image> {
+        let ids = match &mut self.changed.0 {
+            Some(ids) => std::mem::take(ids),
+            None => return Vec::new(),
+        };
+        ids.iter().filter_map(|id| self.images.get(id)).collect()
     }
 }
 
 impl From<GlanceStateFile> for GlanceState {
     fn from(file: GlanceStateFile) -> Self {
         let index = Index::build(file.images.values());
-        Self { images: file.images, index }
+        Self { images: file.images, index, changed: Changed::default() }
     }
 }
 
@@ -479,6 +532,7 @@ impl GlanceState {
             memo: Memo::default(),
         };
         self.index.insert(&image);
+        self.changed.add(&id);
         self.images.insert(id, image.clone());
         Ok(image)
     }

@@ -660,8 +660,8 @@ fn checked_category(category: Option<&str>) -> Result<Option<&str>> {
 
 impl Store {
     /// SWR's state, for one operation.
-    pub fn swr(&self) -> std::sync::RwLockWriteGuard<'_, SwrState> {
-        super::write(&self.inner.swr)
+    pub(crate) fn swr(&self) -> super::Writing<'_, SwrState> {
+        self.writing(&self.inner.swr)
     }
 
     pub fn swr_read(&self) -> std::sync::RwLockReadGuard<'_, SwrState> {

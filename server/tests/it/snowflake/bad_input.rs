@@ -188,6 +188,17 @@ fn cases() -> Vec<Case> {
             400,
         ),
         (
+            "body over the 1 MiB limit",
+            Method::POST,
+            BASE.into(),
+            auth.clone(),
+            Some(Box::leak(
+                format!(r#"{{"name": "big", "comment": "{}"}}"#, "x".repeat(1 << 20))
+                    .into_boxed_str(),
+            )),
+            413,
+        ),
+        (
             "negative result page",
             Method::GET,
             "/api/v2/results/x?page=-1".into(),

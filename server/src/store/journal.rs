@@ -1,0 +1,195 @@
+//! The optional on-disk copy of every family's state (`--data-dir`): a redb database that each
+//! write reaches, committed, before the write is acknowledged.
+//!
+//! Why redb rather than SQLite: it is pure Rust (nothing to install, no C library), one file,
+//! and its commits are durable when `commit` returns (`Durability::Immediate`: copy-on-write
+//! pages and a checksummed commit slot, so a write cut off by `kill -9` or a power cut is simply
+//! not there after restart, and what was committed is whole). The store's state is already serde
+//! values keyed by id, so a key-value table fits; SQL would only be a detour.
+//!
+//! Layout: `families` holds CCE, SWR and Snowflake as one JSON document each, rewritten when it
+//! changed (those states are small and their writes touch several records at once); Glance's
+//! table can hold a million images, so `glance_images` holds one JSON document per image, keyed
+//! by id, and a write stores only the images it changed. `meta` holds the format version.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use redb::{Database, ReadableTable, TableDefinition};
+use serde::Serialize;
+
+use super::State;
+use super::glance::{GlanceState, Image};
+
+const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+const FAMILIES: TableDefinition<&str, &[u8]> = TableDefinition::new("families");
+const GLANCE_IMAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("glance_images");
+
+/// The layout version written in `meta`; a database of another version is refused.
+const FORMAT: &str = "1";
+
+/// The database's name inside the data directory (image files are named by UUID, so the two
+/// never meet).
+pub const FILE_NAME: &str = "state.redb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("the state database {0}")]
+    Db(String, #[source] redb::Error),
+    #[error("{path} holds state format {found}, and this build reads format {FORMAT}")]
+    Format { path: String, found: String },
+    #[error("the saved {what} in {path} does not parse")]
+    Parse {
+        what: String,
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("serializing the {0} state")]
+    Serialize(String, #[source] serde_json::Error),
+}
+
+/// The open database, and what was last written for each whole-document family.
+#[derive(Debug)]
+pub struct Journal {
+    db: Database,
+    path: PathBuf,
+    written: Mutex<HashMap<&'static str, Vec<u8>>>,
+}
+
+fn db(path: &Path, e: impl Into<redb::Error>) -> JournalError {
+    JournalError::Db(path.display().to_string(), e.into())
+}
+
+impl Journal {
+    /// Opens the database in `dir`, creating it if there is none, with the state it holds
+    /// (`None` for a new database, which [`Journal::seed`] fills).
+    pub fn open(dir: &Path) -> Result<(Self, Option<State>), JournalError> {
+        let path = dir.join(FILE_NAME);
+        let database = Database::create(&path).map_err(|e| db(&path, e))?;
+        let journal = Self { db: database, path, written: Mutex::default() };
+        let state = journal.load()?;
+        Ok((journal, state))
+    }
+
+    fn load(&self) -> Result<Option<State>, JournalError> {
+        let err = |e: redb::Error| JournalError::Db(self.path.display().to_string(), e);
+        let txn = self.db.begin_read().map_err(|e| err(e.into()))?;
+        let meta = match txn.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(err(e.into())),
+        };
+        let Some(found) = meta.get("format").map_err(|e| err(e.into()))? else {
+            return Ok(None);
+        };
+        if found.value() != FORMAT {
+            let (path, found) = (self.path.display().to_string(), found.value().to_owned());
+            return Err(JournalError::Format { path, found });
+        }
+        let parse = |what: &str, bytes: &[u8]| {
+            serde_json::from_slice::<serde_json::Value>(bytes).map_err(|source| {
+                JournalError::Parse {
+                    what: what.to_owned(),
+                    path: self.path.display().to_string(),
+                    source,
+                }
+            })
+        };
+        let mut document = serde_json::Map::new();
+        let families = txn.open_table(FAMILIES).map_err(|e| err(e.into()))?;
+        for name in ["cce", "swr", "snowflake"] {
+            if let Some(bytes) = families.get(name).map_err(|e| err(e.into()))? {
+                document.insert(name.to_owned(), parse(name, bytes.value())?);
+                self.remember(name, bytes.value().to_vec());
+            }
+        }
+        let images = txn.open_table(GLANCE_IMAGES).map_err(|e| err(e.into()))?;
+        let mut glance = BTreeMap::new();
+        for entry in images.iter().map_err(|e| err(e.into()))? {
+            let (id, bytes) = entry.map_err(|e| err(e.into()))?;
+            let what = format!("Glance image {}", id.value());
+            let image: Image = serde_json::from_slice(bytes.value()).map_err(|source| {
+                JournalError::Parse { what, path: self.path.display().to_string(), source }
+            })?;
+            glance.insert(id.value().to_owned(), image);
+        }
+        let mut state: State = serde_json::from_value(serde_json::Value::Object(document))
+            .map_err(|source| JournalError::Parse {
+                what: "state".into(),
+                path: self.path.display().to_string(),
+                source,
+            })?;
+        state.glance = GlanceState::recovered(glance);
+        Ok(Some(state))
+    }
+
+    fn remember(&self, family: &'static str, bytes: Vec<u8>) {
+        self.written.lock().unwrap_or_else(PoisonError::into_inner).insert(family, bytes);
+    }
+
+    /// Writes the whole state, replacing whatever the database held, in one transaction.
+    pub fn seed(&self, state: &State) -> Result<(), JournalError> {
+        let txn = self.db.begin_write().map_err(|e| db(&self.path, e))?;
+        {
+            let mut meta = txn.open_table(META).map_err(|e| db(&self.path, e))?;
+            meta.insert("format", FORMAT).map_err(|e| db(&self.path, e))?;
+            let mut families = txn.open_table(FAMILIES).map_err(|e| db(&self.path, e))?;
+            for (name, bytes) in [
+                ("cce", json("cce", &state.cce)?),
+                ("swr", json("swr", &state.swr)?),
+                ("snowflake", json("snowflake", &state.snowflake)?),
+            ] {
+                families.insert(name, bytes.as_slice()).map_err(|e| db(&self.path, e))?;
+                self.remember(name, bytes);
+            }
+        }
+        txn.delete_table(GLANCE_IMAGES).map_err(|e| db(&self.path, e))?;
+        {
+            let mut table = txn.open_table(GLANCE_IMAGES).map_err(|e| db(&self.path, e))?;
+            for image in state.glance.images() {
+                let bytes = json("glance", image)?;
+                table.insert(image.id.as_str(), bytes.as_slice()).map_err(|e| db(&self.path, e))?;
+            }
+        }
+        txn.commit().map_err(|e| db(&self.path, e))
+    }
+
+    /// Stores one whole-document family if it differs from what was last stored.
+    pub fn family(&self, name: &'static str, state: &impl Serialize) -> Result<(), JournalError> {
+        let bytes = json(name, state)?;
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if written.get(name) == Some(&bytes) {
+            return Ok(());
+        }
+        let txn = self.db.begin_write().map_err(|e| db(&self.path, e))?;
+        {
+            let mut table = txn.open_table(FAMILIES).map_err(|e| db(&self.path, e))?;
+            table.insert(name, bytes.as_slice()).map_err(|e| db(&self.path, e))?;
+        }
+        txn.commit().map_err(|e| db(&self.path, e))?;
+        written.insert(name, bytes);
+        Ok(())
+    }
+
+    /// Stores the given Glance images (the ones a write changed), in one transaction.
+    pub fn images<'a>(
+        &self,
+        images: impl IntoIterator<Item = &'a Image>,
+    ) -> Result<(), JournalError> {
+        let txn = self.db.begin_write().map_err(|e| db(&self.path, e))?;
+        {
+            let mut table = txn.open_table(GLANCE_IMAGES).map_err(|e| db(&self.path, e))?;
+            for image in images {
+                let bytes = json("glance", image)?;
+                table.insert(image.id.as_str(), bytes.as_slice()).map_err(|e| db(&self.path, e))?;
+            }
+        }
+        txn.commit().map_err(|e| db(&self.path, e))
+    }
+}
+
+fn json(family: &str, value: &impl Serialize) -> Result<Vec<u8>, JournalError> {
+    serde_json::to_vec(value).map_err(|e| JournalError::Serialize(family.to_owned(), e))
+}
