@@ -17,6 +17,7 @@ pub mod body_schema;
 pub mod cce;
 pub mod contract;
 pub mod docs;
+pub mod faults;
 pub mod glance;
 pub mod log_writer;
 pub mod middleware;
