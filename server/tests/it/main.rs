@@ -13,6 +13,9 @@ mod conformance;
 mod conformance_swr;
 /// `/specs/` and `/docs/` over HTTP.
 mod docs;
+/// Fault injection: each family's envelopes, scoping, seeds, latency, dropped connections,
+/// Snowflake's 202 answers and the `/admin/faults` endpoint.
+mod faults;
 /// Glance images v2 through the in-process app: every rule of the reference, bad input, tenancy.
 mod glance;
 /// python-glanceclient and openstacksdk against a spawned server.
