@@ -5,8 +5,10 @@
 //! format. Live today: `glance` (`/`, `/versions`, `/v2/...`), `cce` (`/v5/imagecaches`) and
 //! `swr` (`/v2/manage/...`, in the home region; [`swr_region_app`] serves another region on its
 //! own address) and `snowflake` (`/api/v2/...`, plus its admin endpoint under
-//! `/admin/snowflake/`). Beside them, the operator routes (`/healthz`, `/admin/state`, see
-//! [`admin`]). Nothing answers 501.
+//! `/admin/snowflake/`). Nothing answers 501. Beside them, the operator routes (`/healthz`,
+//! `/admin/state`, see [`admin`]) and `/admin/faults` (fault injection, not part of any vendor
+//! spec; see `faults.rs`), dispatched the same way; the one [`Faults`] plan reaches every
+//! family's stack and every SWR region's address.
 
 use std::sync::Arc;
 
@@ -16,7 +18,14 @@ use poem::{
 };
 
 use crate::{
-    admin, auth::Credentials, cce, docs, glance, middleware::AccessLog, snowflake, store::Store,
+    admin,
+    auth::Credentials,
+    cce, docs,
+    faults::{self, Faults},
+    glance,
+    middleware::AccessLog,
+    snowflake,
+    store::Store,
     swr,
 };
 
@@ -29,31 +38,51 @@ pub fn app(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
 }
 
 /// Options that change how families answer (the server's flags).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Snowflake's 202 protocol and result paging (`--snowflake-async`, `--snowflake-page-size`).
     pub snowflake: snowflake::Options,
+    /// The fault plan (`--fault`, `--fault-seed`, `/admin/faults`); off by default. Clones share
+    /// one plan, so pass a clone to [`swr_region_app`] too.
+    pub faults: Faults,
 }
 
 /// The main address: every live family (SWR in its home region, the first one), the specs and
 /// Swagger UI.
 pub fn app_with(store: Store, credentials: Arc<Credentials>, options: Options) -> impl Endpoint {
     let home = store.swr_read().region_ids().into_iter().next().unwrap_or_default();
+    let Options { snowflake: snowflake_options, faults } = options;
     let families: Vec<(Owns, BoxEndpoint<'static>)> = vec![
-        (cce::owns, cce::endpoint(store.clone(), credentials.clone()).map_to_response().boxed()),
         (
-            swr::owns,
-            swr::endpoint(store.clone(), credentials.clone(), home).map_to_response().boxed(),
+            faults::owns_admin,
+            faults::Admin { faults: faults.clone(), credentials: credentials.clone() }.boxed(),
         ),
         (
-            snowflake::owns,
-            snowflake::endpoint(store.clone(), credentials.clone(), options.snowflake)
+            cce::owns,
+            cce::endpoint(store.clone(), credentials.clone(), faults.clone())
                 .map_to_response()
                 .boxed(),
         ),
         (
+            swr::owns,
+            swr::endpoint(store.clone(), credentials.clone(), home, faults.clone())
+                .map_to_response()
+                .boxed(),
+        ),
+        (
+            snowflake::owns,
+            snowflake::endpoint(
+                store.clone(),
+                credentials.clone(),
+                snowflake_options,
+                faults.clone(),
+            )
+            .map_to_response()
+            .boxed(),
+        ),
+        (
             glance::owns,
-            glance::endpoint(store.clone(), credentials.clone()).map_to_response().boxed(),
+            glance::endpoint(store.clone(), credentials.clone(), faults).map_to_response().boxed(),
         ),
     ];
     let rest = admin::mount(Route::new(), store, credentials)
@@ -69,13 +98,15 @@ pub fn app_with(store: Store, credentials: Arc<Credentials>, options: Options) -
     Dispatch { families, rest }.with(CatchPanic::new()).with(AccessLog)
 }
 
-/// The address of another SWR region: only SWR, as on the real `swr-api.{region}` hosts.
+/// The address of another SWR region: only SWR, as on the real `swr-api.{region}` hosts, with
+/// the main address's fault plan (`faults`, a clone of [`Options::faults`]).
 pub fn swr_region_app(
     store: Store,
     credentials: Arc<Credentials>,
     region: String,
+    faults: Faults,
 ) -> impl Endpoint {
-    swr::endpoint(store, credentials, region).with(CatchPanic::new()).with(AccessLog)
+    swr::endpoint(store, credentials, region, faults).with(CatchPanic::new()).with(AccessLog)
 }
 
 /// Whether a family owns a request path.

@@ -18,6 +18,7 @@ pub mod body_schema;
 pub mod cce;
 pub mod contract;
 pub mod docs;
+pub mod faults;
 pub mod glance;
 pub mod listener;
 pub mod log_writer;

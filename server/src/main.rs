@@ -7,6 +7,7 @@ use clap::Parser;
 use imagespec_server::{
     app::{LIVE_FAMILIES, Options, app_with, swr_region_app},
     auth::{Credentials, DEVELOPMENT_CREDENTIALS},
+    faults::{Faults, Plan, Rule},
     listener::Guarded,
     store::{
         State, Store, SystemClock,
@@ -69,6 +70,15 @@ struct Args {
     /// `X-Imagespec-Page-Size: N`).
     #[arg(long, value_name = "N", env = "IMAGESPEC_SNOWFLAKE_PAGE_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
     snowflake_page_size: Option<u32>,
+    /// Fault injection, repeatable: `FAMILY:OPERATION[:SETTINGS]` (`*` for any), settings
+    /// `latency=MS|MIN..MAX`, `429=P`, `500=P`, `503=P`, `drop=P`, `async=P` (snowflake),
+    /// `retry-after=SECONDS`; e.g. `glance:list_images:latency=50..200ms,503=0.1`. The first
+    /// matching rule decides. Replaceable at run time through `/admin/faults`.
+    #[arg(long = "fault", value_name = "RULE", value_parser = parse_rule)]
+    faults: Vec<Rule>,
+    /// The seed of fault injection's draws: the same seed and requests give the same faults.
+    #[arg(long, value_name = "N", default_value_t = 0, env = "IMAGESPEC_FAULT_SEED")]
+    fault_seed: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -85,6 +95,11 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+}
+
+/// A `--fault` rule, with the parser's own message on error.
+fn parse_rule(text: &str) -> Result<Rule, String> {
+    text.parse().map_err(|e: imagespec_server::faults::FaultError| e.to_string())
 }
 
 #[tokio::main]
@@ -152,6 +167,8 @@ async fn main() -> Result<()> {
     if let Some(warning) = exposure_warning(args.host, args.credentials.is_none()) {
         tracing::warn!("{warning}");
     }
+    let faults = Faults::new(Plan { seed: args.fault_seed, rules: args.faults.clone() })
+        .context("--fault")?;
     let credentials = Arc::new(credentials);
     let permits = Arc::new(tokio::sync::Semaphore::new(args.max_connections as usize));
     let idle = Duration::from_secs(args.idle_timeout);
@@ -173,7 +190,7 @@ async fn main() -> Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
     for (region, acceptor, _) in others {
-        let app = swr_region_app(store.clone(), credentials.clone(), region);
+        let app = swr_region_app(store.clone(), credentials.clone(), region, faults.clone());
         let mut stopped = stopped.clone();
         servers.spawn(async move {
             Server::new_with_acceptor(acceptor)
@@ -190,6 +207,7 @@ async fn main() -> Result<()> {
             asynchronous: args.snowflake_async,
             page_size: args.snowflake_page_size.map(|n| n as usize),
         },
+        faults: faults.clone(),
     };
     let main_app = app_with(store, credentials, options);
     servers.spawn(async move {
@@ -202,7 +220,7 @@ async fn main() -> Result<()> {
             .await
     });
     // The banner comes last: when it is printed, every address answers.
-    print_banner(addr, &region_addrs, args.credentials.is_none());
+    print_banner(addr, &region_addrs, &faults.plan(), args.credentials.is_none());
     signal.await;
     let _ = stop.send(true);
     while let Some(result) = servers.join_next().await {
@@ -289,13 +307,22 @@ fn swr_regions(ids: &[String], mut loaded: Vec<Region>) -> Result<Vec<Region>> {
     Ok(regions)
 }
 
-fn print_banner(addr: SocketAddr, regions: &[(String, SocketAddr)], development: bool) {
+fn print_banner(
+    addr: SocketAddr,
+    regions: &[(String, SocketAddr)],
+    faults: &Plan,
+    development: bool,
+) {
     println!("imagespec-server listening on http://{addr}");
     println!("  Swagger UI:  http://{addr}/docs/");
     println!("  specs:       http://{addr}/specs/{{glance,swr,cce,snowflake}}.yaml");
     for (region, region_addr) in regions {
         println!("  SWR region {region}: http://{region_addr}");
     }
+    for rule in &faults.rules {
+        println!("  fault (seed {}): {rule}", faults.seed);
+    }
+    println!("  fault injection: http://{addr}/admin/faults (admin token)");
     println!("  live families: {}", LIVE_FAMILIES.join(", "));
     if development {
         println!("  development credentials (no --credentials given):");
@@ -323,7 +350,7 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 
 #[cfg(test)]
 mod tests {
-    use super::exposure_warning;
+    use super::*;
 
     #[test]
     fn only_development_credentials_beyond_loopback_are_warned_about() {
@@ -338,5 +365,35 @@ mod tests {
         }
         assert_eq!(exposure_warning(local, true), None);
         assert_eq!(exposure_warning(local6, true), None);
+    }
+
+    #[test]
+    fn fault_flags_are_parsed_into_rules_and_bad_ones_refused_with_the_reason() {
+        let args = Args::try_parse_from([
+            "imagespec-server",
+            "--fault",
+            "glance:list_images:latency=50..200ms,503=0.1,429=0.05,drop=0.01",
+            "--fault",
+            "snowflake:*:async=0.5",
+            "--fault-seed",
+            "42",
+        ])
+        .expect("valid flags");
+        assert_eq!(args.fault_seed, 42);
+        let rules: Vec<String> = args.faults.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            rules,
+            [
+                "glance:list_images:latency=50..200ms,429=0.05,503=0.1,drop=0.01",
+                "snowflake:*:async=0.5"
+            ]
+        );
+        let none = Args::try_parse_from(["imagespec-server"]).expect("no flags");
+        assert!(none.faults.is_empty() && none.fault_seed == 0);
+        let bad = Args::try_parse_from(["imagespec-server", "--fault", "glance:*:503=2"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(bad.contains("--fault <RULE>") && bad.contains("probability from 0 to 1"), "{bad}");
     }
 }

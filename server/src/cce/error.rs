@@ -7,6 +7,7 @@ use poem::{IntoResponse, Response, http::StatusCode, web::Json};
 use super::generated::models::{CceError, GatewayError};
 use crate::auth::huawei::HuaweiAuthError;
 use crate::contract::{FromError, Mismatch};
+use crate::faults::Injected;
 use crate::middleware::current_request_id;
 use crate::store::StoreError;
 
@@ -15,6 +16,11 @@ const FORBIDDEN: &str = "CCE.01403001";
 const NOT_FOUND: &str = "CCE.01404001";
 const EXISTS: &str = "CCE.01409001";
 const INTERNAL: &str = "CCE.01500001";
+/// Not in CCE's error table (the reference lists no 503); chosen after its numbering.
+const UNAVAILABLE: &str = "CCE.01503001";
+/// The API gateway's flow control (in front of every Huawei Cloud service), and its words.
+const THROTTLED: &str = "APIGW.0308";
+const THROTTLED_MESSAGE: &str = "The throttling threshold has been reached.";
 
 /// A store refusal as a declared response of the operation.
 pub fn reply<R: FromError<CceError>>(e: StoreError) -> R {
@@ -36,6 +42,9 @@ pub fn unauthenticated<R: FromError<GatewayError>>() -> R {
 
 /// Turns every error poem or our middleware raises into CCE's (or the gateway's) JSON.
 pub async fn convert(err: poem::Error) -> Response {
+    if let Some(f) = err.downcast_ref::<Injected>() {
+        return f.finish(injected(f.status));
+    }
     if let Some(auth) = err.downcast_ref::<HuaweiAuthError>() {
         return match auth {
             HuaweiAuthError::WrongProject(_) => json(403, &body(FORBIDDEN, auth.to_string())),
@@ -72,6 +81,17 @@ pub async fn convert(err: poem::Error) -> Response {
             tracing::error!(%status, %message, "internal error");
             json(500, &body(INTERNAL, "Internal error.".to_owned()))
         }
+    }
+}
+
+/// An injected fault's body: 429 is the gateway's throttling (`APIGW.0308`; CCE also documents
+/// its own `CCE.02429001`, but a client meets the gateway's first), 500 CCE's documented internal
+/// error, 503 CCE's envelope with a code we chose ([`UNAVAILABLE`]).
+fn injected(status: u16) -> Response {
+    match status {
+        429 => json(429, &gateway(THROTTLED, THROTTLED_MESSAGE)),
+        503 => json(503, &body(UNAVAILABLE, "Service unavailable, please try again later.".into())),
+        _ => json(500, &body(INTERNAL, "Internal error.".to_owned())),
     }
 }
 

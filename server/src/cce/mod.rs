@@ -4,7 +4,8 @@
 //! The stack, outermost first: request id (`X-Request-Id`) → error conversion to CCE's JSON →
 //! contract guard (unknown paths answer the gateway's `APIGW.0101`, unknown query parameters
 //! 400) → Huawei authentication (token or AK/SK signature; the body is read once, up to 1 MiB) →
-//! JSON bodies checked against the spec's request schema → the generated poem-openapi routes.
+//! fault injection ([`crate::faults::Inject`], a no-op without rules) → JSON bodies checked
+//! against the spec's request schema → the generated poem-openapi routes.
 
 pub mod error;
 pub mod generated;
@@ -17,6 +18,7 @@ use poem_openapi::OpenApiService;
 
 use crate::auth::{Credentials, huawei::HuaweiAuth};
 use crate::body_schema::{BodySchemas, JsonBodyGuard};
+use crate::faults::{Faults, Inject};
 use crate::middleware::{ContractGuard, RequestId};
 use crate::store::Store;
 use generated::api::{CONTRACT, CceRoutes};
@@ -41,11 +43,12 @@ pub fn service(store: Store) -> OpenApiService<CceRoutes<Cce>, ()> {
 }
 
 /// The whole family as one endpoint, mounted at the root (its paths are the real ones).
-pub fn endpoint(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
+pub fn endpoint(store: Store, credentials: Arc<Credentials>, faults: Faults) -> impl Endpoint {
     let clock = store.clock();
     let schemas = Arc::new(BodySchemas::from_spec(crate::docs::spec_text("cce")));
     service(store)
         .with(JsonBodyGuard(schemas))
+        .with(Inject { faults, family: "cce", contract: &CONTRACT })
         .with(HuaweiAuth { credentials, clock, body_limit: BODY_LIMIT })
         .with(ContractGuard(&CONTRACT))
         .catch_all_error(error::convert)

@@ -13,6 +13,7 @@ use super::generated::models::GlanceError;
 use super::{PATCH_MEDIA_TYPES, WrongPatchMedia};
 use crate::auth::keystone::Unauthenticated;
 use crate::contract::{FromError, Mismatch};
+use crate::faults::Injected;
 use crate::store::glance::ImageError;
 
 /// WebOb's layout of a message: explanation, then the detail.
@@ -85,6 +86,9 @@ pub fn respond(status: u16, b: &GlanceError) -> Response {
 
 /// Every error poem or our middleware raises, in Glance's form.
 pub async fn convert(err: poem::Error) -> Response {
+    if let Some(f) = err.downcast_ref::<Injected>() {
+        return f.finish(respond(f.status, &body(f.status, injected_explanation(f.status), "")));
+    }
     if let Some(e) = err.downcast_ref::<Unauthenticated>() {
         return respond(401, &body(401, &e.to_string(), ""));
     }
@@ -135,6 +139,19 @@ pub async fn convert(err: poem::Error) -> Response {
                 ),
             )
         }
+    }
+}
+
+/// WebOb's default explanation of the statuses fault injection raises (`webob.exc`'s
+/// `HTTPTooManyRequests`, `HTTPServiceUnavailable`, `HTTPInternalServerError`). Glance itself never
+/// answers 429 or 503 (the reference is silent on both: it has no rate limiter); they come from
+/// WSGI middleware in front of it, which raises the same WebOb exceptions, so the bodies are
+/// WebOb's, negotiated by `Accept` like every other Glance error.
+fn injected_explanation(status: u16) -> &'static str {
+    match status {
+        429 => "The client has sent too many requests in a given amount of time.",
+        503 => "The server is currently unavailable. Please try again at a later time.",
+        _ => "The server has either erred or is incapable of performing the requested operation.",
     }
 }
 

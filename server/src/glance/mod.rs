@@ -3,8 +3,9 @@
 //!
 //! The stack, outermost first: error rendering by `Accept` ([`error::Negotiate`]) →
 //! authentication (token or trusted headers; `/` and `/versions` are open) → request id
-//! (`x-openstack-request-id: req-<uuid>`) → conversion of every error to Glance's JSON →
-//! [`Guard`] (404/405 with `Allow`, media types, bodies) → the generated poem-openapi routes.
+//! (`x-openstack-request-id: req-<uuid>`) → conversion of every error to Glance's JSON → fault
+//! injection ([`crate::faults::Inject`], a no-op without rules) → [`Guard`] (404/405 with
+//! `Allow`, media types, bodies) → the generated poem-openapi routes.
 
 pub mod error;
 pub mod generated;
@@ -16,6 +17,7 @@ use poem::{Body, Endpoint, EndpointExt, Middleware, Request, http::header};
 use poem_openapi::OpenApiService;
 
 use crate::auth::{Credentials, keystone::KeystoneAuth};
+use crate::faults::{Faults, Inject};
 use crate::middleware::RequestId;
 use crate::store::{
     Store,
@@ -47,9 +49,10 @@ pub fn service(store: Store) -> OpenApiService<GlanceRoutes<Glance>, ()> {
     )
 }
 
-pub fn endpoint(store: Store, credentials: Arc<Credentials>) -> impl Endpoint {
+pub fn endpoint(store: Store, credentials: Arc<Credentials>, faults: Faults) -> impl Endpoint {
     service(store)
         .with(Guard)
+        .with(Inject { faults, family: "glance", contract: &CONTRACT })
         .catch_all_error(error::convert)
         .with(RequestId::openstack("x-openstack-request-id"))
         .with(KeystoneAuth { credentials, open: &["/", "/versions"] })

@@ -9,6 +9,7 @@ use super::generated::models::ErrorResponse;
 use crate::auth::snowflake::SnowflakeAuthError;
 use crate::body_schema::BodyMismatch;
 use crate::contract::{FromError, Mismatch};
+use crate::faults::Injected;
 use crate::middleware::current_request_id;
 use crate::store::StoreError;
 
@@ -65,6 +66,9 @@ pub fn response(status: u16, message: impl Into<String>) -> Response {
 
 /// Turns every error poem or our middleware raises into Snowflake's JSON.
 pub async fn convert(err: poem::Error) -> Response {
+    if let Some(f) = err.downcast_ref::<Injected>() {
+        return f.finish(response(f.status, injected_message(f.status)));
+    }
     if let Some(auth) = err.downcast_ref::<SnowflakeAuthError>() {
         return response(401, auth.to_string());
     }
@@ -95,6 +99,18 @@ pub async fn convert(err: poem::Error) -> Response {
             tracing::error!(%status, %message, "internal error");
             response(500, "Internal error.")
         }
+    }
+}
+
+/// An injected fault's message. The spec declares 429, 500 and 503 as `ErrorResponse`s and
+/// snowflake-core retries 429 and 503 (reference §5), but no source gives the real codes or words:
+/// the code is the status in six digits, as for every status without a known code ([`envelope`]),
+/// and the messages are ours.
+fn injected_message(status: u16) -> &'static str {
+    match status {
+        429 => "Too many requests. Please retry later.",
+        503 => "Service temporarily unavailable. Please retry later.",
+        _ => "Internal error.",
     }
 }
 

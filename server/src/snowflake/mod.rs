@@ -5,10 +5,10 @@
 //! to `ErrorResponse` → [`Normalize`] (trailing slashes, percent-decoded path segments,
 //! case-insensitive booleans, JSON as the default body type) → either the admin endpoint
 //! (`/admin/snowflake/...`, see `admin.rs`) or: contract guard (unknown paths 404, wrong methods
-//! 405) → authentication (`auth::snowflake`) → [`deferral`] (202 and paging) → the spec's
-//! request schemas → [`CustomMethods`] (`{name}:set-tags` to the route's form) → the generated
-//! poem-openapi routes. [`Normalize`] also reads the body once,
-//! up to [`BODY_LIMIT`].
+//! 405) → authentication (`auth::snowflake`) → fault injection ([`crate::faults::Inject`], a
+//! no-op without rules; its `async` sets `X-Imagespec-Async`) → [`deferral`] (202 and paging) →
+//! the spec's request schemas → [`CustomMethods`] (`{name}:set-tags` to the route's form) → the
+//! generated poem-openapi routes. [`Normalize`] also reads the body once, up to [`BODY_LIMIT`].
 //!
 //! Why this shape: snowflake-core percent-encodes every path segment and sends Python-cased
 //! booleans (`ifExists=True`), and snowflake-cli probes collection paths with a trailing slash;
@@ -28,6 +28,7 @@ use poem_openapi::OpenApiService;
 
 use crate::auth::{Credentials, snowflake::SnowflakeAuth};
 use crate::body_schema::{BodySchemas, JsonBodyGuard};
+use crate::faults::{Faults, Inject};
 use crate::middleware::{ContractGuard, RequestId};
 use crate::store::Store;
 pub use deferral::Options;
@@ -67,12 +68,18 @@ pub fn service(store: Store) -> OpenApiService<SnowflakeRoutes<Snowflake>, ()> {
 }
 
 /// The whole family as one endpoint, mounted at the root (its paths are the real ones).
-pub fn endpoint(store: Store, credentials: Arc<Credentials>, options: Options) -> impl Endpoint {
+pub fn endpoint(
+    store: Store,
+    credentials: Arc<Credentials>,
+    options: Options,
+    faults: Faults,
+) -> impl Endpoint {
     let schemas = Arc::new(BodySchemas::from_spec(crate::docs::spec_text("snowflake")));
     let api = service(store.clone())
         .with(CustomMethods)
         .with(JsonBodyGuard(schemas))
         .with(deferral::Deferral { store: store.clone(), options })
+        .with(Inject { faults, family: "snowflake", contract: &CONTRACT })
         .with(SnowflakeAuth { credentials: credentials.clone() })
         .with(ContractGuard(&CONTRACT));
     let admin = admin::AddImages { store }.with(SnowflakeAuth { credentials });

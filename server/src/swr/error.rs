@@ -9,6 +9,7 @@ use super::generated::models::{GatewayError, SwrError};
 use crate::auth::huawei::HuaweiAuthError;
 use crate::body_schema::BodyMismatch;
 use crate::contract::{FromError, Mismatch};
+use crate::faults::Injected;
 use crate::middleware::current_request_id;
 use crate::store::swr::SwrStoreError;
 
@@ -18,6 +19,11 @@ const BAD_NAMESPACE: &str = "SVCSTG.SWR.4001028";
 const BAD_REPOSITORY: &str = "SVCSTG.SWR.4001029";
 const BAD_TAG: &str = "SVCSTG.SWR.4009021";
 const INTERNAL: &str = "SVCSTG.SWR.5000007";
+/// Not in SWR's error table (the reference lists no 503); chosen after its numbering.
+const UNAVAILABLE: &str = "SVCSTG.SWR.5030001";
+/// The API gateway's flow control (in front of every Huawei Cloud service), and its words.
+const THROTTLED: &str = "APIGW.0308";
+const THROTTLED_MESSAGE: &str = "The throttling threshold has been reached.";
 const NOT_FOUND_PATH: &str = "The API does not exist or has not been published in the environment";
 
 /// A store refusal's status and SWR code.
@@ -68,6 +74,9 @@ pub fn response(e: &SwrStoreError) -> Response {
 
 /// Turns every error poem or our middleware raises into SWR's (or the gateway's) JSON.
 pub async fn convert(err: poem::Error) -> Response {
+    if let Some(f) = err.downcast_ref::<Injected>() {
+        return f.finish(injected(f.status));
+    }
     if let Some(auth) = err.downcast_ref::<HuaweiAuthError>() {
         return match auth {
             HuaweiAuthError::BodyTooLarge(_) => json(413, &body(INVALID, auth.to_string())),
@@ -114,6 +123,16 @@ pub async fn convert(err: poem::Error) -> Response {
             tracing::error!(%status, %message, "internal error");
             json(500, &body(INTERNAL, "Internal error".to_owned()))
         }
+    }
+}
+
+/// An injected fault's body: 429 is the API gateway's throttling (`APIGW.0308`), 500 SWR's
+/// documented internal error, 503 SWR's envelope with a code we chose ([`UNAVAILABLE`]).
+fn injected(status: u16) -> Response {
+    match status {
+        429 => json(429, &gateway(THROTTLED, THROTTLED_MESSAGE)),
+        503 => json(503, &body(UNAVAILABLE, "Service unavailable, please try again later".into())),
+        _ => json(500, &body(INTERNAL, "Internal error".to_owned())),
     }
 }
 

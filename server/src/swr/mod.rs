@@ -5,8 +5,9 @@
 //! every region has its own `swr-api.{region}` host. The stack, outermost first: request id
 //! (`X-Request-Id`) → error conversion to SWR's JSON → Huawei authentication (token or AK/SK
 //! signature; the body is read once, up to 1 MiB) → the admin push endpoint, or the contract
-//! guard (unknown paths answer the gateway's `APIGW.0101`, unknown query parameters 400) →
-//! JSON bodies checked against the spec's request schema → the generated poem-openapi routes.
+//! guard (unknown paths answer the gateway's `APIGW.0101`, unknown query parameters 400) → fault
+//! injection ([`crate::faults::Inject`], a no-op without rules) → JSON bodies checked against
+//! the spec's request schema → the generated poem-openapi routes.
 
 pub mod admin;
 pub mod error;
@@ -20,6 +21,7 @@ use poem_openapi::OpenApiService;
 
 use crate::auth::{Credentials, huawei::HuaweiAuth};
 use crate::body_schema::{BodySchemas, JsonBodyGuard};
+use crate::faults::{Faults, Inject};
 use crate::middleware::{ContractGuard, RequestId};
 use crate::store::Store;
 use generated::api::{CONTRACT, SwrRoutes};
@@ -43,7 +45,12 @@ pub fn service(store: Store, region: &str) -> OpenApiService<SwrRoutes<Swr>, ()>
 }
 
 /// The whole family for one region, mounted at the root (its paths are the real ones).
-pub fn endpoint(store: Store, credentials: Arc<Credentials>, region: String) -> impl Endpoint {
+pub fn endpoint(
+    store: Store,
+    credentials: Arc<Credentials>,
+    region: String,
+    faults: Faults,
+) -> impl Endpoint {
     let clock = store.clock();
     // Compiled once for all regions.
     static SCHEMAS: std::sync::OnceLock<Arc<BodySchemas>> = std::sync::OnceLock::new();
@@ -52,6 +59,7 @@ pub fn endpoint(store: Store, credentials: Arc<Credentials>, region: String) -> 
         .clone();
     let api = service(store.clone(), &region)
         .with(JsonBodyGuard(schemas))
+        .with(Inject { faults, family: "swr", contract: &CONTRACT })
         .with(ContractGuard(&CONTRACT))
         .map_to_response()
         .boxed();

@@ -96,7 +96,9 @@ fn check(fault: Option<(Before, After)>) -> Report {
         Some((before, after)) => faulty(home, before, after),
         None => home,
     };
-    let east = swr_region_app(store, creds, "cn-east-3".into()).map_to_response().boxed();
+    let east = swr_region_app(store, creds, "cn-east-3".into(), Default::default())
+        .map_to_response()
+        .boxed();
     let rt = || tokio::runtime::Runtime::new().expect("runtime");
     let home = InProcess { app: home, rt: rt() };
     let east = InProcess { app: east, rt: rt() };

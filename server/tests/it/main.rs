@@ -17,6 +17,9 @@ mod conformance_swr;
 mod docs;
 /// `--data-dir`: restarts, `kill -9` under load, export.
 mod durable;
+/// Fault injection: each family's envelopes, scoping, seeds, latency, dropped connections,
+/// Snowflake's 202 answers and the `/admin/faults` endpoint.
+mod faults;
 /// Glance images v2 through the in-process app: every rule of the reference, bad input, tenancy.
 mod glance;
 /// python-glanceclient and openstacksdk against a spawned server.

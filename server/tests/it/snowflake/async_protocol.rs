@@ -45,7 +45,10 @@ async fn a_request_marked_async_answers_202_and_its_result_after_polling() {
 
 #[tokio::test]
 async fn a_server_in_async_mode_defers_every_operation_but_refused_input() {
-    let options = Options { snowflake: snowflake::Options { asynchronous: true, page_size: None } };
+    let options = Options {
+        snowflake: snowflake::Options { asynchronous: true, page_size: None },
+        ..Default::default()
+    };
     let sf = snowflake_with(options);
     let r = sf.post("/api/v2/databases", ALICE, &json!({"name": "test_db"})).await;
     assert_eq!(r.status, 202, "{r:#?}");

@@ -87,7 +87,9 @@ pub fn swr_with(state: State) -> Swr {
     let store = Store::new(state, clock.clone()).expect("temp dir");
     let creds = Arc::new(Credentials::development());
     let home = app(store.clone(), creds.clone()).map_to_response().boxed();
-    let east = swr_region_app(store.clone(), creds, EAST.to_owned()).map_to_response().boxed();
+    let east = swr_region_app(store.clone(), creds, EAST.to_owned(), Default::default())
+        .map_to_response()
+        .boxed();
     Swr { home: TestClient::new(home), east: TestClient::new(east), store, clock }
 }
 
