@@ -25,8 +25,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// The limits of one server (`--max-connections`, `--idle-timeout`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Open connections at most; beyond it the listener stops accepting until one closes (the
-    /// rest wait in the kernel's backlog).
+    /// Open connections served at most; beyond it a listener holds the connection it accepted
+    /// unserved and accepts no more until one closes (the rest wait in the kernel's backlog).
     pub max_connections: usize,
     /// How long a connection may go without a byte read or written.
     pub idle_timeout: Duration,
@@ -61,13 +61,16 @@ impl<A: Acceptor> Acceptor for Guarded<A> {
     }
 
     async fn accept(&mut self) -> IoResult<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
+        // Accepted first, then counted: a permit taken before accepting would be held by every
+        // listener waiting for a connection. While the cap is reached, this listener serves no
+        // one and accepts nothing more, so further clients wait in the kernel's backlog.
+        let (io, local, remote, scheme) = self.inner.accept().await?;
         let permit = self
             .permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|_| std::io::Error::other("the connection limit was closed"))?;
-        let (io, local, remote, scheme) = self.inner.accept().await?;
         Ok((GuardedIo::new(io, permit, self.idle), local, remote, scheme))
     }
 }

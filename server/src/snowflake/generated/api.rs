@@ -124,6 +124,9 @@ pub enum CreateDatabaseReply {
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
     Gone(ReplyJson<ErrorResponse>),
+    /// The request body is larger than the server accepts. Choice: the reference server accepts JSON bodies up to 1 MiB (the real service's limit is not documented).
+    #[oai(status = 413)]
+    PayloadTooLarge(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
     UnsupportedMediaType(ReplyJson<ErrorResponse>),
@@ -151,6 +154,7 @@ impl FromError<ErrorResponse> for CreateDatabaseReply {
             408 => Ok(Self::Status408(ReplyJson::of(body))),
             409 => Ok(Self::Conflict(ReplyJson::of(body))),
             410 => Ok(Self::Gone(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
             415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
             500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
@@ -273,6 +277,9 @@ pub enum CreateSchemaReply {
     /// Gone: the resource has been made unavailable on purpose.
     #[oai(status = 410)]
     Gone(ReplyJson<ErrorResponse>),
+    /// The request body is larger than the server accepts. Choice: the reference server accepts JSON bodies up to 1 MiB (the real service's limit is not documented).
+    #[oai(status = 413)]
+    PayloadTooLarge(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
     UnsupportedMediaType(ReplyJson<ErrorResponse>),
@@ -300,6 +307,7 @@ impl FromError<ErrorResponse> for CreateSchemaReply {
             408 => Ok(Self::Status408(ReplyJson::of(body))),
             409 => Ok(Self::Conflict(ReplyJson::of(body))),
             410 => Ok(Self::Gone(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
             415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
             500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
@@ -554,6 +562,9 @@ pub enum CreateImageRepositoryReply {
     /// Conflict: the request clashes with the current state, typically a create in `errorIfExists` mode for a name that is already taken.
     #[oai(status = 409)]
     Conflict(ReplyJson<ErrorResponse>),
+    /// The request body is larger than the server accepts. Choice: the reference server accepts JSON bodies up to 1 MiB (the real service's limit is not documented).
+    #[oai(status = 413)]
+    PayloadTooLarge(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
     UnsupportedMediaType(ReplyJson<ErrorResponse>),
@@ -580,6 +591,7 @@ impl FromError<ErrorResponse> for CreateImageRepositoryReply {
             405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
             408 => Ok(Self::Status408(ReplyJson::of(body))),
             409 => Ok(Self::Conflict(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
             415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
             500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
@@ -849,6 +861,9 @@ pub enum SetTagsReply {
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
     MethodNotAllowed(ReplyJson<ErrorResponse>),
+    /// The request body is larger than the server accepts. Choice: the reference server accepts JSON bodies up to 1 MiB (the real service's limit is not documented).
+    #[oai(status = 413)]
+    PayloadTooLarge(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
     UnsupportedMediaType(ReplyJson<ErrorResponse>),
@@ -873,6 +888,7 @@ impl FromError<ErrorResponse> for SetTagsReply {
             403 => Ok(Self::Forbidden(ReplyJson::of(body))),
             404 => Ok(Self::NotFound(ReplyJson::of(body))),
             405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
             415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
             500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
@@ -912,6 +928,9 @@ pub enum UnsetTagsReply {
     /// Method not allowed: the path exists but does not accept this HTTP method.
     #[oai(status = 405)]
     MethodNotAllowed(ReplyJson<ErrorResponse>),
+    /// The request body is larger than the server accepts. Choice: the reference server accepts JSON bodies up to 1 MiB (the real service's limit is not documented).
+    #[oai(status = 413)]
+    PayloadTooLarge(ReplyJson<ErrorResponse>),
     /// Unsupported media type: the request body was declared with a `Content-Type` other than `application/json`.
     #[oai(status = 415)]
     UnsupportedMediaType(ReplyJson<ErrorResponse>),
@@ -936,6 +955,7 @@ impl FromError<ErrorResponse> for UnsetTagsReply {
             403 => Ok(Self::Forbidden(ReplyJson::of(body))),
             404 => Ok(Self::NotFound(ReplyJson::of(body))),
             405 => Ok(Self::MethodNotAllowed(ReplyJson::of(body))),
+            413 => Ok(Self::PayloadTooLarge(ReplyJson::of(body))),
             415 => Ok(Self::UnsupportedMediaType(ReplyJson::of(body))),
             429 => Ok(Self::TooManyRequests(ReplyJson::of(body))),
             500 => Ok(Self::InternalServerError(ReplyJson::of(body))),
