@@ -71,12 +71,15 @@ pub fn run(mut opts: Options) -> Result<()> {
             .current_dir(&root),
     )?;
     let work = tempfile::tempdir()?;
-    let log = work.path().join("server.log");
-    let mut server = Server::start(&bin.join("imagespec-server"), &root, &log)?;
     let started = Instant::now();
     let (mut sent, mut server_errors, mut other_findings) = (0usize, Vec::new(), 0usize);
+    let mut panics = Vec::new();
     let mut seed = opts.seed;
     while sent < opts.requests {
+        // A fresh server per round: the tester's resources accumulate otherwise, until a
+        // family's quotas (SWR's namespaces per account) refuse the next round's set-up.
+        let log = work.path().join(format!("server-{seed}.log"));
+        let mut server = Server::start(&bin.join("imagespec-server"), &root, &log)?;
         let report = round(&bin, &server.url, &opts, seed, work.path())?;
         sent += report["requests"].as_u64().unwrap_or(0) as usize;
         for f in report["findings"].as_array().into_iter().flatten() {
@@ -91,19 +94,20 @@ pub fn run(mut opts: Options) -> Result<()> {
             }
         }
         if let Some(status) = server.child.try_wait()? {
-            bail!("the server exited ({status}) during round {seed}; its log: {}", log.display());
+            bail!("the server exited ({status}) during round {seed}");
         }
+        server.stop();
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        panics.extend(text.lines().filter(|l| l.contains("panicked")).map(str::to_owned));
         eprintln!(
-            "fuzz: round {seed}: {sent} requests in {:.0} s, {} server errors",
+            "fuzz: round {seed}: {sent} requests in {:.0} s, {} server errors, {} panics",
             started.elapsed().as_secs_f64(),
-            server_errors.len()
+            server_errors.len(),
+            panics.len()
         );
         seed += 1;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    server.stop();
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let panics: Vec<&str> = text.lines().filter(|l| l.contains("panicked")).collect();
     println!(
         "fuzz: {sent} requests over every family in {elapsed:.0} s ({:.0}/s): {} 5xx, {} panics, \
          {other_findings} other findings",
@@ -126,6 +130,7 @@ pub fn run(mut opts: Options) -> Result<()> {
 /// One run of the tester in fuzz-only mode: its JSON report.
 fn round(bin: &Path, url: &str, opts: &Options, seed: u64, work: &Path) -> Result<Value> {
     let out = work.join(format!("round-{seed}.json"));
+    let errors = work.join(format!("round-{seed}.stderr"));
     let status = Command::new(bin.join("imagespec-conformance"))
         .args(["--base-url", url])
         .args(FAMILIES)
@@ -133,11 +138,12 @@ fn round(bin: &Path, url: &str, opts: &Options, seed: u64, work: &Path) -> Resul
         .args(["--fuzz-cases", &opts.cases.to_string()])
         .args(["--concurrency", &opts.concurrency.to_string()])
         .stdout(std::fs::File::create(&out)?)
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&errors)?)
         .status()
         .context("starting imagespec-conformance")?;
     if status.code() == Some(2) {
-        bail!("imagespec-conformance could not run (seed {seed})");
+        let said = std::fs::read_to_string(&errors).unwrap_or_default();
+        bail!("imagespec-conformance could not run (seed {seed}): {}", said.trim());
     }
     let text = std::fs::read_to_string(&out)?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", out.display()))
