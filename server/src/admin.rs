@@ -9,7 +9,10 @@ use poem::{
     web::{Data, Json},
 };
 
-use crate::{auth::Credentials, store::Store};
+use crate::{
+    auth::{Credentials, Principal},
+    store::Store,
+};
 
 /// Adds the operator routes to the main address's routes.
 pub fn mount(route: Route, store: Store, credentials: Arc<Credentials>) -> Route {
@@ -50,8 +53,11 @@ impl AdminAuthError {
     }
 }
 
-/// Checks that the request carries the `X-Auth-Token` of a principal with the `admin` role.
-pub fn require_admin(credentials: &Credentials, req: &Request) -> Result<(), AdminAuthError> {
+/// The principal whose `X-Auth-Token` the request carries, if it has the `admin` role.
+pub fn require_admin<'a>(
+    credentials: &'a Credentials,
+    req: &Request,
+) -> Result<&'a Principal, AdminAuthError> {
     let token = req
         .headers()
         .get("x-auth-token")
@@ -61,7 +67,7 @@ pub fn require_admin(credentials: &Credentials, req: &Request) -> Result<(), Adm
         .ok_or(AdminAuthError::Missing)?;
     let principal = credentials.by_token(token).ok_or(AdminAuthError::Unknown)?;
     if principal.roles.iter().any(|r| r.eq_ignore_ascii_case("admin")) {
-        Ok(())
+        Ok(principal)
     } else {
         Err(AdminAuthError::NotAdmin)
     }

@@ -615,20 +615,10 @@ impl Endpoint for Admin {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
-        let token = req.headers().get("X-Auth-Token").and_then(|v| v.to_str().ok());
-        let Some(principal) = token.and_then(|t| self.credentials.by_token(t)) else {
-            return Ok(refuse(
-                StatusCode::UNAUTHORIZED,
-                "the fault injection endpoint needs the X-Auth-Token of a principal with the \
-                 admin role",
-            ));
+        let principal = match crate::admin::require_admin(&self.credentials, &req) {
+            Ok(principal) => principal,
+            Err(refused) => return Ok(refused.into_response()),
         };
-        if !principal.roles.iter().any(|r| r == "admin") {
-            return Ok(refuse(
-                StatusCode::FORBIDDEN,
-                &format!("{} does not have the admin role", principal.name),
-            ));
-        }
         match req.method().as_str() {
             "GET" => {}
             "PUT" => {
