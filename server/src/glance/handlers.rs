@@ -511,8 +511,7 @@ impl GlanceApi for Glance {
     }
 
     async fn delete_image(&self, req: &Request, image_id: String) -> DeleteImageReply {
-        let now = self.store.now();
-        let result = self.store.glance().delete(&caller(req), &image_id, now);
+        let result = self.store.glance().delete(&caller(req), &image_id);
         match result {
             Ok(had_data) => {
                 if had_data {

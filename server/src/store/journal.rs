@@ -10,7 +10,8 @@
 //! Layout: `families` holds CCE, SWR and Snowflake as one JSON document each, rewritten when it
 //! changed (those states are small and their writes touch several records at once); Glance's
 //! table can hold a million images, so `glance_images` holds one JSON document per image, keyed
-//! by id, and a write stores only the images it changed. `meta` holds the format version.
+//! by id, and a write stores only the images it changed; a deleted image leaves that table for
+//! `glance_deleted`, which keeps its id reserved. `meta` holds the format version.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -20,14 +21,18 @@ use redb::{Database, ReadableTable, TableDefinition};
 use serde::Serialize;
 
 use super::State;
-use super::glance::{GlanceState, Image};
+use super::glance::{GlanceState, Image, Row};
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const FAMILIES: TableDefinition<&str, &[u8]> = TableDefinition::new("families");
 const GLANCE_IMAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("glance_images");
+const GLANCE_DELETED: TableDefinition<&str, ()> = TableDefinition::new("glance_deleted");
 
 /// The layout version written in `meta`; a database of another version is refused.
-const FORMAT: &str = "1";
+const FORMAT: &str = "2";
+/// The layout before `glance_deleted` (deleted images were kept whole, with status `deleted`):
+/// read, then rewritten as [`FORMAT`] at once.
+const FORMAT_1: &str = "1";
 
 /// The database's name inside the data directory (image files are named by UUID, so the two
 /// never meet).
@@ -69,22 +74,27 @@ impl Journal {
         let path = dir.join(FILE_NAME);
         let database = Database::create(&path).map_err(|e| db(&path, e))?;
         let journal = Self { db: database, path, written: Mutex::default() };
-        let state = journal.load()?;
+        let (state, old) = journal.load()?;
+        if let (Some(state), true) = (&state, old) {
+            journal.seed(state)?;
+        }
         Ok((journal, state))
     }
 
-    fn load(&self) -> Result<Option<State>, JournalError> {
+    /// The saved state, and whether it was in the older layout.
+    fn load(&self) -> Result<(Option<State>, bool), JournalError> {
         let err = |e: redb::Error| JournalError::Db(self.path.display().to_string(), e);
         let txn = self.db.begin_read().map_err(|e| err(e.into()))?;
         let meta = match txn.open_table(META) {
             Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok((None, false)),
             Err(e) => return Err(err(e.into())),
         };
         let Some(found) = meta.get("format").map_err(|e| err(e.into()))? else {
-            return Ok(None);
+            return Ok((None, false));
         };
-        if found.value() != FORMAT {
+        let old = found.value() == FORMAT_1;
+        if found.value() != FORMAT && !old {
             let (path, found) = (self.path.display().to_string(), found.value().to_owned());
             return Err(JournalError::Format { path, found });
         }
@@ -115,14 +125,24 @@ impl Journal {
             })?;
             glance.insert(id.value().to_owned(), image);
         }
+        let mut deleted = Vec::new();
+        match txn.open_table(GLANCE_DELETED) {
+            Ok(table) => {
+                for entry in table.iter().map_err(|e| err(e.into()))? {
+                    deleted.push(entry.map_err(|e| err(e.into()))?.0.value().to_owned());
+                }
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => {}
+            Err(e) => return Err(err(e.into())),
+        }
         let mut state: State = serde_json::from_value(serde_json::Value::Object(document))
             .map_err(|source| JournalError::Parse {
                 what: "state".into(),
                 path: self.path.display().to_string(),
                 source,
             })?;
-        state.glance = GlanceState::recovered(glance);
-        Ok(Some(state))
+        state.glance = GlanceState::recovered(glance, deleted);
+        Ok((Some(state), old))
     }
 
     fn remember(&self, family: &'static str, bytes: Vec<u8>) {
@@ -146,11 +166,16 @@ impl Journal {
             }
         }
         txn.delete_table(GLANCE_IMAGES).map_err(|e| db(&self.path, e))?;
+        txn.delete_table(GLANCE_DELETED).map_err(|e| db(&self.path, e))?;
         {
             let mut table = txn.open_table(GLANCE_IMAGES).map_err(|e| db(&self.path, e))?;
             for image in state.glance.images() {
                 let bytes = json("glance", image)?;
                 table.insert(image.id.as_str(), bytes.as_slice()).map_err(|e| db(&self.path, e))?;
+            }
+            let mut deleted = txn.open_table(GLANCE_DELETED).map_err(|e| db(&self.path, e))?;
+            for id in state.glance.deleted().ids() {
+                deleted.insert(id.as_str(), ()).map_err(|e| db(&self.path, e))?;
             }
         }
         txn.commit().map_err(|e| db(&self.path, e))
@@ -173,17 +198,25 @@ impl Journal {
         Ok(())
     }
 
-    /// Stores the given Glance images (the ones a write changed), in one transaction.
-    pub fn images<'a>(
-        &self,
-        images: impl IntoIterator<Item = &'a Image>,
-    ) -> Result<(), JournalError> {
+    /// Stores what a write changed in Glance's table (images written, images deleted), in one
+    /// transaction.
+    pub fn images(&self, rows: &[Row<'_>]) -> Result<(), JournalError> {
         let txn = self.db.begin_write().map_err(|e| db(&self.path, e))?;
         {
             let mut table = txn.open_table(GLANCE_IMAGES).map_err(|e| db(&self.path, e))?;
-            for image in images {
-                let bytes = json("glance", image)?;
-                table.insert(image.id.as_str(), bytes.as_slice()).map_err(|e| db(&self.path, e))?;
+            let mut deleted = txn.open_table(GLANCE_DELETED).map_err(|e| db(&self.path, e))?;
+            for row in rows {
+                match row {
+                    Row::Image(image) => {
+                        let bytes = json("glance", image)?;
+                        let id = image.id.as_str();
+                        table.insert(id, bytes.as_slice()).map_err(|e| db(&self.path, e))?;
+                    }
+                    Row::Deleted(id) => {
+                        table.remove(id.as_str()).map_err(|e| db(&self.path, e))?;
+                        deleted.insert(id.as_str(), ()).map_err(|e| db(&self.path, e))?;
+                    }
+                }
             }
         }
         txn.commit().map_err(|e| db(&self.path, e))
@@ -192,4 +225,87 @@ impl Journal {
 
 fn json(family: &str, value: &impl Serialize) -> Result<Vec<u8>, JournalError> {
     serde_json::to_vec(value).map_err(|e| JournalError::Serialize(family.to_owned(), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::glance::{Caller, Status};
+
+    const A: &str = "0b5c4d3e-1f2a-4b6c-8d7e-9f0a1b2c3d4e";
+    const B: &str = "1b5c4d3e-1f2a-4b6c-8d7e-9f0a1b2c3d4e";
+
+    fn image(id: &str, status: &str) -> serde_json::Value {
+        json!({"id": id, "name": id, "status": status, "visibility": "private", "owner": "p",
+               "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"})
+    }
+
+    fn two_images() -> State {
+        serde_json::from_value(
+            json!({"glance": {"images": {A: image(A, "queued"), B: image(B, "active")}}}),
+        )
+        .expect("a state")
+    }
+
+    /// A delete reaches the database as a move from `glance_images` to `glance_deleted`, so a
+    /// reopened database has the other image and the deleted id, still refused for a new image.
+    #[test]
+    fn a_delete_is_stored_as_a_reserved_id() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (journal, none) = Journal::open(dir.path()).expect("opened");
+        assert!(none.is_none());
+        let mut state = two_images();
+        journal.seed(&state).expect("seeded");
+        state.glance.track_changes();
+        let p = Caller::new(Some("p".into()), &["member".into()]);
+        state.glance.delete(&p, A).expect("deleted");
+        let changed = state.glance.take_changed();
+        assert_eq!(changed, [crate::store::glance::Row::Deleted(A.into())]);
+        journal.images(&changed).expect("stored");
+        drop(journal);
+        let (_, loaded) = Journal::open(dir.path()).expect("reopened");
+        let loaded = loaded.expect("a saved state");
+        assert_eq!(loaded.glance.images().map(|i| i.id.as_str()).collect::<Vec<_>>(), [B]);
+        assert_eq!(loaded.glance.deleted().ids(), [A]);
+    }
+
+    /// A database written by the previous layout (deleted images kept whole) is read, and
+    /// rewritten at once in this one.
+    #[test]
+    fn a_format_1_database_is_read_and_rewritten() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(FILE_NAME);
+        {
+            let db = Database::create(&path).expect("created");
+            let txn = db.begin_write().expect("txn");
+            {
+                let mut meta = txn.open_table(META).expect("meta");
+                meta.insert("format", FORMAT_1).expect("format");
+                txn.open_table(FAMILIES).expect("families");
+                let mut images = txn.open_table(GLANCE_IMAGES).expect("images");
+                for (id, status) in [(A, "deleted"), (B, "saving")] {
+                    let bytes = serde_json::to_vec(&image(id, status)).expect("json");
+                    images.insert(id, bytes.as_slice()).expect("insert");
+                }
+            }
+            txn.commit().expect("committed");
+        }
+        let (journal, loaded) = Journal::open(dir.path()).expect("opened");
+        let loaded = loaded.expect("a saved state");
+        let images: Vec<_> = loaded.glance.images().map(|i| (i.id.as_str(), i.status)).collect();
+        assert_eq!(images, [(B, Status::Queued)], "the cut-off upload is queued again");
+        assert_eq!(loaded.glance.deleted().ids(), [A]);
+        let txn = journal.db.begin_read().expect("txn");
+        let meta = txn.open_table(META).expect("meta");
+        assert_eq!(
+            meta.get("format").expect("read").map(|v| v.value().to_owned()),
+            Some("2".into())
+        );
+        let images = txn.open_table(GLANCE_IMAGES).expect("images");
+        assert!(images.get(A).expect("read").is_none(), "the deleted image is no longer stored");
+        let deleted = txn.open_table(GLANCE_DELETED).expect("deleted");
+        assert!(deleted.get(A).expect("read").is_some());
+    }
 }

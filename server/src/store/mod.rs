@@ -220,7 +220,7 @@ impl Durable for snowflake::SnowflakeState {
 impl Durable for glance::GlanceState {
     fn store(&mut self, journal: &journal::Journal) -> Result<(), journal::JournalError> {
         let changed = self.take_changed();
-        if changed.is_empty() { Ok(()) } else { journal.images(changed) }
+        if changed.is_empty() { Ok(()) } else { journal.images(&changed) }
     }
 }
 

@@ -139,6 +139,17 @@ impl Index {
         }
     }
 
+    /// Removes every entry of a deleted image.
+    pub fn remove(&mut self, image: &Image) {
+        if !self.live {
+            return;
+        }
+        self.created.remove(&(image.created_at, Arc::from(image.id.as_str())));
+        for column in COLUMNS {
+            self.columns[column.position()].remove(&(column.value(image), row(image)));
+        }
+    }
+
     /// The image's indexed values, taken before a write.
     pub fn keys(&self, image: &Image) -> Keys {
         if !self.live {

@@ -1,8 +1,8 @@
 //! Glance images v2: image records, members, tags and the tenancy rules that decide who may see
 //! and change what. Image bytes live in files (see [`data`]); this module only keeps their hashes.
 //!
-//! Ids of deleted images stay in the table (status `deleted`) so they can never be reused, as in
-//! Glance's soft delete. Every mutation is checked in full before anything is changed, so a refused
+//! A deleted image leaves the table, but its id stays reserved (see [`tombstones`]), so it can
+//! never be reused, as with Glance's soft delete. Every mutation is checked in full before anything is changed, so a refused
 //! request leaves the image as it was.
 
 pub mod data;
@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod list;
 pub mod patch;
 pub mod schema;
+pub mod tombstones;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use index::{ImageMut, Index};
+use tombstones::Tombstones;
 
 /// Glance's quotas (`image_property_quota`, `image_tag_quota`, `image_member_quota`).
 pub const PROPERTY_QUOTA: usize = 128;
@@ -290,9 +292,11 @@ pub struct NewImage {
 #[serde(from = "GlanceStateFile")]
 pub struct GlanceState {
     images: BTreeMap<String, Image>,
-    /// Rebuilt on load. `created_at` and `id` never change and images are never removed
-    /// (deletion is a status), so inserting on create and moving entries on every write through
-    /// [`ImageMut`] keeps them exact.
+    /// The ids of deleted images, reserved for ever.
+    #[serde(skip_serializing_if = "Tombstones::is_empty")]
+    deleted: Tombstones,
+    /// Rebuilt on load. `created_at` and `id` never change, so inserting on create, moving
+    /// entries on every write through [`ImageMut`] and removing them on delete keeps them exact.
     #[serde(skip)]
     index: Index,
     /// The ids of the images written since the journal last stored them (only while a
@@ -326,6 +330,17 @@ impl Changed {
 struct GlanceStateFile {
     #[serde(default)]
     images: BTreeMap<String, Image>,
+    /// Deleted images' ids. An image saved with status `deleted` (as earlier builds kept them)
+    /// is read as one of these.
+    #[serde(default)]
+    deleted: Vec<String>,
+}
+
+/// One entry the journal must store for an image a write changed.
+#[derive(Debug, PartialEq)]
+pub enum Row<'a> {
+    Image(&'a Image),
+    Deleted(String),
 }
 
 impl GlanceState {
@@ -342,19 +357,24 @@ impl GlanceState {
         ImageMut::new(&mut self.images, &mut self.index, id)
     }
 
-    /// Every image, deleted ones included, by id.
+    /// Every image that is not deleted, by id.
     pub fn images(&self) -> impl Iterator<Item = &Image> {
         self.images.values()
+    }
+
+    /// The ids of deleted images.
+    pub fn deleted(&self) -> &Tombstones {
+        &self.deleted
     }
 
     /// The table as a journal saved it, after a restart: an upload in flight when the process
     /// ended is gone with it, so a `saving` image is `queued` again (as when an upload's
     /// request is dropped), and the indices are rebuilt.
-    pub fn recovered(mut images: BTreeMap<String, Image>) -> Self {
+    pub fn recovered(mut images: BTreeMap<String, Image>, deleted: Vec<String>) -> Self {
         for image in images.values_mut().filter(|i| i.status == Status::Saving) {
             image.status = Status::Queued;
         }
-        GlanceStateFile { images }.into()
+        GlanceStateFile { images, deleted }.into()
     }
 
     /// From now on, remember which images each write changes ([`GlanceState::take_changed`]).
@@ -362,20 +382,38 @@ impl GlanceState {
         self.changed.0.get_or_insert_default();
     }
 
-    /// The images written since the last call (none unless changes are tracked).
-    pub fn take_changed(&mut self) -> Vec<&Image> {
+    /// The images written since the last call, and the ones deleted (none unless changes are
+    /// tracked).
+    pub fn take_changed(&mut self) -> Vec<Row<'_>> {
         let ids = match &mut self.changed.0 {
             Some(ids) => std::mem::take(ids),
             None => return Vec::new(),
         };
-        ids.iter().filter_map(|id| self.images.get(id)).collect()
+        ids.into_iter()
+            .filter_map(|id| match self.images.get(&id) {
+                Some(image) => Some(Row::Image(image)),
+                None => self.deleted.contains(&id).then_some(Row::Deleted(id)),
+            })
+            .collect()
     }
 }
 
 impl From<GlanceStateFile> for GlanceState {
     fn from(file: GlanceStateFile) -> Self {
-        let index = Index::build(file.images.values());
-        Self { images: file.images, index, changed: Changed::default() }
+        let mut deleted = Tombstones::default();
+        let mut images = file.images;
+        images.retain(|id, image| {
+            let gone = image.status == Status::Deleted;
+            if gone {
+                deleted.insert(id);
+            }
+            !gone
+        });
+        for id in &file.deleted {
+            deleted.insert(id);
+        }
+        let index = Index::build(images.values());
+        Self { images, deleted, index, changed: Changed::default() }
     }
 }
 
@@ -503,7 +541,7 @@ impl GlanceState {
         check_min("min_ram", new.min_ram)?;
         check_min("min_disk", new.min_disk)?;
         let id = new.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        if self.images.contains_key(&id) {
+        if self.images.contains_key(&id) || self.deleted.contains(&id) {
             return Err(ImageError::Conflict(format!("Image ID {id} already exists!")));
         }
         let now = truncate(now);
@@ -541,17 +579,21 @@ impl GlanceState {
         self.visible(caller, id)
     }
 
-    /// Deletes in any status; returns whether the image had stored data to remove.
-    pub fn delete(&mut self, caller: &Caller, id: &str, now: OffsetDateTime) -> Result<bool> {
-        let mut image = self.writable(caller, id, "delete_image")?;
+    /// Deletes in any status; returns whether the image had stored data to remove. The record
+    /// leaves the table and its indices; its id stays reserved.
+    pub fn delete(&mut self, caller: &Caller, id: &str) -> Result<bool> {
+        let image = self.writable(caller, id, "delete_image")?;
         if image.protected {
             return Err(ImageError::Forbidden(format!(
                 "Image {id} is protected and cannot be deleted."
             )));
         }
         let had_data = image.size.is_some();
-        image.status = Status::Deleted;
-        image.updated_at = truncate(now);
+        drop(image);
+        if let Some(image) = self.images.remove(id) {
+            self.index.remove(&image);
+            self.deleted.insert(id);
+        }
         Ok(had_data)
     }
 
@@ -671,12 +713,18 @@ impl GlanceState {
         now: OffsetDateTime,
     ) -> Result<()> {
         let id = &ticket.image_id;
-        let Some(mut image) = self.image_mut(id) else { return Err(not_found(id)) };
-        if image.status != Status::Saving {
-            return Err(ImageError::Gone(format!(
+        let gone = || {
+            ImageError::Gone(format!(
                 "Image {id} could not be found after upload. The image may have been deleted \
                  during the upload."
-            )));
+            ))
+        };
+        if self.deleted.contains(id) {
+            return Err(gone());
+        }
+        let Some(mut image) = self.image_mut(id) else { return Err(not_found(id)) };
+        if image.status != Status::Saving {
+            return Err(gone());
         }
         image.updated_at = truncate(now);
         match outcome {

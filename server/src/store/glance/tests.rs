@@ -130,7 +130,7 @@ fn uploads_move_through_saving_and_back_on_failure() {
     s.finish_upload(&ticket, Err(()), now).expect("reverted");
     assert_eq!((s.images[&id].status, s.images[&id].size), (Status::Queued, None));
     let ticket = s.begin_upload(&p, &id, now).expect("queued again");
-    s.delete(&p, &id, now).expect("deleted mid-upload");
+    s.delete(&p, &id).expect("deleted mid-upload");
     let w = Written { size: 1, md5: String::new(), sha512: String::new(), virtual_size: None };
     assert!(matches!(s.finish_upload(&ticket, Ok(w), now), Err(ImageError::Gone(_))));
 }
@@ -186,7 +186,7 @@ fn mixed_table() -> (GlanceState, [Caller; 3], Caller) {
             s.add_tag(&admin, &image.id, "t", later).expect("tagged");
         }
         if n % 11 == 0 {
-            s.delete(&admin, &image.id, at).expect("deleted");
+            s.delete(&admin, &image.id).expect("deleted");
         }
     }
     (s, owners, admin)
@@ -285,7 +285,52 @@ fn writes_keep_the_indices_exact() {
     let rebuilt: GlanceState =
         serde_json::from_value(serde_json::to_value(&s).expect("saved")).expect("loaded");
     assert_eq!(s.index, rebuilt.index);
-    assert_eq!(s.images.len(), 300);
+    assert_eq!(s.deleted, rebuilt.deleted);
+    assert!(!s.deleted.is_empty(), "the table has deleted images");
+    assert_eq!(s.images.len() + s.deleted.len(), 300);
+}
+
+/// A deleted image keeps nothing but its id: it leaves the table and every index (so listings
+/// never walk past it), its id is refused for a new image, and the id survives a save and load.
+#[test]
+fn a_deleted_image_leaves_only_its_reserved_id() {
+    let p = member("p");
+    let mut s = state_with(&[("a", Visibility::Private, &p), ("b", Visibility::Private, &p)]);
+    let fresh = Index::build(s.images.values());
+    let id = s.images.values().find(|i| i.name.as_deref() == Some("a")).expect("a").id.clone();
+    let mut gone = s.clone();
+    assert_eq!(gone.delete(&p, &id), Ok(false));
+    assert!(!gone.images.contains_key(&id));
+    let only_b = state_with(&[("b", Visibility::Private, &p)]);
+    assert_eq!(gone.index.by_created(true, None).count(), 1);
+    assert_ne!(gone.index, fresh);
+    assert_eq!(gone.index, Index::build(gone.images.values()), "every entry of it removed");
+    assert_eq!(names(&gone, &p, &[]), names(&only_b, &p, &[]));
+    assert!(matches!(gone.show(&p, &id), Err(ImageError::NotFound(_))));
+    assert!(matches!(gone.delete(&p, &id), Err(ImageError::NotFound(_))));
+    let again = NewImage { id: Some(id.clone()), ..NewImage::default() };
+    let now = OffsetDateTime::now_utc();
+    assert!(matches!(gone.create(&p, again.clone(), now), Err(ImageError::Conflict(_))));
+    let saved = serde_json::to_value(&gone).expect("saved");
+    assert_eq!(saved["deleted"], json!([id]));
+    let loaded: GlanceState = serde_json::from_value(saved).expect("loaded");
+    assert_eq!(loaded, gone);
+    assert!(matches!(loaded.clone().create(&p, again, now), Err(ImageError::Conflict(_))));
+}
+
+/// A state saved by an earlier build kept deleted images whole, with status `deleted`: they load
+/// as reserved ids.
+#[test]
+fn images_saved_as_deleted_load_as_reserved_ids() {
+    let p = member("p");
+    let s = state_with(&[("a", Visibility::Private, &p), ("b", Visibility::Private, &p)]);
+    let mut saved = serde_json::to_value(&s).expect("saved");
+    let id = s.images.values().find(|i| i.name.as_deref() == Some("a")).expect("a").id.clone();
+    saved["images"][&id]["status"] = json!("deleted");
+    let loaded: GlanceState = serde_json::from_value(saved).expect("loaded");
+    assert_eq!(loaded.images.len(), 1);
+    assert!(loaded.deleted.contains(&id));
+    assert_eq!(loaded.index, Index::build(loaded.images.values()));
 }
 
 #[test]
@@ -334,7 +379,7 @@ fn every_write_empties_the_memo() {
             s.delete_tag(&admin, id, "gone", at).expect("untagged");
         },
         &|s, id| s.set_active(&admin, id, false, at).expect("deactivated"),
-        &|s, id| s.delete(&admin, id, at).map(drop).expect("deleted"),
+        &|s, id| s.delete(&admin, id).map(drop).expect("deleted"),
     ];
     for (write, id) in writes.iter().zip(&live) {
         keep_all(&s);
