@@ -14,6 +14,7 @@
 //! A [`Report`] renders as text, JSON or JUnit XML ([`junit`]); every finding carries the exact
 //! request that showed it, so it can be saved and re-sent ([`replay`]).
 
+pub mod checks;
 pub mod config_file;
 pub mod families;
 pub mod fuzz;

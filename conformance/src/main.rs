@@ -49,8 +49,9 @@ struct Args {
     #[arg(long = "header", value_parser = parse_header)]
     headers: Vec<(Family, (String, String))>,
     /// Only run and report these checks (repeatable): an id such as `C104`, or a prefix ending in
-    /// `*` such as `SWR-*` or `C10*`. A phase none of whose checks is selected is skipped (the
-    /// fuzzing, the undeclared-methods probe, a family's semantic suite). Default: every check.
+    /// `*` such as `SWR-*` or `C10*`; one that matches no check id (docs/checks.md) is refused.
+    /// A phase none of whose checks is selected is skipped (the fuzzing, the undeclared-methods
+    /// probe, a family's semantic suite). Default: every check.
     #[arg(long = "check", value_name = "ID")]
     checks: Vec<String>,
     /// A family's spec as FAMILY=FILE (OpenAPI 3.1 or 3.0.x, YAML or JSON, one self-contained
@@ -63,7 +64,9 @@ struct Args {
     swr_regions: Vec<(String, String)>,
     /// An existing SWR repository NAMESPACE/REPO of the tested account whose tags the sync
     /// checks copy (the tester cannot push images); `SWR-S07` needs two different images in it.
-    #[arg(long, value_name = "NAMESPACE/REPO")]
+    /// Needs --swr-region.
+    #[arg(long, value_name = "NAMESPACE/REPO", value_parser = parse_swr_source,
+          requires = "swr_regions")]
     swr_source: Option<String>,
     /// Seed of the run; it also names the resources the run creates.
     #[arg(long, default_value_t = 1)]
@@ -125,6 +128,16 @@ fn parse_region(s: &str) -> Result<(String, String), String> {
         return Err("expected REGION=URL with an http(s) URL".into());
     }
     Ok((region.to_owned(), url.trim_end_matches('/').to_owned()))
+}
+
+/// `NAMESPACE/REPO`, where the repository may itself contain `/` (`demo/library/nginx`); no
+/// part may be empty.
+fn parse_swr_source(s: &str) -> Result<String, String> {
+    if s.contains('/') && s.split('/').all(|part| !part.is_empty()) {
+        Ok(s.to_owned())
+    } else {
+        Err("expected NAMESPACE/REPO, e.g. demo/library/nginx".into())
+    }
 }
 
 fn parse_aksk(s: &str) -> Result<(Family, AkSk), String> {
@@ -210,6 +223,10 @@ fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    if let Err(e) = imagespec_conformance::checks::validate(&args.checks, &args.families) {
+        eprintln!("error: --check {e}");
+        return ExitCode::from(2);
+    }
     let trust = match (&args.ca_cert, args.insecure) {
         (_, true) => Trust::Insecure,
         (Some(file), false) => match Trust::ca_file(file) {

@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
+use crate::checks::UnknownCheck;
 use crate::families::{Family, cce, glance, snowflake, swr};
-use crate::fuzz;
 use crate::report::Report;
-use crate::session::Session;
+use crate::session::{RESPONSE_CHECKS, Session};
 use crate::signing::AkSk;
 use crate::spec::{Spec, SpecError};
 use crate::transport::Transport;
+use crate::{fuzz, methods};
 
 /// What to test and how to authenticate.
 #[derive(Debug, Clone)]
@@ -35,7 +36,8 @@ pub struct Config {
     /// A family's spec text (OpenAPI 3.1 or 3.0.x, YAML or JSON) instead of the built-in one.
     pub specs: Vec<(Family, String)>,
     /// Which checks to run and report, as ids or prefixes ending in `*` (`C10*`, `SWR-*`);
-    /// empty: all. A phase whose checks are all left out is not run.
+    /// empty: all. A phase whose checks are all left out is not run; a pattern that matches no
+    /// check id ([`crate::checks::all`]) ends the run before it starts.
     pub checks: Vec<String>,
     /// Operations fuzzed at once (1: one request at a time); the semantic suites are always
     /// sequential.
@@ -70,19 +72,14 @@ pub enum RunError {
     Spec { family: &'static str, source: SpecError },
     #[error("the target did not answer: {0}")]
     Unreachable(String),
+    #[error("--check {0}")]
+    Check(#[from] UnknownCheck),
 }
-
-/// The checks every exchange gets, whatever phase sends it.
-const RESPONSE_CHECKS: [&str; 6] = ["C100", "C101", "C102", "C103", "C104", "C105"];
 
 impl Config {
     /// Whether `id` is selected by [`Config::checks`].
     pub fn selects(&self, id: &str) -> bool {
-        self.checks.is_empty()
-            || self.checks.iter().any(|p| match p.strip_suffix('*') {
-                Some(prefix) => id.starts_with(prefix),
-                None => p == id,
-            })
+        self.checks.is_empty() || self.checks.iter().any(|p| crate::checks::matches(p, id))
     }
 
     /// Whether a phase reporting `ids` (besides the response checks), or ids starting with
@@ -110,6 +107,7 @@ pub fn run_with_regions(
     transport: &dyn Transport,
     regions: &[&dyn Transport],
 ) -> Result<Report, RunError> {
+    crate::checks::validate(&config.checks, &config.families)?;
     let mut report = Report { seed: config.seed, ..Report::default() };
     let budget = fuzz::Budget::from_config(config);
     for family in &config.families {
@@ -118,7 +116,7 @@ pub fn run_with_regions(
             .with_signer(signer.clone());
         let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
         // The fuzzing phase first, on the same session (same credentials, same findings).
-        let fuzzed = if config.runs_phase(&["C107", "C110"], None) {
+        let fuzzed = if config.runs_phase(&fuzz::CHECKS, None) {
             fuzz::phase(&session, transport, &config.base_url, config.seed, &prefix, &budget)
                 .map_err(RunError::Unreachable)?
         } else {
@@ -174,7 +172,7 @@ pub fn run_with_regions(
             }
         }
         // After the suite, so that its requests come first in a report of a broken target.
-        if config.runs_phase(&["C108"], None) {
+        if config.runs_phase(&[methods::CHECK], None) {
             crate::methods::phase(&session, &prefix).map_err(RunError::Unreachable)?;
         }
         let mut part = session.into_report().map_err(RunError::Unreachable)?;

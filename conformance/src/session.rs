@@ -12,6 +12,12 @@ use crate::spec::Spec;
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 use crate::validate::validate_response;
 
+/// The checks every exchange gets, whatever phase sends it.
+pub const RESPONSE_CHECKS: [&str; 6] = ["C100", "C101", "C102", "C103", "C104", "C105"];
+
+/// Reported when the spec's schema for a response cannot be used (a tester problem).
+pub const SPEC_CHECK: &str = "C000";
+
 /// What a family's exchange check concluded about one thing it looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -165,7 +171,7 @@ impl<'a> Session<'a> {
             &resp.body,
         ) {
             Ok(violations) => {
-                for code in ["C100", "C101", "C102", "C103", "C104", "C105"] {
+                for code in RESPONSE_CHECKS {
                     self.ran(code);
                 }
                 for v in violations {
@@ -173,7 +179,7 @@ impl<'a> Session<'a> {
                 }
             }
             Err(e) => self.finding(
-                "C000",
+                SPEC_CHECK,
                 req,
                 format!("the spec's schema could not be used: {e}"),
                 false,

@@ -48,10 +48,10 @@ pub fn sign(req: &mut HttpRequest, key: &AkSk, host: &str, now: OffsetDateTime) 
         !["authorization", "x-sdk-date"].contains(&k.to_ascii_lowercase().as_str())
     });
     req.headers.push(("X-Sdk-Date".into(), date.clone()));
-    if let Some(p) = &key.project_id {
-        if !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-project-id")) {
-            req.headers.push(("X-Project-Id".into(), p.clone()));
-        }
+    if let Some(p) = &key.project_id
+        && !req.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-project-id"))
+    {
+        req.headers.push(("X-Project-Id".into(), p.clone()));
     }
     let mut signed: Vec<(String, String)> = req
         .headers

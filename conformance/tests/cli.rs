@@ -388,3 +388,95 @@ fn specs_given_on_the_command_line_are_loaded_or_refused_with_exit_2() {
     assert_eq!(code, Some(2), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_check_pattern_that_matches_no_check_id_is_a_usage_error() {
+    let base = closed_port();
+    // The last one is an id, of a family this run (CCE, the default) does not test.
+    for pattern in ["C1O4", "SWR-S1*x", "GLANCE-S99", "swr-*", "SWR-S01"] {
+        let (code, text) = cli(&["--base-url", &base, "--check", "C104", "--check", pattern]);
+        assert_eq!(code, Some(2), "{pattern}: {text}");
+        assert!(text.contains(&format!("`{pattern}`")), "names the pattern: {text}");
+        assert!(text.contains("families tested (cce)"), "{text}");
+        assert!(text.contains("docs/checks.md") && !text.contains("`C104`"), "{text}");
+    }
+}
+
+#[test]
+fn check_patterns_that_match_an_id_still_select_checks() {
+    let (base, _seen) = broken_target();
+    for (pattern, failed) in
+        [("C100", "C100"), ("C10*", "C100"), ("*", "C100"), ("CCE-*", "CCE-S01")]
+    {
+        let (code, text) = cli(&[
+            "--base-url",
+            &base,
+            "--token",
+            "cce=t",
+            "--fuzz-cases",
+            "0",
+            "--check",
+            pattern,
+        ]);
+        assert_eq!(code, Some(1), "{pattern}: the target answers 500: {text}");
+        assert!(text.contains(&format!("  FAIL  {failed}")), "{pattern}: {text}");
+    }
+}
+
+#[test]
+fn an_swr_source_without_namespace_and_repository_is_a_usage_error() {
+    let (base, _seen) = broken_target();
+    let region = format!("cn-east-3={base}");
+    for source in ["nginx", "/nginx", "demo/", "demo//nginx", "demo/library/"] {
+        let (code, text) = cli(&[
+            "--base-url",
+            &base,
+            "--family",
+            "swr",
+            "--fuzz-cases",
+            "0",
+            "--check",
+            "SWR-S06",
+            "--swr-region",
+            &region,
+            "--swr-source",
+            source,
+        ]);
+        assert_eq!(code, Some(2), "{source}: {text}");
+        assert!(text.contains("NAMESPACE/REPO") && text.contains(source), "{source}: {text}");
+    }
+    let (code, text) = cli(&[
+        "--base-url",
+        &base,
+        "--family",
+        "swr",
+        "--fuzz-cases",
+        "0",
+        "--check",
+        "SWR-S06",
+        "--swr-region",
+        &region,
+        "--swr-source",
+        "demo/library/nginx",
+    ]);
+    assert_eq!(code, Some(0), "a repository with a `/` is a valid source: {text}");
+}
+
+#[test]
+fn an_swr_source_without_a_region_is_a_usage_error() {
+    let (base, _seen) = broken_target();
+    let (code, text) = cli(&[
+        "--base-url",
+        &base,
+        "--family",
+        "swr",
+        "--fuzz-cases",
+        "0",
+        "--check",
+        "SWR-S06",
+        "--swr-source",
+        "demo/library/nginx",
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--swr-region"), "names the missing option: {text}");
+}

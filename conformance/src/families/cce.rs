@@ -12,6 +12,10 @@ use serde_json::{Value, json};
 
 use crate::session::Session;
 
+/// The ids of the checks this module reports.
+pub const CHECKS: [&str; 7] =
+    ["CCE-S01", "CCE-S02", "CCE-S03", "CCE-S04", "CCE-S05", "CCE-S06", "CCE-S07"];
+
 /// Runs the suite; resource names start with `prefix`.
 pub fn run(s: &Session<'_>, prefix: &str) {
     let name = format!("{prefix}-cache");
@@ -98,10 +102,10 @@ fn rules(s: &Session<'_>, prefix: &str, valid: &Value) {
             s.expect("CCE-S05", ok, &req, || {
                 format!("a rule-breaking body answered {} {}", resp.status, resp.json())
             });
-            if resp.status == 201 {
-                if let Some(id) = resp.json()["image_cache"]["id"].as_str() {
-                    let _ = s.call("DELETE", &format!("/v5/imagecaches/{id}"), None);
-                }
+            if resp.status == 201
+                && let Some(id) = resp.json()["image_cache"]["id"].as_str()
+            {
+                let _ = s.call("DELETE", &format!("/v5/imagecaches/{id}"), None);
             }
         }
     }

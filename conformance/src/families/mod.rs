@@ -18,12 +18,26 @@ pub enum Family {
 }
 
 impl Family {
+    /// Every family, in the order docs/checks.md documents them.
+    pub const ALL: [Family; 4] = [Family::Glance, Family::Swr, Family::Cce, Family::Snowflake];
+
     pub fn name(self) -> &'static str {
         match self {
             Family::Glance => "glance",
             Family::Swr => "swr",
             Family::Cce => "cce",
             Family::Snowflake => "snowflake",
+        }
+    }
+
+    /// The ids of the checks only this family reports (its suite's, and Glance's image schema
+    /// checks).
+    pub fn checks(self) -> &'static [&'static str] {
+        match self {
+            Family::Glance => &glance::CHECKS,
+            Family::Swr => &swr::CHECKS,
+            Family::Cce => &cce::CHECKS,
+            Family::Snowflake => &snowflake::CHECKS,
         }
     }
 

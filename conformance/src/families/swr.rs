@@ -26,6 +26,12 @@ use serde_json::{Value, json};
 
 use crate::session::Session;
 
+/// The ids of the checks this module reports.
+pub const CHECKS: [&str; 10] = [
+    "SWR-S01", "SWR-S02", "SWR-S03", "SWR-S04", "SWR-S05", "SWR-S06", "SWR-S07", "SWR-S08",
+    "SWR-S09", "SWR-S10",
+];
+
 /// How long a sync may take to show up in the target (the real service may copy later).
 const SYNC_WAIT: Duration = Duration::from_secs(20);
 
@@ -63,15 +69,15 @@ pub fn run(
     }
     naming_rules(s, prefix, &ns);
     repositories(s, &ns);
-    if let Some(o) = other {
-        if let Some((req, resp)) = o.call("GET", &format!("/v2/manage/namespaces/{ns}"), None) {
-            o.expect("SWR-S10", (400..500).contains(&resp.status), &req, || {
-                format!("another account read the namespace: {} {}", resp.status, text(&resp.body))
-            });
-            o.lenient("SWR-S10", resp.status == 404, &req, || {
-                format!("another account's namespace answered {}, not 404", resp.status)
-            });
-        }
+    if let Some(o) = other
+        && let Some((req, resp)) = o.call("GET", &format!("/v2/manage/namespaces/{ns}"), None)
+    {
+        o.expect("SWR-S10", (400..500).contains(&resp.status), &req, || {
+            format!("another account read the namespace: {} {}", resp.status, text(&resp.body))
+        });
+        o.lenient("SWR-S10", resp.status == 404, &req, || {
+            format!("another account's namespace answered {}, not 404", resp.status)
+        });
     }
     missing(s, &ns, prefix);
     if let (Some(t), Some(src)) = (target, source) {
@@ -290,11 +296,14 @@ fn sync(s: &Session<'_>, t: &Target<'_, '_>, src: &str, prefix: &str) {
     let _ = dest.call("DELETE", &format!("/v2/manage/namespaces/{target_ns}"), None);
 }
 
+/// The body of a `sync_images` request for one tag, with `override` true or false.
+type SyncBody<'a> = dyn Fn(&str, bool) -> Value + 'a;
+
 /// Makes the target's `first` tag hold the `second` image, then syncs `first` both ways.
 fn override_rule(
     s: &Session<'_>,
     t: &Target<'_, '_>,
-    (sync_uri, body): (&str, &dyn Fn(&str, bool) -> Value),
+    (sync_uri, body): (&str, &SyncBody<'_>),
     (target_ns, repo_path): (&str, &str),
     (first, first_digest): (&str, &str),
     (second, second_digest): (&str, &str),

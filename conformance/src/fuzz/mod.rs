@@ -79,6 +79,9 @@ use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 pub(crate) use request::concrete_path;
 use request::{Case, Model, encode};
 
+/// The ids of the checks the fuzzing reports (besides the response checks).
+pub const CHECKS: [&str; 2] = ["C107", "C110"];
+
 /// Random cases per operation when the configuration does not say.
 pub const DEFAULT_CASES: usize = 20;
 /// Most shrink steps (each one request) spent on one failing case.
@@ -241,6 +244,7 @@ impl Ctx<'_> {
 
 /// The fuzzing phase alone, for every configured family (also those without a semantic suite).
 pub fn fuzz_only(config: &Config, transport: &dyn Transport) -> Result<Report, RunError> {
+    crate::checks::validate(&config.checks, &config.families)?;
     let budget = Budget::from_config(config);
     let mut report = Report { seed: config.seed, ..Report::default() };
     for family in &config.families {

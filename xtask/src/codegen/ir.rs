@@ -125,7 +125,7 @@ pub fn build(family: &str, doc: &Value) -> Result<Api> {
     let mut types = Vec::new();
     if let Some(schemas) = doc.pointer("/components/schemas").and_then(Value::as_object) {
         for (name, schema) in schemas {
-            let ty = named_type(doc, name, schema, &mut types)
+            let ty = named_type(name, schema, &mut types)
                 .with_context(|| format!("components.schemas.{name}"))?;
             types.push(ty);
         }
@@ -151,12 +151,7 @@ pub fn build(family: &str, doc: &Value) -> Result<Api> {
     Ok(Api { family: family.to_owned(), types, operations, reject_unknown_query })
 }
 
-fn named_type(
-    doc: &Value,
-    name: &str,
-    schema: &Value,
-    extra: &mut Vec<NamedType>,
-) -> Result<NamedType> {
+fn named_type(name: &str, schema: &Value, extra: &mut Vec<NamedType>) -> Result<NamedType> {
     let description = text(schema, "description");
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
         return Ok(NamedType { name: name.to_owned(), description, kind: enum_kind(values)? });
@@ -173,7 +168,7 @@ fn named_type(
     if let Some(props) = schema.get("properties").and_then(Value::as_object) {
         for (wire, prop) in props {
             let (ty, nullable) =
-                value_type(doc, &format!("{name}{}", wire.to_upper_camel_case()), prop, extra)
+                value_type(&format!("{name}{}", wire.to_upper_camel_case()), prop, extra)
                     .with_context(|| format!("property {wire}"))?;
             fields.push(Field {
                 wire: wire.clone(),
@@ -191,7 +186,7 @@ fn named_type(
         Some(Value::Bool(false)) => (true, None),
         None => (false, None),
         Some(Value::Bool(true)) => (false, Some(Ty::Any)),
-        Some(ap) => (false, Some(value_type(doc, name, ap, extra)?.0)),
+        Some(ap) => (false, Some(value_type(name, ap, extra)?.0)),
     };
     Ok(NamedType {
         name: name.to_owned(),
@@ -210,12 +205,7 @@ fn enum_kind(values: &[Value]) -> Result<TypeKind> {
 }
 
 /// The type of a property or parameter schema; inline enums become named types called `hint`.
-fn value_type(
-    doc: &Value,
-    hint: &str,
-    schema: &Value,
-    extra: &mut Vec<NamedType>,
-) -> Result<(Ty, bool)> {
+fn value_type(hint: &str, schema: &Value, extra: &mut Vec<NamedType>) -> Result<(Ty, bool)> {
     if let Some(name) = schema_ref_name(schema) {
         return Ok((Ty::Named(name.to_owned()), false));
     }
@@ -248,7 +238,7 @@ fn value_type(
         Some("boolean") => Ty::Bool,
         Some("array") => {
             let items = schema.get("items").context("an array needs items")?;
-            Ty::Array(Box::new(value_type(doc, &format!("{hint}Item"), items, extra)?.0))
+            Ty::Array(Box::new(value_type(&format!("{hint}Item"), items, extra)?.0))
         }
         Some("object") => {
             if schema.get("properties").is_some() {
@@ -258,7 +248,7 @@ fn value_type(
             }
             match schema.get("additionalProperties") {
                 Some(Value::Bool(true)) | None => Ty::Map(Box::new(Ty::Any)),
-                Some(ap) => Ty::Map(Box::new(value_type(doc, hint, ap, extra)?.0)),
+                Some(ap) => Ty::Map(Box::new(value_type(hint, ap, extra)?.0)),
             }
         }
         Some(other) => bail!("unsupported type {other}"),
@@ -290,8 +280,7 @@ fn operation(
             other => bail!("parameter {wire}: unsupported location {other:?}"),
         };
         let schema = p.get("schema").context("a parameter needs a schema")?;
-        let (ty, _) =
-            value_type(doc, &format!("{hint}{}", wire.to_upper_camel_case()), schema, extra)?;
+        let (ty, _) = value_type(&format!("{hint}{}", wire.to_upper_camel_case()), schema, extra)?;
         params.push(Param {
             wire: wire.to_owned(),
             rust: rust_ident(wire),
@@ -311,7 +300,7 @@ fn operation(
                 rb.get("content").and_then(Value::as_object).context("requestBody needs content")?
             {
                 let schema = content.get("schema").context("request media types need a schema")?;
-                media.push((mt.clone(), value_type(doc, &format!("{hint}Body"), schema, extra)?.0));
+                media.push((mt.clone(), value_type(&format!("{hint}Body"), schema, extra)?.0));
             }
             Some(Body {
                 required: rb.get("required").and_then(Value::as_bool).unwrap_or(false),
@@ -334,10 +323,7 @@ fn operation(
                     .find(|(mt, _)| c.len() == 1 || mt.as_str() == "application/json")
                     .context("content")?;
                 let schema = content.get("schema").context("response media types need a schema")?;
-                Some((
-                    mt.clone(),
-                    value_type(doc, &format!("{hint}Response{status}"), schema, extra)?.0,
-                ))
+                Some((mt.clone(), value_type(&format!("{hint}Response{status}"), schema, extra)?.0))
             }
             Some(_) => bail!(
                 "response {status}: one media type per response is supported, or \

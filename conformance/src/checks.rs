@@ -1,0 +1,144 @@
+//! Every check id the tester can report, gathered from the modules that report them, and the
+//! `--check` patterns that select among them (an id such as `C104`, or a prefix ending in `*`
+//! such as `SWR-*`).
+
+use crate::families::Family;
+
+/// Every check id: the spec and response checks, the fuzzing's, `C108`, then each family's.
+pub fn all() -> Vec<&'static str> {
+    reported_for(&Family::ALL)
+}
+
+/// The ids a run over `families` can report: the checks of every family, then theirs.
+pub fn reported_for(families: &[Family]) -> Vec<&'static str> {
+    let mut ids = vec![crate::session::SPEC_CHECK];
+    ids.extend(crate::session::RESPONSE_CHECKS);
+    ids.extend(crate::fuzz::CHECKS);
+    ids.push(crate::methods::CHECK);
+    for family in families {
+        ids.extend(family.checks());
+    }
+    ids
+}
+
+/// Whether `pattern` selects the check `id`.
+pub fn matches(pattern: &str, id: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => id.starts_with(prefix),
+        None => pattern == id,
+    }
+}
+
+/// A `--check` pattern that selects no check the run can report: a run with it would silently
+/// check less.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{pattern}` matches no check id of the families tested ({families}): an id such as C104, or \
+     a prefix ending in `*` such as SWR-*; docs/checks.md lists every id and its family"
+)]
+pub struct UnknownCheck {
+    pub pattern: String,
+    pub families: String,
+}
+
+/// Refuses the first pattern that matches no check a run over `families` can report.
+pub fn validate(patterns: &[String], families: &[Family]) -> Result<(), UnknownCheck> {
+    let ids = reported_for(families);
+    match patterns.iter().find(|p| !ids.iter().any(|id| matches(p, id))) {
+        Some(p) => Err(UnknownCheck {
+            pattern: p.clone(),
+            families: families.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn patterns_that_match_a_check_are_accepted_and_others_refused() {
+        for ok in [&["C104"][..], &["SWR-*", "C10*"], &["*"], &["C000"], &["SF-S09"], &[]] {
+            assert_eq!(validate(&strings(ok), &Family::ALL), Ok(()), "{ok:?}");
+        }
+        // Another family's suite is nothing a run over CCE can report.
+        let cce = [Family::Cce];
+        assert_eq!(validate(&strings(&["CCE-*", "C108"]), &cce), Ok(()));
+        for other in ["SWR-*", "GLANCE-S01", "C106"] {
+            let refused = validate(&strings(&[other]), &cce).expect_err("refused");
+            assert_eq!((refused.pattern.as_str(), refused.families.as_str()), (other, "cce"));
+        }
+        for (bad, first) in [
+            (&["C104", "C1O4"][..], "C1O4"),
+            (&["swr-*"], "swr-*"),
+            (&["GLANCE-S99"], "GLANCE-S99"),
+            (&["SWR-S0"], "SWR-S0"),
+            (&["C1*4"], "C1*4"),
+            (&[""], ""),
+        ] {
+            let refused = validate(&strings(bad), &Family::ALL).expect_err("refused");
+            assert_eq!(refused.pattern, first, "{bad:?}");
+        }
+    }
+
+    /// Whether `s` has the shape of a check id: `C` and three digits, or `FAMILY-S` and two.
+    fn looks_like_id(s: &str) -> bool {
+        let digits = |d: &str, n: usize| d.len() == n && d.bytes().all(|b| b.is_ascii_digit());
+        match s.split_once("-S") {
+            Some((family, n)) => {
+                !family.is_empty() && family.bytes().all(|b| b.is_ascii_uppercase()) && digits(n, 2)
+            }
+            None => s.strip_prefix('C').is_some_and(|n| digits(n, 3)),
+        }
+    }
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("reads src/") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// No module reports an id the list leaves out (a check `--check` could not select). This
+    /// file is left out: its tests name ids that do not exist.
+    #[test]
+    fn every_id_in_the_code_is_listed() {
+        let known: BTreeSet<&str> = all().into_iter().collect();
+        let mut files = Vec::new();
+        rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        files.retain(|f| !f.ends_with("src/checks.rs"));
+        assert!(files.len() > 20, "found the sources: {files:?}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("reads");
+            for literal in text.split('"').filter(|s| looks_like_id(s)) {
+                assert!(known.contains(literal), "{} uses {literal}, not listed", file.display());
+            }
+        }
+    }
+
+    #[test]
+    fn the_list_is_what_docs_checks_md_documents() {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/checks.md");
+        let text = std::fs::read_to_string(docs).expect("reads docs/checks.md");
+        let documented: BTreeSet<&str> = text
+            .split(r#"<a id=""#)
+            .skip(1)
+            .filter_map(|rest| rest.split_once('"').map(|(id, _)| id))
+            .collect();
+        let listed: BTreeSet<&str> = all().into_iter().collect();
+        assert_eq!(listed, documented);
+        assert_eq!(all().len(), listed.len(), "an id is listed twice: {:?}", all());
+    }
+}
