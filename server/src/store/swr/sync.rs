@@ -12,6 +12,10 @@ use super::{
     Actor, JobStatus, Repo, Result, SwrState, SwrStoreError, SyncJob, SyncRule, Tag, names,
 };
 
+/// The jobs a repository keeps, the most recent ones: the most one page of `show_sync_job` can
+/// show. Older jobs are forgotten.
+pub const JOBS_KEPT: usize = 1000;
+
 /// What a manual synchronization asks for.
 #[derive(Debug, Clone)]
 pub struct ManualSync {
@@ -164,6 +168,8 @@ impl SwrState {
             created: now,
             updated: now,
         });
+        let extra = source.jobs.len().saturating_sub(JOBS_KEPT);
+        source.jobs.drain(..extra);
         Ok(status)
     }
 

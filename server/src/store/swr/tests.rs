@@ -129,6 +129,25 @@ fn manual_sync_copies_tags_and_honours_override() {
     assert_eq!(statuses, [JobStatus::Success, JobStatus::Existed, JobStatus::Success]);
 }
 
+/// A repository synced for ever keeps its newest `JOBS_KEPT` jobs, so its history is bounded.
+#[test]
+fn a_repository_keeps_its_newest_jobs() {
+    let mut s = seeded();
+    let a = actor("a");
+    for _ in 0..sync::JOBS_KEPT + 5 {
+        s.sync_images(HOME, &a, "team", "app", &sync(&["v1"], true), now()).expect("synced");
+    }
+    let (jobs, range) = s
+        .list_jobs(HOME, &a, "team", "app", Some("limit::1000|offset::0|order::asc"))
+        .expect("jobs");
+    assert_eq!(range, format!("0-{}/{}", sync::JOBS_KEPT, sync::JOBS_KEPT));
+    let all: Vec<u64> =
+        s.repo(HOME, &a, "team", "app").expect("repo").jobs.iter().map(|j| j.id).collect();
+    assert_eq!(all.len(), sync::JOBS_KEPT);
+    assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), all, "the oldest five are gone");
+    assert!(all.windows(2).all(|w| w[0] < w[1]));
+}
+
 #[test]
 fn a_refused_sync_changes_nothing() {
     let mut s = seeded();

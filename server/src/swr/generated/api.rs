@@ -1362,6 +1362,8 @@ impl<T: SwrApi> SwrRoutes<T> {
     /// Show the synchronization job history of a repository
     ///
     /// Lists the synchronization jobs of the repository, one per tag per synchronization, manual or automatic, with paging controlled only through `filter`. This is how a user sees whether each tag of a manual synchronization reached the target region.
+    ///
+    /// Choice: a repository keeps its 1000 most recent jobs (the most one page can show); older ones are forgotten, since the vendor documents no retention. Deleting the repository deletes its jobs.
     #[oai(
         path = "/v2/manage/namespaces/:namespace/repos/:repository/sync_job",
         method = "get",
