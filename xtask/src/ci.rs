@@ -3,6 +3,7 @@
 //!
 //! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the benchmarks'
 //! smoke runs (`--bench glance_list`, `cargo xtask fuzz --smoke` (the fuzz campaign, small),
+//! `cargo xtask soak --smoke` (the sustained load run, 60 s),
 //! `cargo xtask bench --smoke`, which installs wrk, real
 //! Glance, Prism and Schemathesis under `target/bench/`) → the conformance
 //! CLI against a freshly started server for every live family. The venvs are separate because
@@ -61,6 +62,12 @@ pub fn run() -> Result<()> {
     step(
         "cargo xtask fuzz --smoke",
         Command::new(cargo()).args(["xtask", "fuzz", "--smoke"]).current_dir(&root),
+    )?;
+    // The sustained load run's smoke version: 60 s of every family at once, memory flat after
+    // the warm-up, every answer the one expected.
+    step(
+        "cargo xtask soak --smoke",
+        Command::new(cargo()).args(["xtask", "soak", "--smoke"]).current_dir(&root),
     )?;
     // The side-by-side benchmark's smoke version: every step briefly, output under target/bench.
     step(

@@ -7,6 +7,7 @@ mod ci;
 mod codegen;
 mod fuzz;
 mod lint;
+mod soak;
 mod tidy;
 mod util;
 
@@ -38,6 +39,9 @@ enum Command {
     /// The fuzz campaign: the tester's generators against our server, every family, until
     /// `--requests` (default a million); fails on any 5xx or panic.
     Fuzz(fuzz::Options),
+    /// The sustained load run: every family at once for `--seconds` (default 600) while the
+    /// server's memory is sampled; fails if it keeps growing after the warm-up.
+    Soak(soak::Options),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
         Command::Ci => ci::run(),
         Command::Bench(opts) => bench::run(opts),
         Command::Fuzz(opts) => fuzz::run(opts),
+        Command::Soak(opts) => soak::run(opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
