@@ -581,11 +581,16 @@ impl<E: Endpoint> Endpoint for InjectEndpoint<E> {
 /// connection once more, and hyper would then end an unknown-length (chunked) body cleanly,
 /// flushing the head; a body shorter than its `Content-Length` cannot be ended, so the
 /// connection is closed with the head still unsent (`a_dropped_connection_gets_no_http_answer`).
+/// The access log records it as 444 ([`crate::middleware::NoAnswer`]).
 fn dropped() -> Response {
     let failing = futures_util::stream::once(async {
         Err::<bytes::Bytes, _>(std::io::Error::other("connection dropped by fault injection"))
     });
-    Response::builder().header(header::CONTENT_LENGTH, 1).body(Body::from_bytes_stream(failing))
+    let mut resp = Response::builder()
+        .header(header::CONTENT_LENGTH, 1)
+        .body(Body::from_bytes_stream(failing));
+    resp.extensions_mut().insert(crate::middleware::NoAnswer);
+    resp
 }
 
 /// Whether a path is the admin endpoint's.

@@ -89,6 +89,17 @@ const REQUEST_ID_HEADERS: [&str; 3] =
 /// the field visitors). Elsewhere (tests, embedders) it is an ordinary `tracing` event.
 pub struct AccessLog;
 
+/// Marks a response that is never sent (fault injection's dropped connection): the access log
+/// records it with status 444, nginx's code for a connection closed without a response, not the
+/// status of the head that was built and thrown away.
+#[derive(Debug, Clone, Copy)]
+pub struct NoAnswer;
+
+/// The status an access line records for a response.
+fn logged_status(resp: &Response) -> u16 {
+    if resp.extensions().get::<NoAnswer>().is_some() { 444 } else { resp.status().as_u16() }
+}
+
 impl<E: Endpoint> Middleware<E> for AccessLog {
     type Output = AccessLogEndpoint<E>;
 
@@ -120,7 +131,7 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
             .find_map(|h| resp.headers().get(*h))
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
-        let status = resp.status().as_u16();
+        let status = logged_status(&resp);
         let micros = start.elapsed().as_micros() as u64;
         match crate::log_writer::access() {
             Some(sink) => {

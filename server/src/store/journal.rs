@@ -34,6 +34,11 @@ const FORMAT: &str = "2";
 /// read, then rewritten as [`FORMAT`] at once.
 const FORMAT_1: &str = "1";
 
+/// redb's page cache. Its default is 1 GiB, which the server's memory would grow into as the
+/// file grows; the journal only writes (it reads the file once, at start), and a write touches a
+/// few pages per changed document, so a small cache costs nothing measurable.
+const CACHE: usize = 16 << 20;
+
 /// The database's name inside the data directory (image files are named by UUID, so the two
 /// never meet).
 pub const FILE_NAME: &str = "state.redb";
@@ -72,7 +77,8 @@ impl Journal {
     /// (`None` for a new database, which [`Journal::seed`] fills).
     pub fn open(dir: &Path) -> Result<(Self, Option<State>), JournalError> {
         let path = dir.join(FILE_NAME);
-        let database = Database::create(&path).map_err(|e| db(&path, e))?;
+        let database =
+            redb::Builder::new().set_cache_size(CACHE).create(&path).map_err(|e| db(&path, e))?;
         let journal = Self { db: database, path, written: Mutex::default() };
         let (state, old) = journal.load()?;
         if let (Some(state), true) = (&state, old) {

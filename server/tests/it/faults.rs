@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::snowflake::{ALICE as ALICE_SF, BASE as SF_BASE, snowflake_with};
-use crate::support::spawn;
+use crate::support::{spawn, spawn_logging};
 
 type Client = TestClient<BoxEndpoint<'static, Response>>;
 
@@ -263,6 +263,27 @@ fn a_dropped_connection_gets_no_http_answer() {
     // The server is fine, and other operations answer.
     let (status, _) = server.get("/v5/imagecaches/nope", &[("X-Auth-Token", "alice-token")]);
     assert!(status.contains(" 404 "), "{status}");
+}
+
+/// The access log tells a dropped request from an answered one: status 444, nginx's code for a
+/// connection closed without a response (the head poem had built says 200).
+#[test]
+fn a_dropped_connection_is_logged_as_444() {
+    let log = std::env::temp_dir().join(format!("imagespec-dropped-{}.log", std::process::id()));
+    let file = std::fs::File::create(&log).expect("a log file");
+    let server = spawn_logging(&["--fault", "cce:list_image_caches:drop=1"], file);
+    let _ = raw_get(&server.base, "/v5/imagecaches");
+    let (status, _) = server.get("/v5/imagecaches/nope", &[("X-Auth-Token", "alice-token")]);
+    assert!(status.contains(" 404 "), "{status}");
+    assert!(server.terminate().success());
+    let text = std::fs::read_to_string(&log).expect("the log");
+    let _ = std::fs::remove_file(&log);
+    let access: Vec<&str> = text.lines().filter(|l| l.contains("imagespec::access")).collect();
+    let dropped: Vec<&&str> =
+        access.iter().filter(|l| l.contains(r#"path="/v5/imagecaches" "#)).collect();
+    assert_eq!(dropped.len(), 1, "{text}");
+    assert!(dropped[0].contains("status=444"), "{}", dropped[0]);
+    assert!(access.iter().any(|l| l.contains("status=404")), "{text}");
 }
 
 #[test]

@@ -115,11 +115,16 @@ impl Drop for Spawned {
 
 /// Starts `imagespec-server --port 0` with `args` and waits for its address.
 pub fn spawn(args: &[&str]) -> Spawned {
+    spawn_logging(args, Stdio::null())
+}
+
+/// [`spawn`], with the server's log (its stderr) going to `log`.
+pub fn spawn_logging(args: &[&str], log: impl Into<Stdio>) -> Spawned {
     let mut child = Command::new(env!("CARGO_BIN_EXE_imagespec-server"))
         .args(["--port", "0"])
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("the server binary starts");
     let stdout = child.stdout.take().expect("stdout is piped");
