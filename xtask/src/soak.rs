@@ -77,7 +77,7 @@ pub fn run(mut opts: Options) -> Result<()> {
     let out = root.join("target/soak");
     std::fs::create_dir_all(&out)?;
     let data = tempfile::tempdir()?;
-    let server = Server::start(&root, &bin, &out, opts.durable.then(|| data.path()))?;
+    let mut server = Server::start(&root, &bin, &out, opts.durable.then(|| data.path()))?;
     eprintln!(
         "soak: server at {} (pid {}), {} clients for {} s",
         server.url,
@@ -107,40 +107,12 @@ pub fn run(mut opts: Options) -> Result<()> {
         }));
     }
 
-    let started = Instant::now();
-    let total = Duration::from_secs(opts.seconds);
-    let mut samples = Vec::new();
-    let mut csv = std::fs::File::create(out.join("rss.csv"))?;
-    writeln!(csv, "seconds,rss_kib,requests")?;
-    let mut next_print = Duration::from_secs(30);
-    while started.elapsed() < total {
-        std::thread::sleep(Duration::from_secs(1));
-        let at = started.elapsed();
-        let Some(rss) = rss_kib(server.pid()) else {
-            shared.stop.store(true, Ordering::Relaxed);
-            bail!("the server stopped after {:.0} s", at.as_secs_f64());
-        };
-        let sent = shared.requests();
-        writeln!(csv, "{:.1},{rss},{sent}", at.as_secs_f64())?;
-        samples.push(Sample { at: at.as_secs_f64(), rss_kib: rss });
-        if at >= next_print {
-            eprintln!(
-                "soak: {:>4.0} s  {:>9} requests ({:.0}/s)  RSS {:.1} MiB",
-                at.as_secs_f64(),
-                sent,
-                sent as f64 / at.as_secs_f64(),
-                rss as f64 / 1024.0
-            );
-            next_print += Duration::from_secs(30);
-        }
-    }
-    shared.stop.store(true, Ordering::Relaxed);
+    let samples = sample(&server, &shared, Duration::from_secs(opts.seconds), &out);
     let mut deleted_images = 0;
     for w in workers {
         deleted_images += w.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut server = server;
+    let (samples, elapsed) = samples?;
     let alive = server.child.try_wait()?.is_none();
     server.stop();
     let log = std::fs::read_to_string(out.join("server.log")).unwrap_or_default();
@@ -205,6 +177,53 @@ pub fn run(mut opts: Options) -> Result<()> {
         bail!("the soak failed: {}", failures.join("; "));
     }
     Ok(())
+}
+
+/// Reads the server's RSS every second for `total` into `out/rss.csv`, printing progress every
+/// 30 s; the samples and the seconds elapsed. The clients are stopped when it returns.
+fn sample(
+    server: &Server,
+    shared: &Shared,
+    total: Duration,
+    out: &Path,
+) -> Result<(Vec<Sample>, f64)> {
+    let result = sample_until(server, shared, total, out);
+    shared.stop.store(true, Ordering::Relaxed);
+    result
+}
+
+fn sample_until(
+    server: &Server,
+    shared: &Shared,
+    total: Duration,
+    out: &Path,
+) -> Result<(Vec<Sample>, f64)> {
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    let mut csv = std::fs::File::create(out.join("rss.csv"))?;
+    writeln!(csv, "seconds,rss_kib,requests")?;
+    let mut next_print = Duration::from_secs(30);
+    while started.elapsed() < total {
+        std::thread::sleep(Duration::from_secs(1));
+        let at = started.elapsed();
+        let Some(rss) = rss_kib(server.pid()) else {
+            bail!("the server stopped after {:.0} s", at.as_secs_f64());
+        };
+        let sent = shared.requests();
+        writeln!(csv, "{:.1},{rss},{sent}", at.as_secs_f64())?;
+        samples.push(Sample { at: at.as_secs_f64(), rss_kib: rss });
+        if at >= next_print {
+            eprintln!(
+                "soak: {:>4.0} s  {:>9} requests ({:.0}/s)  RSS {:.1} MiB",
+                at.as_secs_f64(),
+                sent,
+                sent as f64 / at.as_secs_f64(),
+                rss as f64 / 1024.0
+            );
+            next_print += Duration::from_secs(30);
+        }
+    }
+    Ok((samples, started.elapsed().as_secs_f64()))
 }
 
 /// One reading of the server's resident memory.
