@@ -20,10 +20,16 @@ pub struct DataDir {
     _temp: Option<tempfile::TempDir>,
 }
 
+/// How temporary data directories are named: this prefix, the process id, `-`, random letters.
+const TEMP_PREFIX: &str = "imagespec-glance-";
+
 impl DataDir {
-    /// A fresh temporary directory, removed when the store is dropped.
+    /// A fresh temporary directory, removed when the store is dropped. The ones that processes
+    /// killed before they could remove theirs (`kill -9`) left behind are removed first.
     pub fn temporary() -> std::io::Result<Self> {
-        let temp = tempfile::Builder::new().prefix("imagespec-glance-").tempdir()?;
+        sweep_abandoned(&std::env::temp_dir());
+        let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+        let temp = tempfile::Builder::new().prefix(&prefix).tempdir()?;
         Ok(Self { root: temp.path().to_owned(), _temp: Some(temp) })
     }
 
@@ -72,6 +78,31 @@ impl DataDir {
     /// Removes an image's data, if any.
     pub async fn remove(&self, image_id: &str) {
         let _ = tokio::fs::remove_file(self.path(image_id)).await;
+    }
+}
+
+/// Removes the temporary data directories in `dir` whose process is gone: named
+/// `imagespec-glance-<pid>-...` with no `/proc/<pid>`. Only where `/proc` shows processes
+/// (Linux); a process in another PID namespace sharing the directory would look gone, which is
+/// why only this naming is ever touched. Directories named otherwise (by older builds) are
+/// left alone. Failures are ignored: this is tidying, not state.
+fn sweep_abandoned(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -239,4 +270,39 @@ async fn feed<T: Send + 'static>(
 
 fn joined(e: tokio::task::JoinError) -> std::io::Error {
     std::io::Error::other(format!("an upload stage panicked: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory a killed process left is removed; a live process's, and anything named
+    /// otherwise, stay.
+    #[test]
+    fn only_the_directories_of_gone_processes_are_swept() {
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        // Process ids are below pid_max, so no process has this one.
+        let pid_max = std::fs::read_to_string("/proc/sys/kernel/pid_max").expect("Linux");
+        let gone = tmp.path().join(format!("{TEMP_PREFIX}{}-abc", pid_max.trim()));
+        let live = tmp.path().join(format!("{TEMP_PREFIX}{}-abc", std::process::id()));
+        let older = tmp.path().join(format!("{TEMP_PREFIX}Xy12ab"));
+        let other = tmp.path().join("someone-else-1-abc");
+        for dir in [&gone, &live, &older, &other] {
+            std::fs::create_dir(dir).expect("created");
+            std::fs::write(dir.join("f"), b"x").expect("a file in it");
+        }
+        sweep_abandoned(tmp.path());
+        assert!(!gone.exists());
+        assert!(live.exists() && older.exists() && other.exists());
+    }
+
+    #[test]
+    fn a_temporary_directory_is_named_by_its_process_and_removed_on_drop() {
+        let data = DataDir::temporary().expect("created");
+        let root = data.root.clone();
+        let name = root.file_name().and_then(|n| n.to_str()).expect("a name").to_owned();
+        assert!(name.starts_with(&format!("{TEMP_PREFIX}{}-", std::process::id())), "{name}");
+        drop(data);
+        assert!(!root.exists());
+    }
 }
