@@ -59,8 +59,10 @@ struct Args {
     #[arg(long = "spec", value_name = "FAMILY=FILE", value_parser = parse_spec)]
     specs: Vec<(Family, PathBuf)>,
     /// Another SWR region's endpoint, REGION=URL (e.g. cn-east-3=http://127.0.0.1:8081): the
-    /// target of the sync checks (`SWR-S06`, `SWR-S07`), observed through that endpoint.
-    #[arg(long = "swr-region", value_name = "REGION=URL", value_parser = parse_region)]
+    /// target of the sync checks (`SWR-S06`, `SWR-S07`), observed through that endpoint. Needs
+    /// --swr-source; the first one given is the target.
+    #[arg(long = "swr-region", value_name = "REGION=URL", value_parser = parse_region,
+          requires = "swr_source")]
     swr_regions: Vec<(String, String)>,
     /// An existing SWR repository NAMESPACE/REPO of the tested account whose tags the sync
     /// checks copy (the tester cannot push images); `SWR-S07` needs two different images in it.

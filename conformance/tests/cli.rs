@@ -480,3 +480,23 @@ fn an_swr_source_without_a_region_is_a_usage_error() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("--swr-region"), "names the missing option: {text}");
 }
+
+#[test]
+fn an_swr_region_without_a_source_is_a_usage_error() {
+    let (base, _seen) = broken_target();
+    let region = format!("cn-east-3={base}");
+    let (code, text) = cli(&[
+        "--base-url",
+        &base,
+        "--family",
+        "swr",
+        "--fuzz-cases",
+        "0",
+        "--check",
+        "SWR-S06",
+        "--swr-region",
+        &region,
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--swr-source"), "names the missing option: {text}");
+}
