@@ -82,17 +82,10 @@ impl Config {
         self.checks.is_empty() || self.checks.iter().any(|p| crate::checks::matches(p, id))
     }
 
-    /// Whether a phase reporting `ids` (besides the response checks), or ids starting with
-    /// `prefix`, is worth running.
-    fn runs_phase(&self, ids: &[&str], prefix: Option<&str>) -> bool {
+    /// Whether a phase reporting `ids` (besides the response checks, which every exchange gets)
+    /// is worth running.
+    fn runs_phase(&self, ids: &[&str]) -> bool {
         RESPONSE_CHECKS.iter().chain(ids).any(|id| self.selects(id))
-            || prefix.is_some_and(|p| {
-                self.checks.is_empty()
-                    || self
-                        .checks
-                        .iter()
-                        .any(|c| c.starts_with(p) || p.starts_with(c.trim_end_matches('*')))
-            })
     }
 }
 
@@ -116,19 +109,14 @@ pub fn run_with_regions(
             .with_signer(signer.clone());
         let prefix = format!("imagespec-{:x}-{}", config.seed, run_nonce());
         // The fuzzing phase first, on the same session (same credentials, same findings).
-        let fuzzed = if config.runs_phase(&fuzz::CHECKS, None) {
+        let fuzzed = if config.runs_phase(&fuzz::CHECKS) {
             fuzz::phase(&session, transport, &config.base_url, config.seed, &prefix, &budget)
                 .map_err(RunError::Unreachable)?
         } else {
             0
         };
-        let suite = match family {
-            Family::Glance => "GLANCE-",
-            Family::Swr => "SWR-",
-            Family::Cce => "CCE-",
-            Family::Snowflake => "SF-",
-        };
-        let run_suite = config.runs_phase(&["C106", "C109"], Some(suite));
+        // The suite reports the family's own checks (for Glance, also C106 and C109).
+        let run_suite = config.runs_phase(family.checks());
         match family {
             _ if !run_suite => {}
             Family::Cce => cce::run(&session, &prefix),
@@ -172,7 +160,7 @@ pub fn run_with_regions(
             }
         }
         // After the suite, so that its requests come first in a report of a broken target.
-        if config.runs_phase(&[methods::CHECK], None) {
+        if config.runs_phase(&[methods::CHECK]) {
             crate::methods::phase(&session, &prefix).map_err(RunError::Unreachable)?;
         }
         let mut part = session.into_report().map_err(RunError::Unreachable)?;
@@ -223,4 +211,29 @@ pub(crate) fn run_nonce() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     format!("{:x}", (nanos as u64) & 0xff_ffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selecting(patterns: &[&str]) -> Config {
+        Config { checks: patterns.iter().map(|p| (*p).to_owned()).collect(), ..Config::default() }
+    }
+
+    /// A family's suite runs when one of its own checks is selected, or a response check (its
+    /// exchanges are checked too), and not for another family's checks.
+    #[test]
+    fn a_suite_runs_for_its_own_checks_only() {
+        let suite = |c: &Config, f: Family| c.runs_phase(f.checks());
+        let glance_schema = selecting(&["C106"]);
+        assert!(suite(&glance_schema, Family::Glance));
+        assert!(!suite(&glance_schema, Family::Cce) && !suite(&glance_schema, Family::Swr));
+        let swr = selecting(&["SWR-S0*"]);
+        assert!(suite(&swr, Family::Swr) && !suite(&swr, Family::Snowflake));
+        for f in Family::ALL {
+            assert!(suite(&selecting(&["C104"]), f) && suite(&selecting(&[]), f));
+            assert!(!suite(&selecting(&["C108"]), f), "{f:?}: only the methods probe");
+        }
+    }
 }
