@@ -44,8 +44,9 @@ pub struct Options {
     /// Measurements per server and operation, alternating with its baseline; the median counts.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
-    /// Steps to leave out: `upstream` (real Glance), `prism`, `upload`, `tester`.
-    #[arg(long, value_delimiter = ',')]
+    /// Steps to leave out: `upstream` (real Glance), `prism`, `upload`, `tester`; their tables
+    /// are carried over from the file being rewritten, marked with the date they were measured.
+    #[arg(long, value_delimiter = ',', value_parser = ["upstream", "prism", "upload", "tester"])]
     pub skip: Vec<String>,
 }
 
@@ -181,11 +182,13 @@ pub fn run(mut opts: Options) -> Result<()> {
         results.tester = Some(tester::compare(&root, &server.url, &tester_bin, budget)?);
     }
 
-    let (target, section) = if opts.smoke {
-        (root.join("target/bench/benchmarks-smoke.md"), report::render(&results, true))
+    let target = root.join(if opts.smoke {
+        "target/bench/benchmarks-smoke.md"
     } else {
-        (root.join("docs/benchmarks.md"), report::render(&results, false))
-    };
+        "docs/benchmarks.md"
+    });
+    let previous = std::fs::read_to_string(&target).unwrap_or_default();
+    let section = report::render(&results, opts.smoke, &previous);
     report::write_section(&target, &section)?;
     eprintln!("bench: wrote {}", target.display());
     Ok(())

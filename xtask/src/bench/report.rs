@@ -58,7 +58,10 @@ pub struct Results {
     pub tester: Option<Comparison>,
 }
 
-pub fn render(r: &Results, smoke: bool) -> String {
+/// The generated section; a step skipped in this run (`--skip`) keeps its table from
+/// `previous` (the file's current text), marked as carried over with the date it was measured.
+pub fn render(r: &Results, smoke: bool, previous: &str) -> String {
+    let previous = generated(previous);
     let mut out = String::new();
     let s = &r.opts;
     let today = time::OffsetDateTime::now_utc().date();
@@ -100,8 +103,9 @@ pub fn render(r: &Results, smoke: bool) -> String {
         );
     }
     out += "\n";
-    for (title, rows, name, goal) in [
+    for (step, title, rows, name, goal) in [
         (
+            "upstream",
             "Real OpenStack Glance",
             &r.upstream,
             "real Glance",
@@ -110,6 +114,7 @@ pub fn render(r: &Results, smoke: bool) -> String {
              (`xtask/src/bench/upstream.rs`).",
         ),
         (
+            "prism",
             "Stoplight Prism",
             &r.prism,
             "Prism",
@@ -117,7 +122,10 @@ pub fn render(r: &Results, smoke: bool) -> String {
              this is how far a stateful fake is from a canned one.",
         ),
     ] {
-        let Some(rows) = rows else { continue };
+        let Some(rows) = rows else {
+            out += &carried(previous, step, title);
+            continue;
+        };
         out += &format!("### {title}\n\nGoal: {goal}\n\n");
         out += &format!("| operation | imagespec | {name} | {name} p50 / p99 | ours / {name} |\n");
         out += "| --- | ---: | ---: | ---: | ---: |\n";
@@ -137,27 +145,73 @@ pub fn render(r: &Results, smoke: bool) -> String {
         }
         out += "\n";
     }
-    if let Some(u) = &r.upload {
-        out += "### Image upload against the hashing limit\n\n";
-        out += &format!(
-            "{} uploads of {} MiB of incompressible bytes (`PUT /v2/images/{{id}}/file`, streamed \
-             to disk while MD5 and SHA-512 are computed), against computing MD5 and SHA-512 over \
-             the same bytes in one thread with the server's crates and profile (`bench_baseline hash`, best of 3). The server's digests are checked against \
-             the sent bytes. Goal: at least 80% of the limit.\n\n",
-            u.images,
-            u.bytes_per_image >> 20
-        );
-        out += "| upload | hashing limit | upload / limit |\n| ---: | ---: | ---: |\n";
-        out += &format!(
-            "| {:.0} MB/s | {:.0} MB/s | {:.0}% |\n\n",
-            u.upload_mb_s,
-            u.hash_mb_s,
-            100.0 * u.upload_mb_s / u.hash_mb_s.max(1e-9)
-        );
+    match &r.upload {
+        None => out += &carried(previous, "upload", UPLOAD_TITLE),
+        Some(u) => out += &upload_section(u),
     }
-    if let Some(t) = &r.tester {
-        out += &tester_section(t);
+    match &r.tester {
+        None => out += &carried(previous, "tester", TESTER_TITLE),
+        Some(t) => out += &tester_section(t),
     }
+    out
+}
+
+const UPLOAD_TITLE: &str = "Image upload against the hashing limit";
+const TESTER_TITLE: &str = "The conformance tester against Schemathesis";
+
+/// The text between the markers of a document's generated section (empty without one).
+fn generated(doc: &str) -> &str {
+    match (doc.find(BEGIN), doc.find(END)) {
+        (Some(b), Some(e)) if b < e => &doc[b + BEGIN.len()..e],
+        _ => "",
+    }
+}
+
+/// The subsection `### {title}` of a previous generated section, for a step this run skipped:
+/// under its heading, a line saying so and when it was measured (kept from the first carry).
+/// Empty when the previous section has none.
+fn carried(previous: &str, step: &str, title: &str) -> String {
+    let heading = format!("### {title}\n");
+    let Some(start) = previous.find(&heading) else { return String::new() };
+    let body = &previous[start + heading.len()..];
+    let end = body.find("\n### ").or_else(|| body.find("\n## ")).map_or(body.len(), |e| e + 1);
+    let body = body[..end].trim_start_matches('\n');
+    const NOTE: &str = "_Not measured in the last run";
+    let (date, body) = match body.strip_prefix(NOTE) {
+        Some(rest) => {
+            let date = rest.split("measured ").nth(1).and_then(|d| d.get(..10)).unwrap_or("?");
+            (date.to_owned(), rest.split_once("\n\n").map_or("", |(_, b)| b))
+        }
+        None => {
+            let date = previous.split("Measured ").nth(1).and_then(|d| d.get(..10));
+            (date.unwrap_or("?").to_owned(), body)
+        }
+    };
+    format!(
+        "{heading}\n{NOTE} (`--skip {step}`): these figures were measured {date}, in an \
+         earlier run._\n\n{}\n\n",
+        body.trim_end()
+    )
+}
+
+fn upload_section(u: &Upload) -> String {
+    let mut out = format!("### {UPLOAD_TITLE}\n\n");
+    out += &format!(
+        "{} uploads of {} MiB of incompressible bytes (`PUT /v2/images/{{id}}/file`, streamed to \
+         disk while MD5 and SHA-512 are computed), against computing MD5 and SHA-512 over the \
+         same bytes in one thread with the server's crates and profile (`bench_baseline hash`, \
+         best of 3). The server's digests are checked against the sent bytes. Goal: at least 80% \
+         of the limit.\n\n",
+        u.images,
+        u.bytes_per_image >> 20
+    );
+    out += "| upload | hashing limit | upload / limit |\n| ---: | ---: | ---: |\n";
+    out += &format!(
+        "| {:.0} MB/s | {:.0} MB/s | {:.0}% |\n\n",
+        u.upload_mb_s,
+        u.hash_mb_s,
+        100.0 * u.upload_mb_s / u.hash_mb_s.max(1e-9)
+    );
     out
 }
 
@@ -223,7 +277,7 @@ fn machine() -> String {
 }
 
 fn tester_section(t: &Comparison) -> String {
-    let mut out = String::from("### The conformance tester against Schemathesis\n\n");
+    let mut out = format!("### {TESTER_TITLE}\n\n");
     out += &format!(
         "Both test the Glance family of a fresh server with the demo state, through a proxy that \
          counts every request and, in the faulty runs, plants one fault: {}. Same spec, seed 1, \
@@ -266,4 +320,37 @@ fn tester_section(t: &Comparison) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(section: &str) -> String {
+        format!("# Benchmarks\n\nprose\n\n{BEGIN}\n\n{section}\n{END}\n")
+    }
+
+    const OLD: &str = "## Side by side\n\nMeasured 2026-12-06 on a machine.\n\n### Our server\n\n\
+        | a |\n\n### Real OpenStack Glance\n\nGoal: 200x.\n\n| list | 281x |\n\n\
+        ### Image upload against the hashing limit\n\n| 88% |\n\n";
+
+    /// A skipped step keeps its previous table, marked with the date it was measured, and that
+    /// date survives being carried again; a step never measured adds nothing.
+    #[test]
+    fn a_skipped_step_keeps_its_previous_table_and_date() {
+        let once = carried(generated(&doc(OLD)), "upstream", "Real OpenStack Glance");
+        assert_eq!(
+            once,
+            "### Real OpenStack Glance\n\n_Not measured in the last run (`--skip upstream`): \
+             these figures were measured 2026-12-06, in an earlier run._\n\nGoal: 200x.\n\n\
+             | list | 281x |\n\n"
+        );
+        let later = format!("## Side by side\n\nMeasured 2026-12-09 on a machine.\n\n{once}\n");
+        let twice = carried(generated(&doc(&later)), "upstream", "Real OpenStack Glance");
+        assert_eq!(twice, once, "carried again, still the first date");
+        let upload = carried(generated(&doc(OLD)), "upload", UPLOAD_TITLE);
+        assert!(upload.contains("2026-12-06") && upload.ends_with("| 88% |\n\n"), "{upload}");
+        assert_eq!(carried(generated(&doc(OLD)), "prism", "Stoplight Prism"), "");
+        assert_eq!(generated("no markers"), "");
+    }
 }
