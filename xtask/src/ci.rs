@@ -123,13 +123,13 @@ fn step(what: &str, cmd: &mut Command) -> Result<()> {
 fn self_test(root: &Path) -> Result<()> {
     use std::io::{BufRead, BufReader};
     eprintln!("ci: conformance self-test against imagespec-server");
-    let mut server = Command::new(root.join("target/debug/imagespec-server"))
+    let mut server = Command::new(crate::util::target_dir().join("debug/imagespec-server"))
         .args(["--port", "0", "--state"])
         .arg(root.join("server/demo/state.json"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .context("starting target/debug/imagespec-server")?;
+        .context("starting the debug imagespec-server")?;
     let mut reader = BufReader::new(server.stdout.take().context("server stdout")?);
     let mut banner = String::new();
     reader.read_line(&mut banner)?;
@@ -181,7 +181,7 @@ fn self_test(root: &Path) -> Result<()> {
     ];
     let result = step(
         &format!("imagespec-conformance {}", args.join(" ")),
-        Command::new(root.join("target/debug/imagespec-conformance")).args(args),
+        Command::new(crate::util::target_dir().join("debug/imagespec-conformance")).args(args),
     );
     let _ = server.kill();
     let _ = server.wait();

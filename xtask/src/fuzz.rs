@@ -61,7 +61,7 @@ pub fn run(mut opts: Options) -> Result<()> {
         (opts.requests, opts.cases) = (3_000, 20);
     }
     let profile = if opts.smoke { "dev" } else { "release" };
-    let bin = root.join("target").join(if opts.smoke { "debug" } else { "release" });
+    let bin = crate::util::target_dir().join(if opts.smoke { "debug" } else { "release" });
     crate::util::run_step(
         "fuzz",
         "cargo build (server, tester)",

@@ -71,7 +71,7 @@ pub fn run(mut opts: Options) -> Result<()> {
                     .args(["-p", "imagespec-server", "--bins"])
                     .current_dir(&root),
             )?;
-            root.join("target").join(dir).join("imagespec-server")
+            crate::util::target_dir().join(dir).join("imagespec-server")
         }
     };
     let out = root.join("target/soak");

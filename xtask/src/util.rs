@@ -16,6 +16,16 @@ pub fn project_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` (relative to the workspace root when
+/// relative), else the workspace's `target/`. Binaries built by the commands are looked up here;
+/// tools the commands install (venvs, wrk, reports) stay under the workspace's `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        Some(dir) => project_root().join(dir),
+        None => project_root().join("target"),
+    }
+}
+
 /// The path of a family's hand-written spec.
 pub fn spec_path(family: &str) -> PathBuf {
     project_root().join("specs").join(format!("{family}.yaml"))

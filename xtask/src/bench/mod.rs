@@ -60,7 +60,7 @@ pub fn run(mut opts: Options) -> Result<()> {
         (opts.seconds, opts.images, opts.rounds) = (1, 30, 1);
     }
     let profile = if opts.smoke { "dev" } else { "release" };
-    let bin = root.join("target").join(if opts.smoke { "debug" } else { "release" });
+    let bin = crate::util::target_dir().join(if opts.smoke { "debug" } else { "release" });
     crate::util::run_step(
         "bench",
         "cargo build (server, tester, baseline)",
