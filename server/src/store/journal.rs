@@ -46,7 +46,8 @@ pub const FILE_NAME: &str = "state.redb";
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("the state database {0}")]
-    Db(String, #[source] redb::Error),
+    /// Boxed: redb's error is large, and every journal call returns this.
+    Db(String, #[source] Box<redb::Error>),
     #[error("{path} holds state format {found}, and this build reads format {FORMAT}")]
     Format { path: String, found: String },
     #[error("the saved {what} in {path} does not parse")]
@@ -69,7 +70,7 @@ pub struct Journal {
 }
 
 fn db(path: &Path, e: impl Into<redb::Error>) -> JournalError {
-    JournalError::Db(path.display().to_string(), e.into())
+    JournalError::Db(path.display().to_string(), Box::new(e.into()))
 }
 
 impl Journal {
@@ -89,7 +90,7 @@ impl Journal {
 
     /// The saved state, and whether it was in the older layout.
     fn load(&self) -> Result<(Option<State>, bool), JournalError> {
-        let err = |e: redb::Error| JournalError::Db(self.path.display().to_string(), e);
+        let err = |e: redb::Error| JournalError::Db(self.path.display().to_string(), Box::new(e));
         let txn = self.db.begin_read().map_err(|e| err(e.into()))?;
         let meta = match txn.open_table(META) {
             Ok(t) => t,

@@ -295,7 +295,7 @@ fn writes_keep_the_indices_exact() {
 #[test]
 fn a_deleted_image_leaves_only_its_reserved_id() {
     let p = member("p");
-    let mut s = state_with(&[("a", Visibility::Private, &p), ("b", Visibility::Private, &p)]);
+    let s = state_with(&[("a", Visibility::Private, &p), ("b", Visibility::Private, &p)]);
     let fresh = Index::build(s.images.values());
     let id = s.images.values().find(|i| i.name.as_deref() == Some("a")).expect("a").id.clone();
     let mut gone = s.clone();
@@ -346,6 +346,9 @@ fn a_loaded_state_has_its_index() {
     assert!(serde_json::from_str::<GlanceState>(r#"{"images": {}, "extra": 1}"#).is_err());
 }
 
+/// One kind of write to the image with the given id.
+type Write<'a> = dyn Fn(&mut GlanceState, &str) + 'a;
+
 /// A kept rendering never outlives a write: every kind of write empties the written image's memo
 /// and only that one.
 #[test]
@@ -368,7 +371,7 @@ fn every_write_empties_the_memo() {
         }
     };
     let at = OffsetDateTime::UNIX_EPOCH + time::Duration::days(1);
-    let writes: [&dyn Fn(&mut GlanceState, &str); 5] = [
+    let writes: [&Write<'_>; 5] = [
         &|s, id| {
             let rename = Change { op: Op::Replace, path: "/name".into(), value: Some(json!("n")) };
             s.update(&admin, id, &[rename.check().expect("valid")], false, at).expect("renamed");
