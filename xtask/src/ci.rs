@@ -1,7 +1,8 @@
 //! `cargo xtask ci`, the README's test command: install what the tests need on a fresh machine
 //! (Debian's Chromium, three Python venvs with the pinned clients), then run every check.
 //!
-//! Order: installs → `cargo fmt --check` → `cargo test --workspace --locked` → the benchmarks'
+//! Order: installs → `cargo fmt --check` → `cargo clippy` (warnings are errors) →
+//! `cargo test --workspace --locked` → the benchmarks'
 //! smoke runs (`--bench glance_list`, `cargo xtask fuzz --smoke` (the fuzz campaign, small),
 //! `cargo xtask soak --smoke` (the sustained load run, 60 s),
 //! `cargo xtask bench --smoke`, which installs wrk, real
@@ -40,6 +41,12 @@ pub fn run() -> Result<()> {
     step(
         "cargo fmt --all --check",
         Command::new(cargo()).args(["fmt", "--all", "--check"]).current_dir(&root),
+    )?;
+    step(
+        "cargo clippy --workspace --all-targets --locked -- -D warnings",
+        Command::new(cargo())
+            .args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])
+            .current_dir(&root),
     )?;
     step(
         "cargo test --workspace --locked",
