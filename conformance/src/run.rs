@@ -74,6 +74,9 @@ pub enum RunError {
     Unreachable(String),
     #[error("--check {0}")]
     Check(#[from] UnknownCheck),
+    /// The run's own set-up cannot be used (an `--swr-source` the target does not hold).
+    #[error("{0}")]
+    Setup(String),
 }
 
 impl Config {
@@ -140,7 +143,8 @@ pub fn run_with_regions(
                     target.as_ref().map(|(region, session)| swr::Target { region, session }),
                     config.swr_source.as_deref(),
                     &prefix,
-                );
+                )
+                .map_err(RunError::Setup)?;
                 for extra in other.into_iter().chain(target.map(|(_, s)| s)) {
                     report
                         .absorb(family.name(), extra.into_report().map_err(RunError::Unreachable)?);

@@ -41,22 +41,24 @@ pub struct Target<'s, 'a> {
     pub session: &'s Session<'a>,
 }
 
-/// Runs the suite; resource names start with `prefix`.
+/// Runs the suite; resource names start with `prefix`. An `Err` says the sync checks asked for
+/// could not run because `source` is not a repository with tags at the target (the run's setup,
+/// not a deviation).
 pub fn run(
     s: &Session<'_>,
     other: Option<&Session<'_>>,
     target: Option<Target<'_, '_>>,
     source: Option<&str>,
     prefix: &str,
-) {
+) -> Result<(), String> {
     let ns = prefix.to_owned();
     let created = s.call("POST", "/v2/manage/namespaces", Some(&json!({"namespace": ns})));
-    let Some((req, resp)) = created else { return };
+    let Some((req, resp)) = created else { return Ok(()) };
     s.expect("SWR-S01", resp.status == 201, &req, || {
         format!("create_namespace answered {} {}", resp.status, text(&resp.body))
     });
     if resp.status != 201 {
-        return;
+        return Ok(());
     }
     namespace_reads(s, &ns);
     if let Some((req, resp)) =
@@ -80,10 +82,12 @@ pub fn run(
         });
     }
     missing(s, &ns, prefix);
-    if let (Some(t), Some(src)) = (target, source) {
-        sync(s, &t, src, prefix);
-    }
+    let synced = match (target, source) {
+        (Some(t), Some(src)) => sync(s, &t, src, prefix),
+        _ => Ok(()),
+    };
     cleanup(s, &ns);
+    synced
 }
 
 fn namespace_reads(s: &Session<'_>, ns: &str) {
@@ -224,11 +228,22 @@ fn missing(s: &Session<'_>, ns: &str, prefix: &str) {
     }
 }
 
-/// The source's tags with their digests, oldest name first.
-fn source_tags(s: &Session<'_>, src: &str) -> Vec<(String, String)> {
-    let Some((ns, repo)) = src.split_once('/') else { return Vec::new() };
+/// The source's tags with their digests, oldest name first. `Err` when the target says the
+/// repository does not exist (404) or has no tags; an answer that is itself a deviation (a 5xx,
+/// say) is reported by the response checks, and gives no tags.
+fn source_tags(s: &Session<'_>, src: &str) -> Result<Vec<(String, String)>, String> {
+    let Some((ns, repo)) = src.split_once('/') else { return Ok(Vec::new()) };
     let uri = format!("/v2/manage/namespaces/{ns}/repos/{}/tags?limit=100", repo.replace('/', "$"));
-    let Some((_, resp)) = s.call("GET", &uri, None) else { return Vec::new() };
+    let Some((_, resp)) = s.call("GET", &uri, None) else { return Ok(Vec::new()) };
+    let unusable = |why: &str| {
+        Err(format!(
+            "--swr-source {src}: {why}; the sync checks need an existing repository of the \
+             tested account with at least one tag"
+        ))
+    };
+    if resp.status == 404 {
+        return unusable("the target answers 404 for its tags");
+    }
     let mut tags: Vec<(String, String)> = resp
         .json()
         .as_array()
@@ -237,12 +252,27 @@ fn source_tags(s: &Session<'_>, src: &str) -> Vec<(String, String)> {
         .filter_map(|t| Some((t["Tag"].as_str()?.to_owned(), t["digest"].as_str()?.to_owned())))
         .collect();
     tags.sort();
-    tags
+    if resp.status == 200 && tags.is_empty() {
+        return unusable("the target lists no tags in it");
+    }
+    Ok(tags)
 }
 
-fn sync(s: &Session<'_>, t: &Target<'_, '_>, src: &str, prefix: &str) {
+fn sync(s: &Session<'_>, t: &Target<'_, '_>, src: &str, prefix: &str) -> Result<(), String> {
+    let tags = source_tags(s, src)?;
+    sync_checks(s, t, src, prefix, &tags);
+    Ok(())
+}
+
+/// The manual sync of the source's first tag(s) into the target region, observed there.
+fn sync_checks(
+    s: &Session<'_>,
+    t: &Target<'_, '_>,
+    src: &str,
+    prefix: &str,
+    tags: &[(String, String)],
+) {
     let Some((src_ns, repo)) = src.split_once('/') else { return };
-    let tags = source_tags(s, src);
     let Some((first, first_digest)) = tags.first().cloned() else { return };
     let target_ns = prefix.to_owned();
     let dest = t.session;

@@ -89,6 +89,13 @@ fn same(_: &Exchange, status: u16, bytes: Vec<u8>) -> (u16, Vec<u8>) {
 /// The SWR suite as bob (owner of the demo's `demo/library/nginx`), carol as the other account,
 /// cn-east-3 as the sync target.
 fn check(fault: Option<(Before, After)>) -> Report {
+    check_from("demo/library/nginx", fault).expect("the run completes")
+}
+
+fn check_from(
+    source: &str,
+    fault: Option<(Before, After)>,
+) -> Result<Report, imagespec_conformance::RunError> {
     let store = store();
     let creds = Arc::new(Credentials::development());
     let home = app(store.clone(), creds.clone()).map_to_response().boxed();
@@ -109,11 +116,28 @@ fn check(fault: Option<(Before, After)>) -> Report {
         auth: vec![(Family::Swr, token("bob-token"))],
         other_auth: vec![(Family::Swr, token("carol-token"))],
         swr_regions: vec![("cn-east-3".into(), "http://127.0.0.1:8081".into())],
-        swr_source: Some("demo/library/nginx".into()),
+        swr_source: Some(source.into()),
         fuzz_cases: 0,
         ..Config::default()
     };
-    run_with_regions(&config, &home, &[&east]).expect("the run completes")
+    run_with_regions(&config, &home, &[&east])
+}
+
+/// A source the target does not hold (or holds without tags) cannot feed the sync checks the
+/// run was asked for: the run is refused with the reason (exit 2 in the CLI), not reported
+/// conformant without them.
+#[test]
+fn a_source_repository_the_target_does_not_hold_stops_the_run() {
+    for (source, why) in
+        [("demo/no-such-repo", "answers 404"), ("nobody/library/nginx", "answers 404")]
+    {
+        match check_from(source, None) {
+            Err(imagespec_conformance::RunError::Setup(message)) => {
+                assert!(message.contains(source) && message.contains(why), "{message}");
+            }
+            other => panic!("{source}: {other:?}"),
+        }
+    }
 }
 
 #[test]
