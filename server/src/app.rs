@@ -23,7 +23,7 @@ use crate::{
     cce, docs,
     faults::{self, Faults},
     glance,
-    middleware::AccessLog,
+    middleware::{AccessLog, Prefetch},
     snowflake,
     store::Store,
     swr,
@@ -95,7 +95,7 @@ pub fn app_with(store: Store, credentials: Arc<Credentials>, options: Options) -
                 .into_response()
         })
         .boxed();
-    Dispatch { families, rest }.with(CatchPanic::new()).with(AccessLog)
+    Dispatch { families, rest }.with(Prefetch).with(CatchPanic::new()).with(AccessLog)
 }
 
 /// The address of another SWR region: only SWR, as on the real `swr-api.{region}` hosts, with
@@ -106,7 +106,10 @@ pub fn swr_region_app(
     region: String,
     faults: Faults,
 ) -> impl Endpoint {
-    swr::endpoint(store, credentials, region, faults).with(CatchPanic::new()).with(AccessLog)
+    swr::endpoint(store, credentials, region, faults)
+        .with(Prefetch)
+        .with(CatchPanic::new())
+        .with(AccessLog)
 }
 
 /// Whether a family owns a request path.
