@@ -166,3 +166,31 @@ fn a_request_answered_before_its_small_body_arrives_keeps_the_connection_and_the
         assert!(next.contains(" 200 "), "{path}, then /healthz: {next}");
     }
 }
+
+#[test]
+fn a_body_cut_short_gets_a_4xx_in_the_family_format() {
+    // The client declares 100 bytes, sends 5 and stops sending: the body that is read first
+    // (middleware::Prefetch) fails, and the family meets the failure where it reads the body.
+    let server = spawn(&[]);
+    let cases = [
+        ("/v5/imagecaches", "X-Auth-Token: bob-token", "x-request-id"),
+        ("/v2/manage/namespaces", "X-Auth-Token: bob-token", "x-request-id"),
+        ("/v2/images", "X-Auth-Token: bob-token", "x-openstack-request-id"),
+        ("/api/v2/databases", "Authorization: Bearer x", "x-snowflake-request-id"),
+    ];
+    for (path, auth, request_id) in cases {
+        let mut client = connect(&server.base);
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\nContent-Type: application/json\r\n\
+             Content-Length: 100\r\n\r\n{{\"a\":"
+        );
+        client.write_all(head.as_bytes()).expect("writes");
+        client.shutdown(std::net::Shutdown::Write).expect("half-closes");
+        let answer = read_response(&mut client).to_lowercase();
+        let status: u16 = answer[9..12].parse().expect("a status");
+        assert!((400..500).contains(&status), "{path}: {answer}");
+        assert!(answer.contains(request_id), "{path}: not the family's answer: {answer}");
+    }
+    let (status, _) = server.get("/healthz", &[]);
+    assert!(status.contains(" 200 "), "{status}");
+}
