@@ -16,7 +16,12 @@ pub struct Cce {
 }
 
 impl CceApi for Cce {
-    async fn list_image_caches(&self, req: &Request, name: Option<String>) -> ListImageCachesReply {
+    async fn list_image_caches(
+        &self,
+        req: &Request,
+        params: ListImageCachesParams,
+    ) -> ListImageCachesReply {
+        let ListImageCachesParams { name } = params;
         let Some(project) = project(req) else { return unauthenticated() };
         let now = self.store.now();
         let caches = self.store.list_image_caches(project, name.as_deref());
@@ -45,7 +50,12 @@ impl CceApi for Cce {
         }
     }
 
-    async fn show_image_cache(&self, req: &Request, image_cache_id: String) -> ShowImageCacheReply {
+    async fn show_image_cache(
+        &self,
+        req: &Request,
+        params: ShowImageCacheParams,
+    ) -> ShowImageCacheReply {
+        let ShowImageCacheParams { image_cache_id } = params;
         let Some(project) = project(req) else { return unauthenticated() };
         match self.store.show_image_cache(project, &image_cache_id) {
             Ok(c) => ShowImageCacheReply::Ok(Json::of(wrap(&c, self.store.now()))),
@@ -56,8 +66,9 @@ impl CceApi for Cce {
     async fn delete_image_cache(
         &self,
         req: &Request,
-        image_cache_id: String,
+        params: DeleteImageCacheParams,
     ) -> DeleteImageCacheReply {
+        let DeleteImageCacheParams { image_cache_id } = params;
         let Some(project) = project(req) else { return unauthenticated() };
         match self.store.delete_image_cache(project, &image_cache_id) {
             Ok(c) => DeleteImageCacheReply::Accepted(Json::of(wrap(&c, self.store.now()))),

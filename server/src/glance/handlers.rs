@@ -401,36 +401,7 @@ impl GlanceApi for Glance {
         GetMembersSchemaReply::Ok(Json::of(schema_document(schema::MEMBERS)))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn list_images(
-        &self,
-        req: &Request,
-        _limit: i32,
-        _marker: Option<String>,
-        _name: Option<String>,
-        _id: Option<String>,
-        _owner: Option<String>,
-        _status: Option<String>,
-        _visibility: Option<ListImagesVisibility>,
-        _member_status: ListImagesMemberStatus,
-        _tag: Vec<String>,
-        _size_min: Option<i64>,
-        _size_max: Option<i64>,
-        _size: Option<i64>,
-        _min_ram: Option<i32>,
-        _min_disk: Option<i32>,
-        _checksum: Option<String>,
-        _os_hash_value: Option<String>,
-        _protected: Option<bool>,
-        _os_hidden: String,
-        _container_format: Option<String>,
-        _disk_format: Option<String>,
-        _created_at: Option<String>,
-        _updated_at: Option<String>,
-        _sort_key: Vec<String>,
-        _sort_dir: Vec<String>,
-        _sort: Option<String>,
-    ) -> ListImagesReply {
+    async fn list_images(&self, req: &Request, _params: ListImagesParams) -> ListImagesReply {
         // The typed parameters were validated by the generated layer; Glance's rules (last value
         // wins, unknown keys filter on custom properties, links keep the query) need the raw pairs.
         let pairs = match query_pairs(req) {
@@ -500,7 +471,8 @@ impl GlanceApi for Glance {
         }
     }
 
-    async fn show_image(&self, req: &Request, image_id: String) -> ShowImageReply {
+    async fn show_image(&self, req: &Request, params: ShowImageParams) -> ShowImageReply {
+        let ShowImageParams { image_id } = params;
         match self.store.glance_read().show(&caller(req), &image_id) {
             Ok(i) => ShowImageReply::Ok(match json(i) {
                 Ok(kept) => Json::view(&kept, || image(i)),
@@ -510,7 +482,8 @@ impl GlanceApi for Glance {
         }
     }
 
-    async fn delete_image(&self, req: &Request, image_id: String) -> DeleteImageReply {
+    async fn delete_image(&self, req: &Request, params: DeleteImageParams) -> DeleteImageReply {
+        let DeleteImageParams { image_id } = params;
         let result = self.store.glance().delete(&caller(req), &image_id);
         match result {
             Ok(had_data) => {
@@ -529,9 +502,10 @@ impl GlanceApi for Glance {
     async fn update_image(
         &self,
         req: &Request,
-        image_id: String,
+        params: UpdateImageParams,
         payload: UpdateImagePayload,
     ) -> UpdateImageReply {
+        let UpdateImageParams { image_id } = params;
         let (raw, v20) = changes(payload);
         if raw.iter().any(|c| c.path.is_empty()) {
             return reply(ImageError::BadRequest(
@@ -551,7 +525,12 @@ impl GlanceApi for Glance {
         }
     }
 
-    async fn deactivate_image(&self, req: &Request, image_id: String) -> DeactivateImageReply {
+    async fn deactivate_image(
+        &self,
+        req: &Request,
+        params: DeactivateImageParams,
+    ) -> DeactivateImageReply {
+        let DeactivateImageParams { image_id } = params;
         let now = self.store.now();
         match self.store.glance().set_active(&caller(req), &image_id, false, now) {
             Ok(()) => DeactivateImageReply::NoContent,
@@ -559,7 +538,12 @@ impl GlanceApi for Glance {
         }
     }
 
-    async fn reactivate_image(&self, req: &Request, image_id: String) -> ReactivateImageReply {
+    async fn reactivate_image(
+        &self,
+        req: &Request,
+        params: ReactivateImageParams,
+    ) -> ReactivateImageReply {
+        let ReactivateImageParams { image_id } = params;
         let now = self.store.now();
         match self.store.glance().set_active(&caller(req), &image_id, true, now) {
             Ok(()) => ReactivateImageReply::NoContent,
@@ -570,10 +554,9 @@ impl GlanceApi for Glance {
     async fn download_image_data(
         &self,
         req: &Request,
-        image_id: String,
-        range: Option<String>,
-        content_range: Option<String>,
+        params: DownloadImageDataParams,
     ) -> DownloadImageDataReply {
+        let DownloadImageDataParams { image_id, range, content_range } = params;
         let stored = match self.store.glance_read().stored(&caller(req), &image_id) {
             Ok(Some(s)) => s,
             Ok(None) => return DownloadImageDataReply::NoContent,
@@ -618,10 +601,10 @@ impl GlanceApi for Glance {
     async fn upload_image_data(
         &self,
         req: &Request,
-        image_id: String,
-        announced: Option<i64>,
+        params: UploadImageDataParams,
         body: poem::Body,
     ) -> UploadImageDataReply {
+        let UploadImageDataParams { image_id, x_openstack_image_size: announced } = params;
         let caller = caller(req);
         let now = self.store.now();
         let ticket = match self.store.glance().begin_upload(&caller, &image_id, now) {
@@ -645,7 +628,12 @@ impl GlanceApi for Glance {
         }
     }
 
-    async fn list_image_members(&self, req: &Request, image_id: String) -> ListImageMembersReply {
+    async fn list_image_members(
+        &self,
+        req: &Request,
+        params: ListImageMembersParams,
+    ) -> ListImageMembersReply {
+        let ListImageMembersParams { image_id } = params;
         match self.store.glance_read().members(&caller(req), &image_id) {
             Ok(ms) => ListImageMembersReply::Ok(Json::of(MemberList {
                 members: ms.iter().map(|m| member(&image_id, m)).collect(),
@@ -658,9 +646,10 @@ impl GlanceApi for Glance {
     async fn create_image_member(
         &self,
         req: &Request,
-        image_id: String,
+        params: CreateImageMemberParams,
         b: MemberCreate,
     ) -> CreateImageMemberReply {
+        let CreateImageMemberParams { image_id } = params;
         let now = self.store.now();
         match self.store.glance().add_member(&caller(req), &image_id, &b.member, now) {
             Ok(m) => CreateImageMemberReply::Ok(Json::of(member(&image_id, &m))),
@@ -671,9 +660,9 @@ impl GlanceApi for Glance {
     async fn show_image_member(
         &self,
         req: &Request,
-        image_id: String,
-        member_id: String,
+        params: ShowImageMemberParams,
     ) -> ShowImageMemberReply {
+        let ShowImageMemberParams { image_id, member_id } = params;
         match self.store.glance_read().member(&caller(req), &image_id, &member_id) {
             Ok(m) => ShowImageMemberReply::Ok(Json::of(member(&image_id, &m))),
             Err(e) => reply(e),
@@ -683,10 +672,10 @@ impl GlanceApi for Glance {
     async fn update_image_member(
         &self,
         req: &Request,
-        image_id: String,
-        member_id: String,
+        params: UpdateImageMemberParams,
         b: MemberUpdate,
     ) -> UpdateImageMemberReply {
+        let UpdateImageMemberParams { image_id, member_id } = params;
         let status = match b.status {
             MemberUpdateStatus::Pending => store::MemberStatus::Pending,
             MemberUpdateStatus::Accepted => store::MemberStatus::Accepted,
@@ -708,21 +697,17 @@ impl GlanceApi for Glance {
     async fn delete_image_member(
         &self,
         req: &Request,
-        image_id: String,
-        member_id: String,
+        params: DeleteImageMemberParams,
     ) -> DeleteImageMemberReply {
+        let DeleteImageMemberParams { image_id, member_id } = params;
         match self.store.glance().remove_member(&caller(req), &image_id, &member_id) {
             Ok(()) => DeleteImageMemberReply::NoContent,
             Err(e) => reply(e),
         }
     }
 
-    async fn add_image_tag(
-        &self,
-        req: &Request,
-        image_id: String,
-        tag_value: String,
-    ) -> AddImageTagReply {
+    async fn add_image_tag(&self, req: &Request, params: AddImageTagParams) -> AddImageTagReply {
+        let AddImageTagParams { image_id, tag_value } = params;
         let now = self.store.now();
         match self.store.glance().add_tag(&caller(req), &image_id, &tag_value, now) {
             Ok(()) => AddImageTagReply::NoContent,
@@ -733,9 +718,9 @@ impl GlanceApi for Glance {
     async fn delete_image_tag(
         &self,
         req: &Request,
-        image_id: String,
-        tag_value: String,
+        params: DeleteImageTagParams,
     ) -> DeleteImageTagReply {
+        let DeleteImageTagParams { image_id, tag_value } = params;
         let now = self.store.now();
         match self.store.glance().delete_tag(&caller(req), &image_id, &tag_value, now) {
             Ok(()) => DeleteImageTagReply::NoContent,

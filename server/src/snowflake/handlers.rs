@@ -35,12 +35,9 @@ impl SnowflakeApi for Snowflake {
     async fn list_databases(
         &self,
         req: &Request,
-        like: Option<String>,
-        starts_with: Option<String>,
-        show_limit: Option<i32>,
-        from_name: Option<String>,
-        _history: bool,
+        params: ListDatabasesParams,
     ) -> ListDatabasesReply {
+        let ListDatabasesParams { like, starts_with, show_limit, from_name, .. } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let f = filter(&like, &starts_with, show_limit, &from_name);
         let dbs = self.store.list_databases(&p.project_id, &f);
@@ -50,10 +47,10 @@ impl SnowflakeApi for Snowflake {
     async fn create_database(
         &self,
         req: &Request,
-        create_mode: CreateDatabaseCreateMode,
-        _kind: String,
+        params: CreateDatabaseParams,
         body: Database,
     ) -> CreateDatabaseReply {
+        let CreateDatabaseParams { create_mode, .. } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let role = p.snowflake_role();
         let props = writable(&body, DATABASE_READ_ONLY);
@@ -64,16 +61,8 @@ impl SnowflakeApi for Snowflake {
         }
     }
 
-    async fn list_schemas(
-        &self,
-        req: &Request,
-        database: String,
-        like: Option<String>,
-        starts_with: Option<String>,
-        show_limit: Option<i32>,
-        from_name: Option<String>,
-        _history: bool,
-    ) -> ListSchemasReply {
+    async fn list_schemas(&self, req: &Request, params: ListSchemasParams) -> ListSchemasReply {
+        let ListSchemasParams { database, like, starts_with, show_limit, from_name, .. } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let f = filter(&like, &starts_with, show_limit, &from_name);
         match self.store.list_schemas(&p.project_id, &database, &f) {
@@ -92,11 +81,10 @@ impl SnowflakeApi for Snowflake {
     async fn create_schema(
         &self,
         req: &Request,
-        database: String,
-        create_mode: CreateSchemaCreateMode,
-        _kind: String,
+        params: CreateSchemaParams,
         body: Schema,
     ) -> CreateSchemaReply {
+        let CreateSchemaParams { database, create_mode, .. } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let role = p.snowflake_role();
         let props = writable(&body, SCHEMA_READ_ONLY);
@@ -107,12 +95,8 @@ impl SnowflakeApi for Snowflake {
         }
     }
 
-    async fn fetch_schema(
-        &self,
-        req: &Request,
-        database: String,
-        name: String,
-    ) -> FetchSchemaReply {
+    async fn fetch_schema(&self, req: &Request, params: FetchSchemaParams) -> FetchSchemaReply {
+        let FetchSchemaParams { database, name } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let found = self.store.fetch_schema(&p.project_id, &database, &name).and_then(|s| {
             let db = self.store.fetch_database(&p.project_id, &database)?;
@@ -124,14 +108,8 @@ impl SnowflakeApi for Snowflake {
         }
     }
 
-    async fn delete_schema(
-        &self,
-        req: &Request,
-        database: String,
-        name: String,
-        if_exists: bool,
-        _restrict: bool,
-    ) -> DeleteSchemaReply {
+    async fn delete_schema(&self, req: &Request, params: DeleteSchemaParams) -> DeleteSchemaReply {
+        let DeleteSchemaParams { database, name, if_exists, .. } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         match self.store.delete_schema(&p.project_id, &database, &name, if_exists) {
             Ok(()) => DeleteSchemaReply::Ok(Json::of(done())),
@@ -142,10 +120,9 @@ impl SnowflakeApi for Snowflake {
     async fn list_image_repositories(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        like: Option<String>,
+        params: ListImageRepositoriesParams,
     ) -> ListImageRepositoriesReply {
+        let ListImageRepositoriesParams { database, schema, like } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let acct = &p.project_id;
         match self.store.list_image_repositories(acct, &database, &schema, like.as_deref()) {
@@ -161,11 +138,10 @@ impl SnowflakeApi for Snowflake {
     async fn create_image_repository(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        create_mode: CreateImageRepositoryCreateMode,
+        params: CreateImageRepositoryParams,
         body: ImageRepository,
     ) -> CreateImageRepositoryReply {
+        let CreateImageRepositoryParams { database, schema, create_mode } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let role = p.snowflake_role();
         let actor = Actor { account: &p.project_id, role: &role };
@@ -179,10 +155,9 @@ impl SnowflakeApi for Snowflake {
     async fn fetch_image_repository(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
+        params: FetchImageRepositoryParams,
     ) -> FetchImageRepositoryReply {
+        let FetchImageRepositoryParams { database, schema, name } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let acct = &p.project_id;
         match self.store.fetch_image_repository(acct, &database, &schema, &name) {
@@ -197,11 +172,9 @@ impl SnowflakeApi for Snowflake {
     async fn delete_image_repository(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
-        if_exists: bool,
+        params: DeleteImageRepositoryParams,
     ) -> DeleteImageRepositoryReply {
+        let DeleteImageRepositoryParams { database, schema, name, if_exists } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         match self.store.delete_image_repository(
             &p.project_id,
@@ -218,12 +191,10 @@ impl SnowflakeApi for Snowflake {
     async fn set_tags(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
-        if_exists: bool,
+        params: SetTagsParams,
         body: Vec<TagAssignment>,
     ) -> SetTagsReply {
+        let SetTagsParams { database, schema, name, if_exists } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let tags: Vec<(TagRef, String)> = body
             .into_iter()
@@ -239,12 +210,10 @@ impl SnowflakeApi for Snowflake {
     async fn unset_tags(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
-        if_exists: bool,
+        params: UnsetTagsParams,
         body: Vec<TagReference>,
     ) -> UnsetTagsReply {
+        let UnsetTagsParams { database, schema, name, if_exists } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let refs: Vec<TagRef> =
             body.into_iter().map(|t| tag_ref(t.tag_database, t.tag_schema, t.tag_name)).collect();
@@ -255,14 +224,8 @@ impl SnowflakeApi for Snowflake {
         }
     }
 
-    async fn get_tags(
-        &self,
-        req: &Request,
-        database: String,
-        schema: String,
-        name: String,
-        _with_lineage: bool,
-    ) -> GetTagsReply {
+    async fn get_tags(&self, req: &Request, params: GetTagsParams) -> GetTagsReply {
+        let GetTagsParams { database, schema, name, .. } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let at = (database.as_str(), schema.as_str(), name.as_str());
         match self.store.get_tags(&p.project_id, at) {
@@ -287,10 +250,9 @@ impl SnowflakeApi for Snowflake {
     async fn list_images_in_repository(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
+        params: ListImagesInRepositoryParams,
     ) -> ListImagesInRepositoryReply {
+        let ListImagesInRepositoryParams { database, schema, name } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let acct = &p.project_id;
         match self.store.fetch_image_repository(acct, &database, &schema, &name) {
@@ -302,7 +264,12 @@ impl SnowflakeApi for Snowflake {
         }
     }
 
-    async fn fetch_database(&self, req: &Request, name: String) -> FetchDatabaseReply {
+    async fn fetch_database(
+        &self,
+        req: &Request,
+        params: FetchDatabaseParams,
+    ) -> FetchDatabaseReply {
+        let FetchDatabaseParams { name } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let found = self.store.fetch_database(&p.project_id, &name);
         match found.and_then(|d| database(&d).ok_or_else(unrepresentable)) {
@@ -314,10 +281,9 @@ impl SnowflakeApi for Snowflake {
     async fn delete_database(
         &self,
         req: &Request,
-        name: String,
-        if_exists: bool,
-        _restrict: bool,
+        params: DeleteDatabaseParams,
     ) -> DeleteDatabaseReply {
+        let DeleteDatabaseParams { name, if_exists, .. } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         match self.store.delete_database(&p.project_id, &name, if_exists) {
             Ok(()) => DeleteDatabaseReply::Ok(Json::of(done())),
@@ -325,12 +291,8 @@ impl SnowflakeApi for Snowflake {
         }
     }
 
-    async fn fetch_result(
-        &self,
-        req: &Request,
-        result_handler: String,
-        page: i64,
-    ) -> FetchResultReply {
+    async fn fetch_result(&self, req: &Request, params: FetchResultParams) -> FetchResultReply {
+        let FetchResultParams { result_handler, page } = params;
         let Some(p) = principal(req) else { return unauthenticated() };
         let page = usize::try_from(page).unwrap_or(usize::MAX);
         match self.store.poll_result(&result_owner(p), &result_handler, page) {

@@ -25,10 +25,9 @@ impl SwrApi for Swr {
     async fn list_namespaces(
         &self,
         req: &Request,
-        _x_project_id: Option<String>,
-        namespace: Option<String>,
-        filter: Option<String>,
+        params: ListNamespacesParams,
     ) -> ListNamespacesReply {
+        let ListNamespacesParams { namespace, filter, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let state = self.store.swr_read();
         match state.list_namespaces(&self.region, &actor, namespace.as_deref(), filter.as_deref()) {
@@ -42,7 +41,7 @@ impl SwrApi for Swr {
     async fn create_namespace(
         &self,
         req: &Request,
-        _x_project_id: Option<String>,
+        _params: CreateNamespaceParams,
         body: CreateNamespaceRequestBody,
     ) -> CreateNamespaceReply {
         let Some(actor) = actor(req) else { return unauthenticated() };
@@ -55,9 +54,9 @@ impl SwrApi for Swr {
     async fn show_namespace(
         &self,
         req: &Request,
-        namespace: String,
-        _x_project_id: Option<String>,
+        params: ShowNamespaceParams,
     ) -> ShowNamespaceReply {
+        let ShowNamespaceParams { namespace, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         match self.store.swr_read().show_namespace(&self.region, &actor, &namespace) {
             Ok(ns) => ShowNamespaceReply::Ok(Json::of(show_namespace(&namespace, &ns))),
@@ -68,9 +67,9 @@ impl SwrApi for Swr {
     async fn delete_namespaces(
         &self,
         req: &Request,
-        namespace: String,
-        _x_project_id: Option<String>,
+        params: DeleteNamespacesParams,
     ) -> DeleteNamespacesReply {
+        let DeleteNamespacesParams { namespace, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         match self.store.swr().delete_namespace(&self.region, &actor, &namespace) {
             Ok(()) => DeleteNamespacesReply::NoContent,
@@ -81,10 +80,10 @@ impl SwrApi for Swr {
     async fn create_repo(
         &self,
         req: &Request,
-        namespace: String,
-        _x_project_id: Option<String>,
+        params: CreateRepoParams,
         body: CreateRepoRequestBody,
     ) -> CreateRepoReply {
+        let CreateRepoParams { namespace, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let category = wire(body.category);
         let now = self.store.now();
@@ -106,10 +105,9 @@ impl SwrApi for Swr {
     async fn show_repository(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
+        params: ShowRepositoryParams,
     ) -> ShowRepositoryReply {
+        let ShowRepositoryParams { namespace, repository, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         match self.store.swr_read().show_repo(&self.region, &actor, &namespace, &repo) {
@@ -118,13 +116,8 @@ impl SwrApi for Swr {
         }
     }
 
-    async fn delete_repo(
-        &self,
-        req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
-    ) -> DeleteRepoReply {
+    async fn delete_repo(&self, req: &Request, params: DeleteRepoParams) -> DeleteRepoReply {
+        let DeleteRepoParams { namespace, repository, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         match self.store.swr().delete_repo(&self.region, &actor, &namespace, &repo) {
@@ -136,11 +129,10 @@ impl SwrApi for Swr {
     async fn update_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
+        params: UpdateRepoParams,
         body: UpdateRepoRequestBody,
     ) -> UpdateRepoReply {
+        let UpdateRepoParams { namespace, repository, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let update = RepoUpdate {
@@ -158,11 +150,10 @@ impl SwrApi for Swr {
     async fn create_manual_image_sync_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
+        params: CreateManualImageSyncRepoParams,
         body: CreateManualImageSyncRepoRequestBody,
     ) -> CreateManualImageSyncRepoReply {
+        let CreateManualImageSyncRepoParams { namespace, repository, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let sync = ManualSync {
@@ -178,14 +169,8 @@ impl SwrApi for Swr {
         }
     }
 
-    async fn show_sync_job(
-        &self,
-        req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
-        filter: String,
-    ) -> ShowSyncJobReply {
+    async fn show_sync_job(&self, req: &Request, params: ShowSyncJobParams) -> ShowSyncJobReply {
+        let ShowSyncJobParams { namespace, repository, filter, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let state = self.store.swr_read();
@@ -201,10 +186,9 @@ impl SwrApi for Swr {
     async fn list_image_auto_sync_repos_details(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
+        params: ListImageAutoSyncReposDetailsParams,
     ) -> ListImageAutoSyncReposDetailsReply {
+        let ListImageAutoSyncReposDetailsParams { namespace, repository, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         match self.store.swr_read().rules(&self.region, &actor, &namespace, &repo) {
@@ -233,11 +217,10 @@ impl SwrApi for Swr {
     async fn create_image_sync_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
+        params: CreateImageSyncRepoParams,
         body: CreateImageSyncRepoRequestBody,
     ) -> CreateImageSyncRepoReply {
+        let CreateImageSyncRepoParams { namespace, repository, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let now = self.store.now();
@@ -260,11 +243,10 @@ impl SwrApi for Swr {
     async fn delete_image_sync_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
+        params: DeleteImageSyncRepoParams,
         body: DeleteImageSyncRepoRequestBody,
     ) -> DeleteImageSyncRepoReply {
+        let DeleteImageSyncRepoParams { namespace, repository, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let target = (body.remote_region_id.as_str(), body.remote_namespace.as_str());
@@ -277,16 +259,19 @@ impl SwrApi for Swr {
     async fn list_repository_tags(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
-        limit: Option<String>,
-        offset: Option<String>,
-        order_column: Option<String>,
-        order_type: Option<ListRepositoryTagsOrderType>,
-        tag: Option<String>,
-        filter: Option<String>,
+        params: ListRepositoryTagsParams,
     ) -> ListRepositoryTagsReply {
+        let ListRepositoryTagsParams {
+            namespace,
+            repository,
+            limit,
+            offset,
+            order_column,
+            order_type,
+            tag,
+            filter,
+            ..
+        } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let order_type = wire(order_type);
@@ -339,11 +324,10 @@ impl SwrApi for Swr {
     async fn create_repo_tag(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        _x_project_id: Option<String>,
+        params: CreateRepoTagParams,
         body: CreateRepoTagRequestBody,
     ) -> CreateRepoTagReply {
+        let CreateRepoTagParams { namespace, repository, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let now = self.store.now();
@@ -362,14 +346,8 @@ impl SwrApi for Swr {
         }
     }
 
-    async fn show_repo_tag(
-        &self,
-        req: &Request,
-        namespace: String,
-        repository: String,
-        tag: String,
-        _x_project_id: Option<String>,
-    ) -> ShowRepoTagReply {
+    async fn show_repo_tag(&self, req: &Request, params: ShowRepoTagParams) -> ShowRepoTagReply {
+        let ShowRepoTagParams { namespace, repository, tag, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let state = self.store.swr_read();
@@ -385,11 +363,9 @@ impl SwrApi for Swr {
     async fn delete_repo_tag(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        tag: String,
-        _x_project_id: Option<String>,
+        params: DeleteRepoTagParams,
     ) -> DeleteRepoTagReply {
+        let DeleteRepoTagParams { namespace, repository, tag, .. } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let repo = repository_from_path(&repository);
         let now = self.store.now();
@@ -402,7 +378,7 @@ impl SwrApi for Swr {
     async fn list_sync_regions(
         &self,
         req: &Request,
-        _x_project_id: Option<String>,
+        _params: ListSyncRegionsParams,
     ) -> ListSyncRegionsReply {
         if actor(req).is_none() {
             return unauthenticated();
@@ -416,16 +392,19 @@ impl SwrApi for Swr {
     async fn list_repos_details(
         &self,
         req: &Request,
-        _x_project_id: Option<String>,
-        namespace: Option<String>,
-        name: Option<String>,
-        category: Option<ListReposDetailsCategory>,
-        limit: Option<String>,
-        offset: Option<String>,
-        order_column: Option<String>,
-        order_type: Option<ListReposDetailsOrderType>,
-        filter: Option<String>,
+        params: ListReposDetailsParams,
     ) -> ListReposDetailsReply {
+        let ListReposDetailsParams {
+            namespace,
+            name,
+            category,
+            limit,
+            offset,
+            order_column,
+            order_type,
+            filter,
+            ..
+        } = params;
         let Some(actor) = actor(req) else { return unauthenticated() };
         let (category, order_type) = (wire(category), wire(order_type));
         let q = RepoQuery {

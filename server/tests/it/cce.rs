@@ -318,6 +318,13 @@ async fn tokens_are_required_and_checked() {
     assert_eq!(ok.request_id.len(), 32, "every response carries X-Request-Id");
 }
 
+/// Who signs a request: the secret key, how far from now its date is, the project header.
+struct Signer<'a> {
+    sk: &'a str,
+    skew: Duration,
+    project: Option<&'a str>,
+}
+
 /// Sends a request signed the way the Huawei SDKs sign, with `sk` and a date `skew` from now.
 async fn signed(
     cli: &TestClient<impl Endpoint>,
@@ -325,10 +332,9 @@ async fn signed(
     path: &str,
     query: Option<&str>,
     body: &[u8],
-    sk: &str,
-    skew: Duration,
-    project: Option<&str>,
+    key: Signer<'_>,
 ) -> Reply {
+    let Signer { sk, skew, project } = key;
     let date = format_sdk_date(time::OffsetDateTime::now_utc() + skew);
     let mut headers =
         vec![("content-type", "application/json".to_owned()), ("x-sdk-date", date.clone())];
@@ -363,9 +369,15 @@ async fn signed(
 async fn aksk_signatures_are_verified() {
     let (cli, _) = in_process();
     let body = cache("signed-cache").to_string().into_bytes();
-    let created =
-        signed(&cli, Method::POST, "/v5/imagecaches", None, &body, ALICE_SK, Duration::ZERO, None)
-            .await;
+    let created = signed(
+        &cli,
+        Method::POST,
+        "/v5/imagecaches",
+        None,
+        &body,
+        Signer { sk: ALICE_SK, skew: Duration::ZERO, project: None },
+    )
+    .await;
     assert_eq!(created.status, 201, "{created:#?}");
     let listed = signed(
         &cli,
@@ -373,9 +385,7 @@ async fn aksk_signatures_are_verified() {
         "/v5/imagecaches",
         Some("name=signed-cache"),
         b"",
-        ALICE_SK,
-        Duration::ZERO,
-        None,
+        Signer { sk: ALICE_SK, skew: Duration::ZERO, project: None },
     )
     .await;
     assert_eq!(listed.body["image_caches"].as_array().map(Vec::len), Some(1), "{listed:#?}");
@@ -386,9 +396,15 @@ async fn aksk_signatures_are_verified() {
         "same principal by token and AK/SK"
     );
 
-    let wrong =
-        signed(&cli, Method::GET, "/v5/imagecaches", None, b"", "wrong-sk", Duration::ZERO, None)
-            .await;
+    let wrong = signed(
+        &cli,
+        Method::GET,
+        "/v5/imagecaches",
+        None,
+        b"",
+        Signer { sk: "wrong-sk", skew: Duration::ZERO, project: None },
+    )
+    .await;
     assert_gateway_error(&wrong, 401, "APIGW.0301");
     assert!(
         wrong.body["error_msg"].as_str().is_some_and(|m| m.contains("verify aksk signature fail"))
@@ -399,9 +415,7 @@ async fn aksk_signatures_are_verified() {
         "/v5/imagecaches",
         None,
         b"",
-        ALICE_SK,
-        Duration::minutes(-16),
-        None,
+        Signer { sk: ALICE_SK, skew: Duration::minutes(-16), project: None },
     )
     .await;
     assert_gateway_error(&stale, 401, "APIGW.0301");
@@ -411,22 +425,33 @@ async fn aksk_signatures_are_verified() {
         "/v5/imagecaches",
         None,
         b"",
-        ALICE_SK,
-        Duration::minutes(14),
-        None,
+        Signer { sk: ALICE_SK, skew: Duration::minutes(14), project: None },
     )
     .await;
     assert_eq!(skewed.status, 200, "within the 15-minute window");
     let own = Some("0123456789abcdef0123456789abcdef");
     assert_eq!(
-        signed(&cli, Method::GET, "/v5/imagecaches", None, b"", ALICE_SK, Duration::ZERO, own)
-            .await
-            .status,
+        signed(
+            &cli,
+            Method::GET,
+            "/v5/imagecaches",
+            None,
+            b"",
+            Signer { sk: ALICE_SK, skew: Duration::ZERO, project: own }
+        )
+        .await
+        .status,
         200
     );
     let foreign = Some("fedcba9876543210fedcba9876543210");
-    let r =
-        signed(&cli, Method::GET, "/v5/imagecaches", None, b"", ALICE_SK, Duration::ZERO, foreign)
-            .await;
+    let r = signed(
+        &cli,
+        Method::GET,
+        "/v5/imagecaches",
+        None,
+        b"",
+        Signer { sk: ALICE_SK, skew: Duration::ZERO, project: foreign },
+    )
+    .await;
     assert_eq!((r.status, r.body["errorCode"].as_str()), (403, Some("CCE.01403001")), "{r:#?}");
 }

@@ -21,7 +21,7 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
     let mut table = Vec::new();
     let mut patterns = Patterns::default();
     for op in &api.operations {
-        for suffix in ["Reply", "Payload"] {
+        for suffix in ["Reply", "Payload", "Params"] {
             let generated = format!("{}{suffix}", op.id.to_upper_camel_case());
             if api.types.iter().any(|t| t.name == generated) {
                 bail!(
@@ -41,12 +41,27 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
             .map(|p| param(op, p, &mut items, &mut patterns))
             .collect::<Result<Vec<_>>>()?;
         let method = format_ident!("{}", op.id);
-        let trait_args =
-            params.iter().map(|p| &p.trait_arg).chain(body.as_ref().map(|b| &b.trait_arg));
-        let route_args =
-            params.iter().map(|p| &p.route_arg).chain(body.as_ref().map(|b| &b.route_arg));
-        let call_args =
-            params.iter().map(|p| &p.call_arg).chain(body.as_ref().map(|b| &b.call_arg));
+        // The trait takes one struct of every path, query and header parameter (when the
+        // operation has any) and the body: adding a parameter to the spec adds a field, and a
+        // handler names only the fields it reads.
+        let params_name = format_ident!("{}Params", op.id.to_upper_camel_case());
+        let (params_arg, params_call) = if params.is_empty() {
+            (None, None)
+        } else {
+            let fields = params.iter().map(|p| &p.field);
+            let inits = params.iter().map(|p| &p.init);
+            let doc = format!(" The path, query and header parameters of `{}`.", op.id);
+            items.push(quote! {
+                #[doc = #doc]
+                #[derive(Debug)]
+                pub struct #params_name { #(#fields,)* }
+            });
+            (Some(quote!(params: #params_name)), Some(quote!(#params_name { #(#inits,)* })))
+        };
+        let trait_args = params_arg.iter().chain(body.as_ref().map(|b| &b.trait_arg));
+        let route_args = params.iter().map(|p| &p.route_arg);
+        let route_body = body.as_ref().map(|b| &b.route_arg);
+        let call_args = params_call.iter().chain(body.as_ref().map(|b| &b.call_arg));
         let doc = docs(op.summary.as_deref());
         trait_methods.push(quote! {
             #doc
@@ -56,10 +71,15 @@ pub fn generate(api: &Api) -> Result<TokenStream> {
         let verb = &op.method;
         let id = &op.id;
         let route_doc = docs(Some(&route_doc(op)));
+        // poem-openapi extracts each parameter as an argument of the route; only the routes
+        // have long argument lists, the trait takes the struct.
+        let allow = (params.len() + usize::from(body.is_some()) > 5)
+            .then(|| quote!(#[allow(clippy::too_many_arguments)]));
         route_methods.push(quote! {
             #route_doc
+            #allow
             #[oai(path = #path, method = #verb, operation_id = #id)]
-            async fn #method(&self, req: &Request, #(#route_args),*) -> #resp {
+            async fn #method(&self, req: &Request, #(#route_args,)* #route_body) -> #resp {
                 self.0.#method(req, #(#call_args),*).await
             }
         });
@@ -209,10 +229,19 @@ fn payload(media_type: &str, ty: &Ty, reply: bool) -> Result<TokenStream> {
     })
 }
 
+/// A request body: the trait's argument, the route's argument and how the route hands it on.
 struct Arg {
     trait_arg: TokenStream,
     route_arg: TokenStream,
     call_arg: TokenStream,
+}
+
+/// A parameter: its field in the operation's parameter struct, the route's argument and the
+/// field's initialiser from it.
+struct ParamArg {
+    field: TokenStream,
+    route_arg: TokenStream,
+    init: TokenStream,
 }
 
 /// The marker types of a family's parameter patterns, one per distinct pattern.
@@ -260,7 +289,7 @@ fn param(
     p: &Param,
     items: &mut Vec<TokenStream>,
     patterns: &mut Patterns,
-) -> Result<Arg> {
+) -> Result<ParamArg> {
     let ident = format_ident!("{}", p.rust);
     let wire = &p.wire;
     let inner = rust_type(&p.ty);
@@ -314,16 +343,26 @@ fn param(
         ParamIn::Query => quote!(Query),
         ParamIn::Header => quote!(Header),
     };
-    let call_arg = match (&matching, optional, is_array) {
+    let value = match (&matching, optional, is_array) {
         (None, _, _) => quote!(#ident.0),
         (Some(_), _, true) => quote!(#ident.0.into_iter().map(|m| m.0).collect()),
         (Some(_), true, false) => quote!(#ident.0.map(|m| m.0)),
         (Some(_), false, false) => quote!(#ident.0.0),
     };
-    Ok(Arg {
-        trait_arg: quote!(#ident: #value_ty),
+    let location = match p.location {
+        ParamIn::Path => "path",
+        ParamIn::Query => "query",
+        ParamIn::Header => "header",
+    };
+    let doc = match &p.description {
+        Some(d) => format!("`{wire}` ({location}): {d}"),
+        None => format!("`{wire}` ({location})."),
+    };
+    let doc = docs(Some(&doc));
+    Ok(ParamArg {
+        field: quote!(#doc pub #ident: #value_ty),
         route_arg: quote!(#[oai(#(#attrs),*)] #ident: #wrapper<#route_ty>),
-        call_arg,
+        init: quote!(#ident: #value),
     })
 }
 

@@ -98,6 +98,7 @@ pub enum ParamIn {
 pub struct Param {
     pub wire: String,
     pub rust: String,
+    pub description: Option<String>,
     pub location: ParamIn,
     pub required: bool,
     pub ty: Ty,
@@ -284,6 +285,7 @@ fn operation(
         params.push(Param {
             wire: wire.to_owned(),
             rust: rust_ident(wire),
+            description: text(p, "description"),
             location,
             required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
             ty,

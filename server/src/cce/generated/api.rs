@@ -51,6 +51,14 @@ impl FromError<GatewayError> for ListImageCachesReply {
         }
     }
 }
+/// The path, query and header parameters of `list_image_caches`.
+#[derive(Debug)]
+pub struct ListImageCachesParams {
+    /// `name` (query): Returns only the cache with exactly this name (no fuzzy match). It follows the cache
+    /// name rule: a lowercase letter first, then lowercase letters, digits and `-`, 1-128
+    /// characters, not ending with `-`.
+    pub name: Option<String>,
+}
 /// The responses `create_image_cache` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -136,6 +144,13 @@ impl FromError<GatewayError> for ShowImageCacheReply {
         }
     }
 }
+/// The path, query and header parameters of `show_image_cache`.
+#[derive(Debug)]
+pub struct ShowImageCacheParams {
+    /// `image_cache_id` (path): The id of the cache, as returned by create (a UUID). Choice: any other string is not an
+    /// error of syntax but an unknown cache, answering 404.
+    pub image_cache_id: String,
+}
 /// The responses `delete_image_cache` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -174,6 +189,13 @@ impl FromError<GatewayError> for DeleteImageCacheReply {
         }
     }
 }
+/// The path, query and header parameters of `delete_image_cache`.
+#[derive(Debug)]
+pub struct DeleteImageCacheParams {
+    /// `image_cache_id` (path): The id of the cache, as returned by create (a UUID). Choice: any other string is not an
+    /// error of syntax but an unknown cache, answering 404.
+    pub image_cache_id: String,
+}
 /// The pattern of `name` (and of any parameter with the same one).
 pub struct NamePattern;
 impl PatternSpec for NamePattern {
@@ -189,7 +211,7 @@ pub trait CceApi: Send + Sync + 'static {
     fn list_image_caches(
         &self,
         req: &Request,
-        name: Option<String>,
+        params: ListImageCachesParams,
     ) -> impl Future<Output = ListImageCachesReply> + Send;
     /// Create an image cache
     fn create_image_cache(
@@ -201,13 +223,13 @@ pub trait CceApi: Send + Sync + 'static {
     fn show_image_cache(
         &self,
         req: &Request,
-        image_cache_id: String,
+        params: ShowImageCacheParams,
     ) -> impl Future<Output = ShowImageCacheReply> + Send;
     /// Delete an image cache
     fn delete_image_cache(
         &self,
         req: &Request,
-        image_cache_id: String,
+        params: DeleteImageCacheParams,
     ) -> impl Future<Output = DeleteImageCacheReply> + Send;
 }
 /// The poem-openapi routes of the family; each parses and validates its request, then
@@ -234,7 +256,14 @@ impl<T: CceApi> CceRoutes<T> {
         )]
         name: Query<Option<Matching<NamePattern>>>,
     ) -> ListImageCachesReply {
-        self.0.list_image_caches(req, name.0.map(|m| m.0)).await
+        self.0
+            .list_image_caches(
+                req,
+                ListImageCachesParams {
+                    name: name.0.map(|m| m.0),
+                },
+            )
+            .await
     }
     /// Create an image cache
     ///
@@ -269,7 +298,14 @@ impl<T: CceApi> CceRoutes<T> {
         #[oai(name = "image_cache_id", validator(min_length = 1, max_length = 64))]
         image_cache_id: Path<String>,
     ) -> ShowImageCacheReply {
-        self.0.show_image_cache(req, image_cache_id.0).await
+        self.0
+            .show_image_cache(
+                req,
+                ShowImageCacheParams {
+                    image_cache_id: image_cache_id.0,
+                },
+            )
+            .await
     }
     /// Delete an image cache
     ///
@@ -288,7 +324,14 @@ impl<T: CceApi> CceRoutes<T> {
         #[oai(name = "image_cache_id", validator(min_length = 1, max_length = 64))]
         image_cache_id: Path<String>,
     ) -> DeleteImageCacheReply {
-        self.0.delete_image_cache(req, image_cache_id.0).await
+        self.0
+            .delete_image_cache(
+                req,
+                DeleteImageCacheParams {
+                    image_cache_id: image_cache_id.0,
+                },
+            )
+            .await
     }
 }
 /// Every operation of the spec, for middleware that needs the contract without poem-openapi.

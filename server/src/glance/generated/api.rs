@@ -61,6 +61,60 @@ fn default_list_images_member_status() -> ListImagesMemberStatus {
 fn default_list_images_os_hidden() -> Matching<OsHiddenPattern> {
     Matching::new("false".to_owned())
 }
+/// The path, query and header parameters of `list_images`.
+#[derive(Debug)]
+pub struct ListImagesParams {
+    /// `limit` (query): The largest number of images to return in this page. The default is 25, and values above 1000 (Glance's `api_limit_max`) are silently reduced to 1000; `0` gives an empty page without `next`. A negative or non-integer value is refused with 400. Choice: the cap is not written as a `maximum`, because larger values are accepted and capped rather than refused; a value that does not fit a 32-bit integer is refused with 400.
+    pub limit: i32,
+    /// `marker` (query): The id of the last image of the previous page; the page starts after it in the current sort order. An id that does not exist, is deleted, is empty or is not a UUID is refused with 400 ("No image found with ID ..."). Choice: an id of an image that exists but that the caller may not see is refused with 403, as the recorded Glance did (the reference only infers it).
+    pub marker: Option<String>,
+    /// `name` (query): Keeps images whose name equals the value. Accepts `eq:` and `in:` (for example `in:tour-raw-2,tour-raw-5`); a name containing a colon must be sent as `eq:<name>`.
+    pub name: Option<String>,
+    /// `id` (query): Keeps images whose id equals the value. Accepts `eq:` and `in:`.
+    pub id: Option<String>,
+    /// `owner` (query): Keeps images owned by the given project id (exact match).
+    pub owner: Option<String>,
+    /// `status` (query): Keeps images in the given status. Accepts `eq:` and `in:`. The value is not checked against the list of statuses, so an unknown status gives an empty page rather than an error.
+    pub status: Option<String>,
+    /// `visibility` (query): Keeps images with the given visibility. `private` lists the caller's own private images; `shared` lists the caller's own shared images and the shared images it is a member of (subject to `member_status`); `community` lists community images of every project; `public` lists every public image; `all` lists everything the caller may see, community images included. Any other value is refused with 400.
+    pub visibility: Option<ListImagesVisibility>,
+    /// `member_status` (query): Which memberships make a shared image of another project appear in the list: `accepted` (the default), `pending`, `rejected` or `all`. Administrators are not affected. Any other value is refused with 400.
+    pub member_status: ListImagesMemberStatus,
+    /// `tag` (query): Keeps images that carry this tag (exact match). The parameter may be repeated, and an image must then carry every given tag.
+    pub tag: Vec<String>,
+    /// `size_min` (query): Keeps images whose size in bytes is at least this value. Images without data (null size) never match. A non-numeric value is refused with 400.
+    pub size_min: Option<i64>,
+    /// `size_max` (query): Keeps images whose size in bytes is at most this value. Images without data (null size) never match. A non-numeric value is refused with 400.
+    pub size_max: Option<i64>,
+    /// `size` (query): Keeps images whose size in bytes equals the value. Choice: a non-integer value is refused with 400.
+    pub size: Option<i64>,
+    /// `min_ram` (query): Keeps images whose min_ram equals the value. Choice: a non-integer value is refused with 400.
+    pub min_ram: Option<i32>,
+    /// `min_disk` (query): Keeps images whose min_disk equals the value. Choice: a non-integer value is refused with 400.
+    pub min_disk: Option<i32>,
+    /// `checksum` (query): Keeps images whose MD5 checksum equals the value.
+    pub checksum: Option<String>,
+    /// `os_hash_value` (query): Keeps images whose secure hash (os_hash_value) equals the value.
+    pub os_hash_value: Option<String>,
+    /// `protected` (query): Keeps protected (`true`) or unprotected (`false`) images. The comparison is case-sensitive: any other spelling is refused with 400.
+    pub protected: Option<bool>,
+    /// `os_hidden` (query): When `true`, lists only hidden images; when `false` (the default), hidden images are left out. There is no way to list both at once. The value is case-insensitive; any other value is refused with 400.
+    pub os_hidden: String,
+    /// `container_format` (query): Keeps images with the given container format. Accepts `eq:` and `in:`.
+    pub container_format: Option<String>,
+    /// `disk_format` (query): Keeps images with the given disk format. Accepts `eq:` and `in:`.
+    pub disk_format: Option<String>,
+    /// `created_at` (query): Compares the creation time with an ISO 8601 timestamp, written `<op>:<timestamp>` with op one of gt, gte, eq, neq, lt and lte; a bare timestamp means eq. Timestamps are compared in UTC. An unknown operator (including `in`) or a timestamp that does not parse is refused with 400.
+    pub created_at: Option<String>,
+    /// `updated_at` (query): Compares the last modification time with an ISO 8601 timestamp, written `<op>:<timestamp>` with op one of gt, gte, eq, neq, lt and lte; a bare timestamp means eq. An unknown operator or a timestamp that does not parse is refused with 400.
+    pub updated_at: Option<String>,
+    /// `sort_key` (query): An attribute to sort by, repeatable for secondary keys. Allowed values are name, status, container_format, disk_format, size, id, created_at and updated_at; any other is refused with 400. The default is created_at. Cannot be combined with `sort`.
+    pub sort_key: Vec<String>,
+    /// `sort_dir` (query): A sort direction, `asc` or `desc` (default desc). With no direction every key sorts descending; one direction applies to every key; otherwise there must be exactly one direction per `sort_key` (else 400). Cannot be combined with `sort`.
+    pub sort_dir: Vec<String>,
+    /// `sort` (query): The newer sorting syntax: a comma-separated list of `key[:dir]` items, for example `size:desc,name`. Keys are those allowed for `sort_key`, a missing direction means desc, and whitespace around items is ignored. An unknown key or direction is refused with 400, and so is combining `sort` with `sort_key` or `sort_dir`.
+    pub sort: Option<String>,
+}
 /// The responses `create_image` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -133,6 +187,12 @@ impl FromError<GlanceError> for ShowImageReply {
         }
     }
 }
+/// The path, query and header parameters of `show_image`.
+#[derive(Debug)]
+pub struct ShowImageParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+}
 /// The responses `delete_image` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -163,6 +223,12 @@ impl FromError<GlanceError> for DeleteImageReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `delete_image`.
+#[derive(Debug)]
+pub struct DeleteImageParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
 }
 /// The responses `update_image` declares.
 #[derive(ApiResponse)]
@@ -218,6 +284,12 @@ pub enum UpdateImagePayload {
     #[oai(content_type = "application/openstack-images-v2.1-json-patch")]
     OpenstackImagesV21JsonPatch(Json<Vec<PatchOperation>>),
 }
+/// The path, query and header parameters of `update_image`.
+#[derive(Debug)]
+pub struct UpdateImageParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+}
 /// The responses `deactivate_image` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -249,6 +321,12 @@ impl FromError<GlanceError> for DeactivateImageReply {
         }
     }
 }
+/// The path, query and header parameters of `deactivate_image`.
+#[derive(Debug)]
+pub struct DeactivateImageParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+}
 /// The responses `reactivate_image` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -279,6 +357,12 @@ impl FromError<GlanceError> for ReactivateImageReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `reactivate_image`.
+#[derive(Debug)]
+pub struct ReactivateImageParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
 }
 /// The responses `download_image_data` declares.
 #[derive(ApiResponse)]
@@ -335,6 +419,16 @@ impl FromError<GlanceError> for DownloadImageDataReply {
         }
     }
 }
+/// The path, query and header parameters of `download_image_data`.
+#[derive(Debug)]
+pub struct DownloadImageDataParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+    /// `Range` (header): One byte range, `bytes=<first>-<last>`, `bytes=<first>-` or `bytes=-<count>`. Several ranges separated by commas are refused with 400.
+    pub range: Option<String>,
+    /// `Content-Range` (header): The legacy way of asking for a range, `bytes <first>-<last>/<total>`, still honoured by Glance with the same 206 and 416 answers as `Range`.
+    pub content_range: Option<String>,
+}
 /// The responses `upload_image_data` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -382,6 +476,14 @@ impl FromError<GlanceError> for UploadImageDataReply {
         }
     }
 }
+/// The path, query and header parameters of `upload_image_data`.
+#[derive(Debug)]
+pub struct UploadImageDataParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+    /// `x-openstack-image-size` (header): The size of the data in bytes, announced in advance. A non-integer value, or a value that differs from the number of bytes actually sent, is refused with 400.
+    pub x_openstack_image_size: Option<i64>,
+}
 /// The responses `list_image_members` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -412,6 +514,12 @@ impl FromError<GlanceError> for ListImageMembersReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `list_image_members`.
+#[derive(Debug)]
+pub struct ListImageMembersParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
 }
 /// The responses `create_image_member` declares.
 #[derive(ApiResponse)]
@@ -456,6 +564,12 @@ impl FromError<GlanceError> for CreateImageMemberReply {
         }
     }
 }
+/// The path, query and header parameters of `create_image_member`.
+#[derive(Debug)]
+pub struct CreateImageMemberParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+}
 /// The responses `show_image_member` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -482,6 +596,14 @@ impl FromError<GlanceError> for ShowImageMemberReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `show_image_member`.
+#[derive(Debug)]
+pub struct ShowImageMemberParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+    /// `member_id` (path): The id of the member project.
+    pub member_id: String,
 }
 /// The responses `update_image_member` declares.
 #[derive(ApiResponse)]
@@ -518,6 +640,14 @@ impl FromError<GlanceError> for UpdateImageMemberReply {
         }
     }
 }
+/// The path, query and header parameters of `update_image_member`.
+#[derive(Debug)]
+pub struct UpdateImageMemberParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+    /// `member_id` (path): The id of the member project.
+    pub member_id: String,
+}
 /// The responses `delete_image_member` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -548,6 +678,14 @@ impl FromError<GlanceError> for DeleteImageMemberReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `delete_image_member`.
+#[derive(Debug)]
+pub struct DeleteImageMemberParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+    /// `member_id` (path): The id of the member project.
+    pub member_id: String,
 }
 /// The responses `add_image_tag` declares.
 #[derive(ApiResponse)]
@@ -584,6 +722,14 @@ impl FromError<GlanceError> for AddImageTagReply {
         }
     }
 }
+/// The path, query and header parameters of `add_image_tag`.
+#[derive(Debug)]
+pub struct AddImageTagParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+    /// `tag_value` (path): The tag, at most 255 characters (longer ones give 400).
+    pub tag_value: String,
+}
 /// The responses `delete_image_tag` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -614,6 +760,14 @@ impl FromError<GlanceError> for DeleteImageTagReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `delete_image_tag`.
+#[derive(Debug)]
+pub struct DeleteImageTagParams {
+    /// `image_id` (path): The id of the image. An id that is unknown, not a UUID or longer than 36 characters gives 404 rather than 400.
+    pub image_id: String,
+    /// `tag_value` (path): The tag, at most 255 characters (longer ones give 400).
+    pub tag_value: String,
 }
 /// The responses `get_image_schema` declares.
 #[derive(ApiResponse)]
@@ -744,31 +898,7 @@ pub trait GlanceApi: Send + Sync + 'static {
     fn list_images(
         &self,
         req: &Request,
-        limit: i32,
-        marker: Option<String>,
-        name: Option<String>,
-        id: Option<String>,
-        owner: Option<String>,
-        status: Option<String>,
-        visibility: Option<ListImagesVisibility>,
-        member_status: ListImagesMemberStatus,
-        tag: Vec<String>,
-        size_min: Option<i64>,
-        size_max: Option<i64>,
-        size: Option<i64>,
-        min_ram: Option<i32>,
-        min_disk: Option<i32>,
-        checksum: Option<String>,
-        os_hash_value: Option<String>,
-        protected: Option<bool>,
-        os_hidden: String,
-        container_format: Option<String>,
-        disk_format: Option<String>,
-        created_at: Option<String>,
-        updated_at: Option<String>,
-        sort_key: Vec<String>,
-        sort_dir: Vec<String>,
-        sort: Option<String>,
+        params: ListImagesParams,
     ) -> impl Future<Output = ListImagesReply> + Send;
     /// Create an image record.
     fn create_image(
@@ -780,97 +910,89 @@ pub trait GlanceApi: Send + Sync + 'static {
     fn show_image(
         &self,
         req: &Request,
-        image_id: String,
+        params: ShowImageParams,
     ) -> impl Future<Output = ShowImageReply> + Send;
     /// Delete an image.
     fn delete_image(
         &self,
         req: &Request,
-        image_id: String,
+        params: DeleteImageParams,
     ) -> impl Future<Output = DeleteImageReply> + Send;
     /// Update an image with a JSON-patch document.
     fn update_image(
         &self,
         req: &Request,
-        image_id: String,
+        params: UpdateImageParams,
         body: UpdateImagePayload,
     ) -> impl Future<Output = UpdateImageReply> + Send;
     /// Deactivate an image.
     fn deactivate_image(
         &self,
         req: &Request,
-        image_id: String,
+        params: DeactivateImageParams,
     ) -> impl Future<Output = DeactivateImageReply> + Send;
     /// Reactivate an image.
     fn reactivate_image(
         &self,
         req: &Request,
-        image_id: String,
+        params: ReactivateImageParams,
     ) -> impl Future<Output = ReactivateImageReply> + Send;
     /// Download image data.
     fn download_image_data(
         &self,
         req: &Request,
-        image_id: String,
-        range: Option<String>,
-        content_range: Option<String>,
+        params: DownloadImageDataParams,
     ) -> impl Future<Output = DownloadImageDataReply> + Send;
     /// Upload image data.
     fn upload_image_data(
         &self,
         req: &Request,
-        image_id: String,
-        x_openstack_image_size: Option<i64>,
+        params: UploadImageDataParams,
         body: poem::Body,
     ) -> impl Future<Output = UploadImageDataReply> + Send;
     /// List the members of an image.
     fn list_image_members(
         &self,
         req: &Request,
-        image_id: String,
+        params: ListImageMembersParams,
     ) -> impl Future<Output = ListImageMembersReply> + Send;
     /// Share an image with a project.
     fn create_image_member(
         &self,
         req: &Request,
-        image_id: String,
+        params: CreateImageMemberParams,
         body: MemberCreate,
     ) -> impl Future<Output = CreateImageMemberReply> + Send;
     /// Show one membership of an image.
     fn show_image_member(
         &self,
         req: &Request,
-        image_id: String,
-        member_id: String,
+        params: ShowImageMemberParams,
     ) -> impl Future<Output = ShowImageMemberReply> + Send;
     /// Accept or reject a shared image.
     fn update_image_member(
         &self,
         req: &Request,
-        image_id: String,
-        member_id: String,
+        params: UpdateImageMemberParams,
         body: MemberUpdate,
     ) -> impl Future<Output = UpdateImageMemberReply> + Send;
     /// Stop sharing an image with a project.
     fn delete_image_member(
         &self,
         req: &Request,
-        image_id: String,
-        member_id: String,
+        params: DeleteImageMemberParams,
     ) -> impl Future<Output = DeleteImageMemberReply> + Send;
     /// Add a tag to an image.
     fn add_image_tag(
         &self,
         req: &Request,
-        image_id: String,
-        tag_value: String,
+        params: AddImageTagParams,
     ) -> impl Future<Output = AddImageTagReply> + Send;
     /// Remove a tag from an image.
     fn delete_image_tag(
         &self,
         req: &Request,
-        image_id: String,
-        tag_value: String,
+        params: DeleteImageTagParams,
     ) -> impl Future<Output = DeleteImageTagReply> + Send;
     /// Get the JSON schema of an image.
     fn get_image_schema(
@@ -921,6 +1043,7 @@ impl<T: GlanceApi> GlanceRoutes<T> {
     /// Sorting: either the classic `sort_key`/`sort_dir` pair (both repeatable) or the newer `sort` parameter, never both (400). The default order is `created_at` descending; ties are broken by `created_at` and then `id`, in the single direction given if exactly one was given, else descending.
     ///
     /// Choice: `first` and `next` keep every value of a repeated query parameter (`tag`, `sort_key`, `sort_dir`); real Glance builds them from a plain dictionary and keeps only the last value, a known bug, so a tester must accept either form from a real Glance. Choice: when a filter key other than `tag` is repeated, its last value is used. Choice: besides `size_min`/`size_max`, the keys `virtual_size_min`, `virtual_size_max`, `min_ram_min`, `min_ram_max`, `min_disk_min` and `min_disk_max` are inclusive range filters on those attributes; any other key ending in `_min` or `_max` is refused with 400 (real Glance fails with a server error on such keys).
+    #[allow(clippy::too_many_arguments)]
     #[oai(path = "/v2/images", method = "get", operation_id = "list_images")]
     async fn list_images(
         &self,
@@ -993,31 +1116,33 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         self.0
             .list_images(
                 req,
-                limit.0,
-                marker.0,
-                name.0,
-                id.0,
-                owner.0,
-                status.0,
-                visibility.0,
-                member_status.0,
-                tag.0,
-                size_min.0,
-                size_max.0,
-                size.0,
-                min_ram.0,
-                min_disk.0,
-                checksum.0,
-                os_hash_value.0,
-                protected.0,
-                os_hidden.0.0,
-                container_format.0,
-                disk_format.0,
-                created_at.0.map(|m| m.0),
-                updated_at.0.map(|m| m.0),
-                sort_key.0,
-                sort_dir.0,
-                sort.0,
+                ListImagesParams {
+                    limit: limit.0,
+                    marker: marker.0,
+                    name: name.0,
+                    id: id.0,
+                    owner: owner.0,
+                    status: status.0,
+                    visibility: visibility.0,
+                    member_status: member_status.0,
+                    tag: tag.0,
+                    size_min: size_min.0,
+                    size_max: size_max.0,
+                    size: size.0,
+                    min_ram: min_ram.0,
+                    min_disk: min_disk.0,
+                    checksum: checksum.0,
+                    os_hash_value: os_hash_value.0,
+                    protected: protected.0,
+                    os_hidden: os_hidden.0.0,
+                    container_format: container_format.0,
+                    disk_format: disk_format.0,
+                    created_at: created_at.0.map(|m| m.0),
+                    updated_at: updated_at.0.map(|m| m.0),
+                    sort_key: sort_key.0,
+                    sort_dir: sort_dir.0,
+                    sort: sort.0,
+                },
             )
             .await
     }
@@ -1042,7 +1167,14 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "image_id")]
         image_id: Path<String>,
     ) -> ShowImageReply {
-        self.0.show_image(req, image_id.0).await
+        self.0
+            .show_image(
+                req,
+                ShowImageParams {
+                    image_id: image_id.0,
+                },
+            )
+            .await
     }
     /// Delete an image.
     ///
@@ -1058,7 +1190,14 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "image_id")]
         image_id: Path<String>,
     ) -> DeleteImageReply {
-        self.0.delete_image(req, image_id.0).await
+        self.0
+            .delete_image(
+                req,
+                DeleteImageParams {
+                    image_id: image_id.0,
+                },
+            )
+            .await
     }
     /// Update an image with a JSON-patch document.
     ///
@@ -1077,7 +1216,15 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         image_id: Path<String>,
         body: UpdateImagePayload,
     ) -> UpdateImageReply {
-        self.0.update_image(req, image_id.0, body).await
+        self.0
+            .update_image(
+                req,
+                UpdateImageParams {
+                    image_id: image_id.0,
+                },
+                body,
+            )
+            .await
     }
     /// Deactivate an image.
     ///
@@ -1093,7 +1240,14 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "image_id")]
         image_id: Path<String>,
     ) -> DeactivateImageReply {
-        self.0.deactivate_image(req, image_id.0).await
+        self.0
+            .deactivate_image(
+                req,
+                DeactivateImageParams {
+                    image_id: image_id.0,
+                },
+            )
+            .await
     }
     /// Reactivate an image.
     ///
@@ -1109,7 +1263,14 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "image_id")]
         image_id: Path<String>,
     ) -> ReactivateImageReply {
-        self.0.reactivate_image(req, image_id.0).await
+        self.0
+            .reactivate_image(
+                req,
+                ReactivateImageParams {
+                    image_id: image_id.0,
+                },
+            )
+            .await
     }
     /// Download image data.
     ///
@@ -1129,7 +1290,16 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "Content-Range")]
         content_range: Header<Option<String>>,
     ) -> DownloadImageDataReply {
-        self.0.download_image_data(req, image_id.0, range.0, content_range.0).await
+        self.0
+            .download_image_data(
+                req,
+                DownloadImageDataParams {
+                    image_id: image_id.0,
+                    range: range.0,
+                    content_range: content_range.0,
+                },
+            )
+            .await
     }
     /// Upload image data.
     ///
@@ -1148,7 +1318,16 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         x_openstack_image_size: Header<Option<i64>>,
         body: Binary<poem::Body>,
     ) -> UploadImageDataReply {
-        self.0.upload_image_data(req, image_id.0, x_openstack_image_size.0, body.0).await
+        self.0
+            .upload_image_data(
+                req,
+                UploadImageDataParams {
+                    image_id: image_id.0,
+                    x_openstack_image_size: x_openstack_image_size.0,
+                },
+                body.0,
+            )
+            .await
     }
     /// List the members of an image.
     ///
@@ -1164,7 +1343,14 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "image_id")]
         image_id: Path<String>,
     ) -> ListImageMembersReply {
-        self.0.list_image_members(req, image_id.0).await
+        self.0
+            .list_image_members(
+                req,
+                ListImageMembersParams {
+                    image_id: image_id.0,
+                },
+            )
+            .await
     }
     /// Share an image with a project.
     ///
@@ -1181,7 +1367,15 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         image_id: Path<String>,
         body: Json<MemberCreate>,
     ) -> CreateImageMemberReply {
-        self.0.create_image_member(req, image_id.0, body.0).await
+        self.0
+            .create_image_member(
+                req,
+                CreateImageMemberParams {
+                    image_id: image_id.0,
+                },
+                body.0,
+            )
+            .await
     }
     /// Show one membership of an image.
     ///
@@ -1199,7 +1393,15 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "member_id")]
         member_id: Path<String>,
     ) -> ShowImageMemberReply {
-        self.0.show_image_member(req, image_id.0, member_id.0).await
+        self.0
+            .show_image_member(
+                req,
+                ShowImageMemberParams {
+                    image_id: image_id.0,
+                    member_id: member_id.0,
+                },
+            )
+            .await
     }
     /// Accept or reject a shared image.
     ///
@@ -1218,7 +1420,16 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         member_id: Path<String>,
         body: Json<MemberUpdate>,
     ) -> UpdateImageMemberReply {
-        self.0.update_image_member(req, image_id.0, member_id.0, body.0).await
+        self.0
+            .update_image_member(
+                req,
+                UpdateImageMemberParams {
+                    image_id: image_id.0,
+                    member_id: member_id.0,
+                },
+                body.0,
+            )
+            .await
     }
     /// Stop sharing an image with a project.
     ///
@@ -1236,7 +1447,15 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "member_id")]
         member_id: Path<String>,
     ) -> DeleteImageMemberReply {
-        self.0.delete_image_member(req, image_id.0, member_id.0).await
+        self.0
+            .delete_image_member(
+                req,
+                DeleteImageMemberParams {
+                    image_id: image_id.0,
+                    member_id: member_id.0,
+                },
+            )
+            .await
     }
     /// Add a tag to an image.
     ///
@@ -1254,7 +1473,15 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "tag_value", validator(max_length = 255))]
         tag_value: Path<String>,
     ) -> AddImageTagReply {
-        self.0.add_image_tag(req, image_id.0, tag_value.0).await
+        self.0
+            .add_image_tag(
+                req,
+                AddImageTagParams {
+                    image_id: image_id.0,
+                    tag_value: tag_value.0,
+                },
+            )
+            .await
     }
     /// Remove a tag from an image.
     ///
@@ -1272,7 +1499,15 @@ impl<T: GlanceApi> GlanceRoutes<T> {
         #[oai(name = "tag_value", validator(max_length = 255))]
         tag_value: Path<String>,
     ) -> DeleteImageTagReply {
-        self.0.delete_image_tag(req, image_id.0, tag_value.0).await
+        self.0
+            .delete_image_tag(
+                req,
+                DeleteImageTagParams {
+                    image_id: image_id.0,
+                    tag_value: tag_value.0,
+                },
+            )
+            .await
     }
     /// Get the JSON schema of an image.
     ///

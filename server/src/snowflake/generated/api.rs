@@ -88,6 +88,30 @@ impl FromError<ErrorResponse> for ListDatabasesReply {
 fn default_list_databases_history() -> bool {
     false
 }
+/// The path, query and header parameters of `list_databases`.
+#[derive(Debug)]
+pub struct ListDatabasesParams {
+    /// `like` (query): Keeps only the objects whose name matches this SQL LIKE pattern, ignoring letter case: `%` stands for any run of characters and `_` for exactly one; the pattern must match the whole name. Without it nothing is filtered.
+    ///
+    /// Choice: a backslash makes the next `%`, `_` or backslash literal, and an empty pattern matches nothing; the conformance suites do not assert either behaviour.
+    pub like: Option<String>,
+    /// `startsWith` (query): Keeps only the objects whose name begins with this string, compared case-sensitively.
+    ///
+    /// Choice: the comparison uses the stored name, which is upper case for names created unquoted.
+    pub starts_with: Option<String>,
+    /// `showLimit` (query): Maximum number of objects to return.
+    ///
+    /// Choice: the limit is applied after `like`, `startsWith` and `fromName`.
+    pub show_limit: Option<i32>,
+    /// `fromName` (query): Starts the output at the first object whose name matches this string; it is case-sensitive and may be a leading part of the name.
+    ///
+    /// Choice: objects are ordered by name, and the output begins with the first one whose name starts with this string (that object included); when no name starts with it, the list is empty.
+    pub from_name: Option<String>,
+    /// `history` (query): Also lists dropped objects that have not been purged yet.
+    ///
+    /// Choice: dropped objects are purged at once, so this flag changes nothing; like every boolean query parameter it accepts `true` and `false` in any letter case, and any other value is 400.
+    pub history: bool,
+}
 /// The responses `create_database` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -170,6 +194,18 @@ fn default_create_database_create_mode() -> CreateDatabaseCreateMode {
 fn default_create_database_kind() -> String {
     "".to_owned()
 }
+/// The path, query and header parameters of `create_database`.
+#[derive(Debug)]
+pub struct CreateDatabaseParams {
+    /// `createMode` (query): What to do when an object of the same name already exists: `errorIfExists` (the default) fails, `orReplace` replaces the existing object, and `ifNotExists` keeps the existing object and succeeds.
+    ///
+    /// Choice: an unknown value is 400; `errorIfExists` on an existing name is 409; `orReplace` drops the old object together with its contents; `ifNotExists` answers 200 without changing anything.
+    pub create_mode: CreateDatabaseCreateMode,
+    /// `kind` (query): Deprecated way of choosing between a permanent and a transient object (`permanent`, `transient` or empty); the body's `kind` field replaces it.
+    ///
+    /// Choice: the value is accepted and ignored; the body's `kind` decides.
+    pub kind: String,
+}
 /// The responses `list_schemas` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -240,6 +276,34 @@ impl FromError<ErrorResponse> for ListSchemasReply {
 }
 fn default_list_schemas_history() -> bool {
     false
+}
+/// The path, query and header parameters of `list_schemas`.
+#[derive(Debug)]
+pub struct ListSchemasParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `like` (query): Keeps only the objects whose name matches this SQL LIKE pattern, ignoring letter case: `%` stands for any run of characters and `_` for exactly one; the pattern must match the whole name. Without it nothing is filtered.
+    ///
+    /// Choice: a backslash makes the next `%`, `_` or backslash literal, and an empty pattern matches nothing; the conformance suites do not assert either behaviour.
+    pub like: Option<String>,
+    /// `startsWith` (query): Keeps only the objects whose name begins with this string, compared case-sensitively.
+    ///
+    /// Choice: the comparison uses the stored name, which is upper case for names created unquoted.
+    pub starts_with: Option<String>,
+    /// `showLimit` (query): Maximum number of objects to return.
+    ///
+    /// Choice: the limit is applied after `like`, `startsWith` and `fromName`.
+    pub show_limit: Option<i32>,
+    /// `fromName` (query): Starts the output at the first object whose name matches this string; it is case-sensitive and may be a leading part of the name.
+    ///
+    /// Choice: objects are ordered by name, and the output begins with the first one whose name starts with this string (that object included); when no name starts with it, the list is empty.
+    pub from_name: Option<String>,
+    /// `history` (query): Also lists dropped objects that have not been purged yet.
+    ///
+    /// Choice: dropped objects are purged at once, so this flag changes nothing; like every boolean query parameter it accepts `true` and `false` in any letter case, and any other value is 400.
+    pub history: bool,
 }
 /// The responses `create_schema` declares.
 #[derive(ApiResponse)]
@@ -323,6 +387,22 @@ fn default_create_schema_create_mode() -> CreateSchemaCreateMode {
 fn default_create_schema_kind() -> String {
     "".to_owned()
 }
+/// The path, query and header parameters of `create_schema`.
+#[derive(Debug)]
+pub struct CreateSchemaParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `createMode` (query): What to do when an object of the same name already exists: `errorIfExists` (the default) fails, `orReplace` replaces the existing object, and `ifNotExists` keeps the existing object and succeeds.
+    ///
+    /// Choice: an unknown value is 400; `errorIfExists` on an existing name is 409; `orReplace` drops the old object together with its contents; `ifNotExists` answers 200 without changing anything.
+    pub create_mode: CreateSchemaCreateMode,
+    /// `kind` (query): Deprecated way of choosing between a permanent and a transient object (`permanent`, `transient` or empty); the body's `kind` field replaces it.
+    ///
+    /// Choice: the value is accepted and ignored; the body's `kind` decides.
+    pub kind: String,
+}
 /// The responses `fetch_schema` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -390,6 +470,18 @@ impl FromError<ErrorResponse> for FetchSchemaReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `fetch_schema`.
+#[derive(Debug)]
+pub struct FetchSchemaParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
 }
 /// The responses `delete_schema` declares.
 #[derive(ApiResponse)]
@@ -465,6 +557,26 @@ fn default_delete_schema_if_exists() -> bool {
 fn default_delete_schema_restrict() -> bool {
     false
 }
+/// The path, query and header parameters of `delete_schema`.
+#[derive(Debug)]
+pub struct DeleteSchemaParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
+    /// `ifExists` (query): How to treat a missing object: with `true` the call succeeds with 200 and does nothing, with `false` (the default) it fails with 404.
+    ///
+    /// Choice: `true` and `false` are accepted in any letter case, because snowflake-core sends `True` and `False`; any other value is 400.
+    pub if_exists: bool,
+    /// `restrict` (query): With `true`, refuses to drop the object when foreign keys elsewhere reference tables in it; with `false` (the default), drops it regardless.
+    ///
+    /// Choice: no foreign keys exist in this API, so the flag has no effect; it accepts `true` and `false` in any letter case, and any other value is 400.
+    pub restrict: bool,
+}
 /// The responses `list_image_repositories` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -528,6 +640,22 @@ impl FromError<ErrorResponse> for ListImageRepositoriesReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `list_image_repositories`.
+#[derive(Debug)]
+pub struct ListImageRepositoriesParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `schema` (path): Name of the schema that holds the addressed object, percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub schema: String,
+    /// `like` (query): Keeps only the objects whose name matches this SQL LIKE pattern, ignoring letter case: `%` stands for any run of characters and `_` for exactly one; the pattern must match the whole name. Without it nothing is filtered.
+    ///
+    /// Choice: a backslash makes the next `%`, `_` or backslash literal, and an empty pattern matches nothing; the conformance suites do not assert either behaviour.
+    pub like: Option<String>,
 }
 /// The responses `create_image_repository` declares.
 #[derive(ApiResponse)]
@@ -604,6 +732,22 @@ impl FromError<ErrorResponse> for CreateImageRepositoryReply {
 fn default_create_image_repository_create_mode() -> CreateImageRepositoryCreateMode {
     CreateImageRepositoryCreateMode::ErrorIfExists
 }
+/// The path, query and header parameters of `create_image_repository`.
+#[derive(Debug)]
+pub struct CreateImageRepositoryParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `schema` (path): Name of the schema that holds the addressed object, percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub schema: String,
+    /// `createMode` (query): What to do when an object of the same name already exists: `errorIfExists` (the default) fails, `orReplace` replaces the existing object, and `ifNotExists` keeps the existing object and succeeds.
+    ///
+    /// Choice: an unknown value is 400; `errorIfExists` on an existing name is 409; `orReplace` drops the old object together with its contents; `ifNotExists` answers 200 without changing anything.
+    pub create_mode: CreateImageRepositoryCreateMode,
+}
 /// The responses `fetch_image_repository` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -659,6 +803,22 @@ impl FromError<ErrorResponse> for FetchImageRepositoryReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `fetch_image_repository`.
+#[derive(Debug)]
+pub struct FetchImageRepositoryParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `schema` (path): Name of the schema that holds the addressed object, percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub schema: String,
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
 }
 /// The responses `delete_image_repository` declares.
 #[derive(ApiResponse)]
@@ -719,6 +879,26 @@ impl FromError<ErrorResponse> for DeleteImageRepositoryReply {
 fn default_delete_image_repository_if_exists() -> bool {
     false
 }
+/// The path, query and header parameters of `delete_image_repository`.
+#[derive(Debug)]
+pub struct DeleteImageRepositoryParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `schema` (path): Name of the schema that holds the addressed object, percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub schema: String,
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
+    /// `ifExists` (query): How to treat a missing object: with `true` the call succeeds with 200 and does nothing, with `false` (the default) it fails with 404.
+    ///
+    /// Choice: `true` and `false` are accepted in any letter case, because snowflake-core sends `True` and `False`; any other value is 400.
+    pub if_exists: bool,
+}
 /// The responses `list_images_in_repository` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -774,6 +954,22 @@ impl FromError<ErrorResponse> for ListImagesInRepositoryReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `list_images_in_repository`.
+#[derive(Debug)]
+pub struct ListImagesInRepositoryParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `schema` (path): Name of the schema that holds the addressed object, percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub schema: String,
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
 }
 /// The responses `get_tags` declares.
 #[derive(ApiResponse)]
@@ -833,6 +1029,26 @@ impl FromError<ErrorResponse> for GetTagsReply {
 }
 fn default_get_tags_with_lineage() -> bool {
     false
+}
+/// The path, query and header parameters of `get_tags`.
+#[derive(Debug)]
+pub struct GetTagsParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `schema` (path): Name of the schema that holds the addressed object, percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub schema: String,
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
+    /// `withLineage` (query): Whether to include tags inherited from the containing schema and database.
+    ///
+    /// Choice: accepted in any letter case like every boolean; it changes nothing here (see `get_tags`).
+    pub with_lineage: bool,
 }
 /// The responses `set_tags` declares.
 #[derive(ApiResponse)]
@@ -901,6 +1117,26 @@ impl FromError<ErrorResponse> for SetTagsReply {
 fn default_set_tags_if_exists() -> bool {
     false
 }
+/// The path, query and header parameters of `set_tags`.
+#[derive(Debug)]
+pub struct SetTagsParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `schema` (path): Name of the schema that holds the addressed object, percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub schema: String,
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
+    /// `ifExists` (query): How to treat a missing object: with `true` the call succeeds with 200 and does nothing, with `false` (the default) it fails with 404.
+    ///
+    /// Choice: `true` and `false` are accepted in any letter case, because snowflake-core sends `True` and `False`; any other value is 400.
+    pub if_exists: bool,
+}
 /// The responses `unset_tags` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -967,6 +1203,26 @@ impl FromError<ErrorResponse> for UnsetTagsReply {
 }
 fn default_unset_tags_if_exists() -> bool {
     false
+}
+/// The path, query and header parameters of `unset_tags`.
+#[derive(Debug)]
+pub struct UnsetTagsParams {
+    /// `database` (path): Name of the database that holds the addressed object. The value arrives percent-encoded (a quoted name such as `"My Db"` is sent as `%22My%20Db%22`) and is decoded first.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub database: String,
+    /// `schema` (path): Name of the schema that holds the addressed object, percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub schema: String,
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
+    /// `ifExists` (query): How to treat a missing object: with `true` the call succeeds with 200 and does nothing, with `false` (the default) it fails with 404.
+    ///
+    /// Choice: `true` and `false` are accepted in any letter case, because snowflake-core sends `True` and `False`; any other value is 400.
+    pub if_exists: bool,
 }
 /// The responses `fetch_database` declares.
 #[derive(ApiResponse)]
@@ -1035,6 +1291,14 @@ impl FromError<ErrorResponse> for FetchDatabaseReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `fetch_database`.
+#[derive(Debug)]
+pub struct FetchDatabaseParams {
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
 }
 /// The responses `delete_database` declares.
 #[derive(ApiResponse)]
@@ -1110,6 +1374,22 @@ fn default_delete_database_if_exists() -> bool {
 fn default_delete_database_restrict() -> bool {
     false
 }
+/// The path, query and header parameters of `delete_database`.
+#[derive(Debug)]
+pub struct DeleteDatabaseParams {
+    /// `name` (path): Name of the addressed object (a database, a schema or an image repository, depending on the path), percent-encoded like every path segment.
+    ///
+    /// Choice: the identifier must fully match either a double-quoted identifier or an unquoted one, at most 255 characters. An unquoted name resolves case-insensitively; a quoted name is case-sensitive, and `"ABC"` names the same object as `ABC`.
+    pub name: String,
+    /// `ifExists` (query): How to treat a missing object: with `true` the call succeeds with 200 and does nothing, with `false` (the default) it fails with 404.
+    ///
+    /// Choice: `true` and `false` are accepted in any letter case, because snowflake-core sends `True` and `False`; any other value is 400.
+    pub if_exists: bool,
+    /// `restrict` (query): With `true`, refuses to drop the object when foreign keys elsewhere reference tables in it; with `false` (the default), drops it regardless.
+    ///
+    /// Choice: no foreign keys exist in this API, so the flag has no effect; it accepts `true` and `false` in any letter case, and any other value is 400.
+    pub restrict: bool,
+}
 /// The responses `fetch_result` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -1173,6 +1453,16 @@ impl FromError<ErrorResponse> for FetchResultReply {
 fn default_fetch_result_page() -> i64 {
     0
 }
+/// The path, query and header parameters of `fetch_result`.
+#[derive(Debug)]
+pub struct FetchResultParams {
+    /// `result_handler` (path): The opaque result handle taken from the `Location` header (or the `resultHandler` field) of a 202 answer.
+    ///
+    /// Choice: the template variable keeps Snowflake's published name `result_handler`; it does not change the wire path.
+    pub result_handler: String,
+    /// `page` (query): Number of the result page to return, from 0 to the number of pages minus 1.
+    pub page: i64,
+}
 /// The pattern of `database` (and of any parameter with the same one).
 pub struct DatabasePattern;
 impl PatternSpec for DatabasePattern {
@@ -1188,147 +1478,108 @@ pub trait SnowflakeApi: Send + Sync + 'static {
     fn list_databases(
         &self,
         req: &Request,
-        like: Option<String>,
-        starts_with: Option<String>,
-        show_limit: Option<i32>,
-        from_name: Option<String>,
-        history: bool,
+        params: ListDatabasesParams,
     ) -> impl Future<Output = ListDatabasesReply> + Send;
     /// Create a database
     fn create_database(
         &self,
         req: &Request,
-        create_mode: CreateDatabaseCreateMode,
-        kind: String,
+        params: CreateDatabaseParams,
         body: Database,
     ) -> impl Future<Output = CreateDatabaseReply> + Send;
     /// List schemas
     fn list_schemas(
         &self,
         req: &Request,
-        database: String,
-        like: Option<String>,
-        starts_with: Option<String>,
-        show_limit: Option<i32>,
-        from_name: Option<String>,
-        history: bool,
+        params: ListSchemasParams,
     ) -> impl Future<Output = ListSchemasReply> + Send;
     /// Create a schema
     fn create_schema(
         &self,
         req: &Request,
-        database: String,
-        create_mode: CreateSchemaCreateMode,
-        kind: String,
+        params: CreateSchemaParams,
         body: Schema,
     ) -> impl Future<Output = CreateSchemaReply> + Send;
     /// Fetch a schema
     fn fetch_schema(
         &self,
         req: &Request,
-        database: String,
-        name: String,
+        params: FetchSchemaParams,
     ) -> impl Future<Output = FetchSchemaReply> + Send;
     /// Delete a schema
     fn delete_schema(
         &self,
         req: &Request,
-        database: String,
-        name: String,
-        if_exists: bool,
-        restrict: bool,
+        params: DeleteSchemaParams,
     ) -> impl Future<Output = DeleteSchemaReply> + Send;
     /// List image repositories
     fn list_image_repositories(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        like: Option<String>,
+        params: ListImageRepositoriesParams,
     ) -> impl Future<Output = ListImageRepositoriesReply> + Send;
     /// Create an image repository
     fn create_image_repository(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        create_mode: CreateImageRepositoryCreateMode,
+        params: CreateImageRepositoryParams,
         body: ImageRepository,
     ) -> impl Future<Output = CreateImageRepositoryReply> + Send;
     /// Fetch an image repository
     fn fetch_image_repository(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
+        params: FetchImageRepositoryParams,
     ) -> impl Future<Output = FetchImageRepositoryReply> + Send;
     /// Delete an image repository
     fn delete_image_repository(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
-        if_exists: bool,
+        params: DeleteImageRepositoryParams,
     ) -> impl Future<Output = DeleteImageRepositoryReply> + Send;
     /// List images in an image repository
     fn list_images_in_repository(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
+        params: ListImagesInRepositoryParams,
     ) -> impl Future<Output = ListImagesInRepositoryReply> + Send;
     /// List the tags set on an image repository
     fn get_tags(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
-        with_lineage: bool,
+        params: GetTagsParams,
     ) -> impl Future<Output = GetTagsReply> + Send;
     /// Set tags on an image repository
     fn set_tags(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
-        if_exists: bool,
+        params: SetTagsParams,
         body: Vec<TagAssignment>,
     ) -> impl Future<Output = SetTagsReply> + Send;
     /// Unset tags of an image repository
     fn unset_tags(
         &self,
         req: &Request,
-        database: String,
-        schema: String,
-        name: String,
-        if_exists: bool,
+        params: UnsetTagsParams,
         body: Vec<TagReference>,
     ) -> impl Future<Output = UnsetTagsReply> + Send;
     /// Fetch a database
     fn fetch_database(
         &self,
         req: &Request,
-        name: String,
+        params: FetchDatabaseParams,
     ) -> impl Future<Output = FetchDatabaseReply> + Send;
     /// Delete a database
     fn delete_database(
         &self,
         req: &Request,
-        name: String,
-        if_exists: bool,
-        restrict: bool,
+        params: DeleteDatabaseParams,
     ) -> impl Future<Output = DeleteDatabaseReply> + Send;
     /// Check or fetch a deferred result
     fn fetch_result(
         &self,
         req: &Request,
-        result_handler: String,
-        page: i64,
+        params: FetchResultParams,
     ) -> impl Future<Output = FetchResultReply> + Send;
 }
 /// The poem-openapi routes of the family; each parses and validates its request, then
@@ -1366,11 +1617,13 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         self.0
             .list_databases(
                 req,
-                like.0,
-                starts_with.0,
-                show_limit.0,
-                from_name.0,
-                history.0,
+                ListDatabasesParams {
+                    like: like.0,
+                    starts_with: starts_with.0,
+                    show_limit: show_limit.0,
+                    from_name: from_name.0,
+                    history: history.0,
+                },
             )
             .await
     }
@@ -1395,7 +1648,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         kind: Query<String>,
         body: Json<Database>,
     ) -> CreateDatabaseReply {
-        self.0.create_database(req, create_mode.0, kind.0, body.0).await
+        self.0
+            .create_database(
+                req,
+                CreateDatabaseParams {
+                    create_mode: create_mode.0,
+                    kind: kind.0,
+                },
+                body.0,
+            )
+            .await
     }
     /// List schemas
     ///
@@ -1404,6 +1666,7 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
     /// Choice: the list is sorted by name, the filters are applied first and `showLimit` last.
     ///
     /// Choice: a trailing slash on this path is ignored.
+    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/api/v2/databases/:database/schemas",
         method = "get",
@@ -1434,12 +1697,14 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         self.0
             .list_schemas(
                 req,
-                database.0.0,
-                like.0,
-                starts_with.0,
-                show_limit.0,
-                from_name.0,
-                history.0,
+                ListSchemasParams {
+                    database: database.0.0,
+                    like: like.0,
+                    starts_with: starts_with.0,
+                    show_limit: show_limit.0,
+                    from_name: from_name.0,
+                    history: history.0,
+                },
             )
             .await
     }
@@ -1471,7 +1736,17 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         kind: Query<String>,
         body: Json<Schema>,
     ) -> CreateSchemaReply {
-        self.0.create_schema(req, database.0.0, create_mode.0, kind.0, body.0).await
+        self.0
+            .create_schema(
+                req,
+                CreateSchemaParams {
+                    database: database.0.0,
+                    create_mode: create_mode.0,
+                    kind: kind.0,
+                },
+                body.0,
+            )
+            .await
     }
     /// Fetch a schema
     ///
@@ -1495,7 +1770,15 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         )]
         name: Path<Matching<DatabasePattern>>,
     ) -> FetchSchemaReply {
-        self.0.fetch_schema(req, database.0.0, name.0.0).await
+        self.0
+            .fetch_schema(
+                req,
+                FetchSchemaParams {
+                    database: database.0.0,
+                    name: name.0.0,
+                },
+            )
+            .await
     }
     /// Delete a schema
     ///
@@ -1527,7 +1810,17 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         #[oai(name = "restrict", default = "default_delete_schema_restrict")]
         restrict: Query<bool>,
     ) -> DeleteSchemaReply {
-        self.0.delete_schema(req, database.0.0, name.0.0, if_exists.0, restrict.0).await
+        self.0
+            .delete_schema(
+                req,
+                DeleteSchemaParams {
+                    database: database.0.0,
+                    name: name.0.0,
+                    if_exists: if_exists.0,
+                    restrict: restrict.0,
+                },
+            )
+            .await
     }
     /// List image repositories
     ///
@@ -1557,7 +1850,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         #[oai(name = "like")]
         like: Query<Option<String>>,
     ) -> ListImageRepositoriesReply {
-        self.0.list_image_repositories(req, database.0.0, schema.0.0, like.0).await
+        self.0
+            .list_image_repositories(
+                req,
+                ListImageRepositoriesParams {
+                    database: database.0.0,
+                    schema: schema.0.0,
+                    like: like.0,
+                },
+            )
+            .await
     }
     /// Create an image repository
     ///
@@ -1598,9 +1900,11 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         self.0
             .create_image_repository(
                 req,
-                database.0.0,
-                schema.0.0,
-                create_mode.0,
+                CreateImageRepositoryParams {
+                    database: database.0.0,
+                    schema: schema.0.0,
+                    create_mode: create_mode.0,
+                },
                 body.0,
             )
             .await
@@ -1632,7 +1936,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         )]
         name: Path<Matching<DatabasePattern>>,
     ) -> FetchImageRepositoryReply {
-        self.0.fetch_image_repository(req, database.0.0, schema.0.0, name.0.0).await
+        self.0
+            .fetch_image_repository(
+                req,
+                FetchImageRepositoryParams {
+                    database: database.0.0,
+                    schema: schema.0.0,
+                    name: name.0.0,
+                },
+            )
+            .await
     }
     /// Delete an image repository
     ///
@@ -1668,10 +1981,12 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         self.0
             .delete_image_repository(
                 req,
-                database.0.0,
-                schema.0.0,
-                name.0.0,
-                if_exists.0,
+                DeleteImageRepositoryParams {
+                    database: database.0.0,
+                    schema: schema.0.0,
+                    name: name.0.0,
+                    if_exists: if_exists.0,
+                },
             )
             .await
     }
@@ -1704,7 +2019,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         )]
         name: Path<Matching<DatabasePattern>>,
     ) -> ListImagesInRepositoryReply {
-        self.0.list_images_in_repository(req, database.0.0, schema.0.0, name.0.0).await
+        self.0
+            .list_images_in_repository(
+                req,
+                ListImagesInRepositoryParams {
+                    database: database.0.0,
+                    schema: schema.0.0,
+                    name: name.0.0,
+                },
+            )
+            .await
     }
     /// List the tags set on an image repository
     ///
@@ -1737,7 +2061,17 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         #[oai(name = "withLineage", default = "default_get_tags_with_lineage")]
         with_lineage: Query<bool>,
     ) -> GetTagsReply {
-        self.0.get_tags(req, database.0.0, schema.0.0, name.0.0, with_lineage.0).await
+        self.0
+            .get_tags(
+                req,
+                GetTagsParams {
+                    database: database.0.0,
+                    schema: schema.0.0,
+                    name: name.0.0,
+                    with_lineage: with_lineage.0,
+                },
+            )
+            .await
     }
     /// Set tags on an image repository
     ///
@@ -1772,7 +2106,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         body: Json<Vec<TagAssignment>>,
     ) -> SetTagsReply {
         self.0
-            .set_tags(req, database.0.0, schema.0.0, name.0.0, if_exists.0, body.0)
+            .set_tags(
+                req,
+                SetTagsParams {
+                    database: database.0.0,
+                    schema: schema.0.0,
+                    name: name.0.0,
+                    if_exists: if_exists.0,
+                },
+                body.0,
+            )
             .await
     }
     /// Unset tags of an image repository
@@ -1808,7 +2151,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         body: Json<Vec<TagReference>>,
     ) -> UnsetTagsReply {
         self.0
-            .unset_tags(req, database.0.0, schema.0.0, name.0.0, if_exists.0, body.0)
+            .unset_tags(
+                req,
+                UnsetTagsParams {
+                    database: database.0.0,
+                    schema: schema.0.0,
+                    name: name.0.0,
+                    if_exists: if_exists.0,
+                },
+                body.0,
+            )
             .await
     }
     /// Fetch a database
@@ -1828,7 +2180,14 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         )]
         name: Path<Matching<DatabasePattern>>,
     ) -> FetchDatabaseReply {
-        self.0.fetch_database(req, name.0.0).await
+        self.0
+            .fetch_database(
+                req,
+                FetchDatabaseParams {
+                    name: name.0.0,
+                },
+            )
+            .await
     }
     /// Delete a database
     ///
@@ -1853,7 +2212,16 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         #[oai(name = "restrict", default = "default_delete_database_restrict")]
         restrict: Query<bool>,
     ) -> DeleteDatabaseReply {
-        self.0.delete_database(req, name.0.0, if_exists.0, restrict.0).await
+        self.0
+            .delete_database(
+                req,
+                DeleteDatabaseParams {
+                    name: name.0.0,
+                    if_exists: if_exists.0,
+                    restrict: restrict.0,
+                },
+            )
+            .await
     }
     /// Check or fetch a deferred result
     ///
@@ -1883,7 +2251,15 @@ impl<T: SnowflakeApi> SnowflakeRoutes<T> {
         )]
         page: Query<i64>,
     ) -> FetchResultReply {
-        self.0.fetch_result(req, result_handler.0, page.0).await
+        self.0
+            .fetch_result(
+                req,
+                FetchResultParams {
+                    result_handler: result_handler.0,
+                    page: page.0,
+                },
+            )
+            .await
     }
 }
 /// Every operation of the spec, for middleware that needs the contract without poem-openapi.

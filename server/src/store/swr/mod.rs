@@ -384,6 +384,7 @@ impl SwrState {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)] // until the SWR store takes argument structs
     pub fn create_repo(
         &mut self,
         region: &str,
@@ -600,6 +601,7 @@ impl SwrState {
 
     /// Gives the image of `source` a second tag; an existing destination moves only with
     /// `override`.
+    #[allow(clippy::too_many_arguments)] // until the SWR store takes argument structs
     pub fn retag(
         &mut self,
         region: &str,

@@ -101,6 +101,7 @@ impl SwrState {
     }
 
     /// Copies one tag (known to exist) to the target and records the job.
+    #[allow(clippy::too_many_arguments)] // until the SWR store takes argument structs
     fn copy_tag(
         &mut self,
         region: &str,
@@ -204,6 +205,7 @@ impl SwrState {
     }
 
     /// Creates a rule, or updates the rule for the same target.
+    #[allow(clippy::too_many_arguments)] // until the SWR store takes argument structs
     pub fn put_rule(
         &mut self,
         region: &str,
@@ -272,6 +274,7 @@ impl SwrState {
 
     /// Stores an image under `tag` (creating the repository, private, on first push) and runs
     /// the repository's automatic rules for it. Returns the tag and whether it is new.
+    #[allow(clippy::too_many_arguments)] // until the SWR store takes argument structs
     pub fn push(
         &mut self,
         region: &str,

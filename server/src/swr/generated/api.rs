@@ -55,6 +55,16 @@ impl FromError<GatewayError> for ListNamespacesReply {
         }
     }
 }
+/// The path, query and header parameters of `list_namespaces`.
+#[derive(Debug)]
+pub struct ListNamespacesParams {
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+    /// `namespace` (query): Exact namespace name to return; omit it to list all namespaces.
+    pub namespace: Option<String>,
+    /// `filter` (query): Combined filter of `key::value` pairs joined by `|`, for example `namespace::probe-ns|mode::visible`. Keys are `namespace` (exact name) and `mode`; with no mode the namespaces the caller has rights on are listed, and `visible` also lists namespaces where the caller only holds repository rights. Choice: `mode::visible` gives the same result as no mode, because the fake has no repository-level grants; an unknown key or a pair without `::` is a 400.
+    pub filter: Option<String>,
+}
 /// The responses `create_namespace` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -101,6 +111,12 @@ impl FromError<GatewayError> for CreateNamespaceReply {
         }
     }
 }
+/// The path, query and header parameters of `create_namespace`.
+#[derive(Debug)]
+pub struct CreateNamespaceParams {
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `show_namespace` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -138,6 +154,14 @@ impl FromError<GatewayError> for ShowNamespaceReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `show_namespace`.
+#[derive(Debug)]
+pub struct ShowNamespaceParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
 }
 /// The responses `delete_namespaces` declares.
 #[derive(ApiResponse)]
@@ -180,6 +204,14 @@ impl FromError<GatewayError> for DeleteNamespacesReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `delete_namespaces`.
+#[derive(Debug)]
+pub struct DeleteNamespacesParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
 }
 /// The responses `create_repo` declares.
 #[derive(ApiResponse)]
@@ -231,6 +263,14 @@ impl FromError<GatewayError> for CreateRepoReply {
         }
     }
 }
+/// The path, query and header parameters of `create_repo`.
+#[derive(Debug)]
+pub struct CreateRepoParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `show_repository` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -268,6 +308,16 @@ impl FromError<GatewayError> for ShowRepositoryReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `show_repository`.
+#[derive(Debug)]
+pub struct ShowRepositoryParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
 }
 /// The responses `delete_repo` declares.
 #[derive(ApiResponse)]
@@ -310,6 +360,16 @@ impl FromError<GatewayError> for DeleteRepoReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `delete_repo`.
+#[derive(Debug)]
+pub struct DeleteRepoParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
 }
 /// The responses `update_repo` declares.
 #[derive(ApiResponse)]
@@ -357,6 +417,16 @@ impl FromError<GatewayError> for UpdateRepoReply {
         }
     }
 }
+/// The path, query and header parameters of `update_repo`.
+#[derive(Debug)]
+pub struct UpdateRepoParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `create_manual_image_sync_repo` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -403,6 +473,16 @@ impl FromError<GatewayError> for CreateManualImageSyncRepoReply {
         }
     }
 }
+/// The path, query and header parameters of `create_manual_image_sync_repo`.
+#[derive(Debug)]
+pub struct CreateManualImageSyncRepoParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `show_sync_job` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -441,6 +521,18 @@ impl FromError<GatewayError> for ShowSyncJobReply {
         }
     }
 }
+/// The path, query and header parameters of `show_sync_job`.
+#[derive(Debug)]
+pub struct ShowSyncJobParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+    /// `filter` (query): Paging and order as `limit::{n}|offset::{m}|order::{desc|asc}`. `limit` and `offset` are mandatory inside the filter and `order` is optional. Choice: jobs are listed newest first unless `order::asc` is given; a filter without `limit` or `offset`, with an unknown key, with a limit outside 1 to 1000 or with a pair lacking `::` is a 400.
+    pub filter: String,
+}
 /// The responses `list_image_auto_sync_repos_details` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -478,6 +570,16 @@ impl FromError<GatewayError> for ListImageAutoSyncReposDetailsReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `list_image_auto_sync_repos_details`.
+#[derive(Debug)]
+pub struct ListImageAutoSyncReposDetailsParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
 }
 /// The responses `create_image_sync_repo` declares.
 #[derive(ApiResponse)]
@@ -525,6 +627,16 @@ impl FromError<GatewayError> for CreateImageSyncRepoReply {
         }
     }
 }
+/// The path, query and header parameters of `create_image_sync_repo`.
+#[derive(Debug)]
+pub struct CreateImageSyncRepoParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `delete_image_sync_repo` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -571,6 +683,16 @@ impl FromError<GatewayError> for DeleteImageSyncRepoReply {
         }
     }
 }
+/// The path, query and header parameters of `delete_image_sync_repo`.
+#[derive(Debug)]
+pub struct DeleteImageSyncRepoParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `list_repository_tags` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -608,6 +730,28 @@ impl FromError<GatewayError> for ListRepositoryTagsReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `list_repository_tags`.
+#[derive(Debug)]
+pub struct ListRepositoryTagsParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+    /// `limit` (query): Largest number of items on the page, sent as a decimal string; 100 when left out, at most 1000. It goes together with `offset`. Choice: a value outside 1 to 1000 is a 400.
+    pub limit: Option<String>,
+    /// `offset` (query): Index of the first item on the page, counting from 0, sent as a decimal string; 0 when left out. It goes together with `limit`.
+    pub offset: Option<String>,
+    /// `order_column` (query): Column to sort by. Choice: the fake accepts `updated_at` (the documented value and the default) and `tag`; other values are a 400.
+    pub order_column: Option<String>,
+    /// `order_type` (query): Sort direction; `desc` when left out.
+    pub order_type: Option<ListRepositoryTagsOrderType>,
+    /// `tag` (query): Only list tags whose name contains this text.
+    pub tag: Option<String>,
+    /// `filter` (query): Combined filter of `key::value` pairs joined by `|`, for example `offset::0|limit::10|order_column::updated_at|order_type::desc|tag::v1`. Keys are `offset`, `limit`, `order_column`, `order_type` and `tag`. Choice: the filter wins over the separate parameters when both are given; an unknown key, a bad value or a pair without `::` is a 400.
+    pub filter: Option<String>,
 }
 /// The responses `create_repo_tag` declares.
 #[derive(ApiResponse)]
@@ -659,6 +803,16 @@ impl FromError<GatewayError> for CreateRepoTagReply {
         }
     }
 }
+/// The path, query and header parameters of `create_repo_tag`.
+#[derive(Debug)]
+pub struct CreateRepoTagParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `show_repo_tag` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -696,6 +850,18 @@ impl FromError<GatewayError> for ShowRepoTagReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `show_repo_tag`.
+#[derive(Debug)]
+pub struct ShowRepoTagParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `tag` (path): Name of an image tag in the repository.
+    pub tag: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
 }
 /// The responses `delete_repo_tag` declares.
 #[derive(ApiResponse)]
@@ -735,6 +901,18 @@ impl FromError<GatewayError> for DeleteRepoTagReply {
         }
     }
 }
+/// The path, query and header parameters of `delete_repo_tag`.
+#[derive(Debug)]
+pub struct DeleteRepoTagParams {
+    /// `namespace` (path): Namespace (organization) name: 1 to 64 characters, starting with a lowercase letter and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, a single `_`, exactly `__`, or a run of `-`. Choice: runs of hyphens are accepted, as the documented grammar allows, although the prose says separators may not be adjacent.
+    pub namespace: String,
+    /// `repository` (path): Repository name: 1 to 128 characters, starting and ending with a lowercase letter or digit, made of lowercase letters and digits separated by a single `.`, `/` or `_`, exactly `__`, or a run of `-`. A raw `/` would split the path, so a `/` inside the name has to be encoded. Choice: both encodings are accepted and both mean `/`: a `$`, as the documentation asks (sent by the Python SDK as `%24`), and a percent-encoded `%2F`, as the Python SDK sends for a raw `/`. So `team$busybox`, `team%24busybox` and `team%2Fbusybox` all address the repository `team/busybox`. The pattern applies to the decoded segment, with `$` standing for `/`.
+    pub repository: String,
+    /// `tag` (path): Name of an image tag in the repository.
+    pub tag: String,
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `list_sync_regions` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -769,6 +947,12 @@ impl FromError<GatewayError> for ListSyncRegionsReply {
         }
     }
 }
+/// The path, query and header parameters of `list_sync_regions`.
+#[derive(Debug)]
+pub struct ListSyncRegionsParams {
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+}
 /// The responses `list_repos_details` declares.
 #[derive(ApiResponse)]
 #[allow(clippy::large_enum_variant)]
@@ -802,6 +986,28 @@ impl FromError<GatewayError> for ListReposDetailsReply {
             _ => Err(body),
         }
     }
+}
+/// The path, query and header parameters of `list_repos_details`.
+#[derive(Debug)]
+pub struct ListReposDetailsParams {
+    /// `X-Project-Id` (header): Project to act in; the official SDK sends it with AK/SK signing whenever it knows the project id, and leaves it out otherwise. Choice: when sent, it must name the project of the principal the token or access key belongs to; any other project is a 401. The region is the endpoint's, not the project's.
+    pub x_project_id: Option<String>,
+    /// `namespace` (query): Only list repositories of this namespace (exact name).
+    pub namespace: Option<String>,
+    /// `name` (query): Only list repositories whose name contains this text (fuzzy match).
+    pub name: Option<String>,
+    /// `category` (query): Only list repositories of this category.
+    pub category: Option<ListReposDetailsCategory>,
+    /// `limit` (query): Largest number of items on the page, sent as a decimal string; 100 when left out, at most 1000. It goes together with `offset`. Choice: a value outside 1 to 1000 is a 400.
+    pub limit: Option<String>,
+    /// `offset` (query): Index of the first item on the page, counting from 0, sent as a decimal string; 0 when left out. It goes together with `limit`.
+    pub offset: Option<String>,
+    /// `order_column` (query): Column to sort by. Choice: the fake accepts `updated_at` and its alias `updated_time`, `name` and `tag_count`; other values are a 400. Sorting is by `updated_at` when this is left out.
+    pub order_column: Option<String>,
+    /// `order_type` (query): Sort direction; `desc` when left out.
+    pub order_type: Option<ListReposDetailsOrderType>,
+    /// `filter` (query): Combined filter of `key::value` pairs joined by `|`, for example `namespace::probe-ns|limit::10|offset::0|order_column::updated_at|order_type::desc`. Keys are `namespace`, `name`, `category`, `limit`, `offset`, `order_column`, `order_type` and `center` (`self`, the default, or `thirdparty`). Choice: the filter wins over the separate parameters when both are given; `center::thirdparty` lists nothing, because the fake has no repository sharing; an unknown key, a bad value or a pair without `::` is a 400.
+    pub filter: Option<String>,
 }
 /// The pattern of `x_project_id` (and of any parameter with the same one).
 pub struct XProjectIdPattern;
@@ -845,168 +1051,122 @@ pub trait SwrApi: Send + Sync + 'static {
     fn list_namespaces(
         &self,
         req: &Request,
-        x_project_id: Option<String>,
-        namespace: Option<String>,
-        filter: Option<String>,
+        params: ListNamespacesParams,
     ) -> impl Future<Output = ListNamespacesReply> + Send;
     /// Create a namespace
     fn create_namespace(
         &self,
         req: &Request,
-        x_project_id: Option<String>,
+        params: CreateNamespaceParams,
         body: CreateNamespaceRequestBody,
     ) -> impl Future<Output = CreateNamespaceReply> + Send;
     /// Show a namespace
     fn show_namespace(
         &self,
         req: &Request,
-        namespace: String,
-        x_project_id: Option<String>,
+        params: ShowNamespaceParams,
     ) -> impl Future<Output = ShowNamespaceReply> + Send;
     /// Delete a namespace
     fn delete_namespaces(
         &self,
         req: &Request,
-        namespace: String,
-        x_project_id: Option<String>,
+        params: DeleteNamespacesParams,
     ) -> impl Future<Output = DeleteNamespacesReply> + Send;
     /// Create a repository
     fn create_repo(
         &self,
         req: &Request,
-        namespace: String,
-        x_project_id: Option<String>,
+        params: CreateRepoParams,
         body: CreateRepoRequestBody,
     ) -> impl Future<Output = CreateRepoReply> + Send;
     /// Show a repository
     fn show_repository(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
+        params: ShowRepositoryParams,
     ) -> impl Future<Output = ShowRepositoryReply> + Send;
     /// Delete a repository
     fn delete_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
+        params: DeleteRepoParams,
     ) -> impl Future<Output = DeleteRepoReply> + Send;
     /// Update a repository
     fn update_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
+        params: UpdateRepoParams,
         body: UpdateRepoRequestBody,
     ) -> impl Future<Output = UpdateRepoReply> + Send;
     /// Synchronize existing images to another region
     fn create_manual_image_sync_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
+        params: CreateManualImageSyncRepoParams,
         body: CreateManualImageSyncRepoRequestBody,
     ) -> impl Future<Output = CreateManualImageSyncRepoReply> + Send;
     /// Show the synchronization job history of a repository
     fn show_sync_job(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
-        filter: String,
+        params: ShowSyncJobParams,
     ) -> impl Future<Output = ShowSyncJobReply> + Send;
     /// List the automatic synchronization rules of a repository
     fn list_image_auto_sync_repos_details(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
+        params: ListImageAutoSyncReposDetailsParams,
     ) -> impl Future<Output = ListImageAutoSyncReposDetailsReply> + Send;
     /// Create an automatic synchronization rule
     fn create_image_sync_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
+        params: CreateImageSyncRepoParams,
         body: CreateImageSyncRepoRequestBody,
     ) -> impl Future<Output = CreateImageSyncRepoReply> + Send;
     /// Delete an automatic synchronization rule
     fn delete_image_sync_repo(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
+        params: DeleteImageSyncRepoParams,
         body: DeleteImageSyncRepoRequestBody,
     ) -> impl Future<Output = DeleteImageSyncRepoReply> + Send;
     /// List the tags of a repository
     fn list_repository_tags(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
-        limit: Option<String>,
-        offset: Option<String>,
-        order_column: Option<String>,
-        order_type: Option<ListRepositoryTagsOrderType>,
-        tag: Option<String>,
-        filter: Option<String>,
+        params: ListRepositoryTagsParams,
     ) -> impl Future<Output = ListRepositoryTagsReply> + Send;
     /// Add a tag to an existing image
     fn create_repo_tag(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        x_project_id: Option<String>,
+        params: CreateRepoTagParams,
         body: CreateRepoTagRequestBody,
     ) -> impl Future<Output = CreateRepoTagReply> + Send;
     /// Show one tag
     fn show_repo_tag(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        tag: String,
-        x_project_id: Option<String>,
+        params: ShowRepoTagParams,
     ) -> impl Future<Output = ShowRepoTagReply> + Send;
     /// Delete one tag
     fn delete_repo_tag(
         &self,
         req: &Request,
-        namespace: String,
-        repository: String,
-        tag: String,
-        x_project_id: Option<String>,
+        params: DeleteRepoTagParams,
     ) -> impl Future<Output = DeleteRepoTagReply> + Send;
     /// List the regions that can receive a synchronization
     fn list_sync_regions(
         &self,
         req: &Request,
-        x_project_id: Option<String>,
+        params: ListSyncRegionsParams,
     ) -> impl Future<Output = ListSyncRegionsReply> + Send;
     /// List repositories
     fn list_repos_details(
         &self,
         req: &Request,
-        x_project_id: Option<String>,
-        namespace: Option<String>,
-        name: Option<String>,
-        category: Option<ListReposDetailsCategory>,
-        limit: Option<String>,
-        offset: Option<String>,
-        order_column: Option<String>,
-        order_type: Option<ListReposDetailsOrderType>,
-        filter: Option<String>,
+        params: ListReposDetailsParams,
     ) -> impl Future<Output = ListReposDetailsReply> + Send;
 }
 /// The poem-openapi routes of the family; each parses and validates its request, then
@@ -1040,7 +1200,14 @@ impl<T: SwrApi> SwrRoutes<T> {
         filter: Query<Option<String>>,
     ) -> ListNamespacesReply {
         self.0
-            .list_namespaces(req, x_project_id.0.map(|m| m.0), namespace.0, filter.0)
+            .list_namespaces(
+                req,
+                ListNamespacesParams {
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                    namespace: namespace.0,
+                    filter: filter.0,
+                },
+            )
             .await
     }
     /// Create a namespace
@@ -1065,7 +1232,15 @@ impl<T: SwrApi> SwrRoutes<T> {
         x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<CreateNamespaceRequestBody>,
     ) -> CreateNamespaceReply {
-        self.0.create_namespace(req, x_project_id.0.map(|m| m.0), body.0).await
+        self.0
+            .create_namespace(
+                req,
+                CreateNamespaceParams {
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
+                body.0,
+            )
+            .await
     }
     /// Show a namespace
     ///
@@ -1097,7 +1272,15 @@ impl<T: SwrApi> SwrRoutes<T> {
         )]
         x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> ShowNamespaceReply {
-        self.0.show_namespace(req, namespace.0.0, x_project_id.0.map(|m| m.0)).await
+        self.0
+            .show_namespace(
+                req,
+                ShowNamespaceParams {
+                    namespace: namespace.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
+            )
+            .await
     }
     /// Delete a namespace
     ///
@@ -1129,7 +1312,15 @@ impl<T: SwrApi> SwrRoutes<T> {
         )]
         x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> DeleteNamespacesReply {
-        self.0.delete_namespaces(req, namespace.0.0, x_project_id.0.map(|m| m.0)).await
+        self.0
+            .delete_namespaces(
+                req,
+                DeleteNamespacesParams {
+                    namespace: namespace.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
+            )
+            .await
     }
     /// Create a repository
     ///
@@ -1162,7 +1353,16 @@ impl<T: SwrApi> SwrRoutes<T> {
         x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
         body: Json<CreateRepoRequestBody>,
     ) -> CreateRepoReply {
-        self.0.create_repo(req, namespace.0.0, x_project_id.0.map(|m| m.0), body.0).await
+        self.0
+            .create_repo(
+                req,
+                CreateRepoParams {
+                    namespace: namespace.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
+                body.0,
+            )
+            .await
     }
     /// Show a repository
     ///
@@ -1206,9 +1406,11 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .show_repository(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
+                ShowRepositoryParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
             )
             .await
     }
@@ -1252,7 +1454,14 @@ impl<T: SwrApi> SwrRoutes<T> {
         x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> DeleteRepoReply {
         self.0
-            .delete_repo(req, namespace.0.0, repository.0.0, x_project_id.0.map(|m| m.0))
+            .delete_repo(
+                req,
+                DeleteRepoParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
+            )
             .await
     }
     /// Update a repository
@@ -1298,9 +1507,11 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .update_repo(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
+                UpdateRepoParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
                 body.0,
             )
             .await
@@ -1352,9 +1563,11 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .create_manual_image_sync_repo(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
+                CreateManualImageSyncRepoParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
                 body.0,
             )
             .await
@@ -1405,10 +1618,12 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .show_sync_job(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
-                filter.0,
+                ShowSyncJobParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                    filter: filter.0,
+                },
             )
             .await
     }
@@ -1454,9 +1669,11 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .list_image_auto_sync_repos_details(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
+                ListImageAutoSyncReposDetailsParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
             )
             .await
     }
@@ -1503,9 +1720,11 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .create_image_sync_repo(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
+                CreateImageSyncRepoParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
                 body.0,
             )
             .await
@@ -1553,9 +1772,11 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .delete_image_sync_repo(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
+                DeleteImageSyncRepoParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
                 body.0,
             )
             .await
@@ -1563,6 +1784,7 @@ impl<T: SwrApi> SwrRoutes<T> {
     /// List the tags of a repository
     ///
     /// Lists the image tags of a repository, with paging by `offset` and `limit` and the page position in `Content-Range`. In the target region this is how a user sees which tags a synchronization delivered. Note that each element names its tag under the key `Tag` with a capital T, unlike the single-tag response. Choice: when `filter` is present it wins over the separate parameters; a malformed `filter` is a 400.
+    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/v2/manage/namespaces/:namespace/repos/:repository/tags",
         method = "get",
@@ -1620,15 +1842,17 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .list_repository_tags(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
-                limit.0.map(|m| m.0),
-                offset.0.map(|m| m.0),
-                order_column.0,
-                order_type.0,
-                tag.0,
-                filter.0,
+                ListRepositoryTagsParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                    limit: limit.0.map(|m| m.0),
+                    offset: offset.0.map(|m| m.0),
+                    order_column: order_column.0,
+                    order_type: order_type.0,
+                    tag: tag.0,
+                    filter: filter.0,
+                },
             )
             .await
     }
@@ -1675,9 +1899,11 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .create_repo_tag(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                x_project_id.0.map(|m| m.0),
+                CreateRepoTagParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
                 body.0,
             )
             .await
@@ -1726,10 +1952,12 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .show_repo_tag(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                tag.0,
-                x_project_id.0.map(|m| m.0),
+                ShowRepoTagParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    tag: tag.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
             )
             .await
     }
@@ -1777,10 +2005,12 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .delete_repo_tag(
                 req,
-                namespace.0.0,
-                repository.0.0,
-                tag.0,
-                x_project_id.0.map(|m| m.0),
+                DeleteRepoTagParams {
+                    namespace: namespace.0.0,
+                    repository: repository.0.0,
+                    tag: tag.0,
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
             )
             .await
     }
@@ -1805,11 +2035,19 @@ impl<T: SwrApi> SwrRoutes<T> {
         )]
         x_project_id: Header<Option<Matching<XProjectIdPattern>>>,
     ) -> ListSyncRegionsReply {
-        self.0.list_sync_regions(req, x_project_id.0.map(|m| m.0)).await
+        self.0
+            .list_sync_regions(
+                req,
+                ListSyncRegionsParams {
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                },
+            )
+            .await
     }
     /// List repositories
     ///
     /// Lists the repositories of the caller's account in the caller's region, with paging by `offset` and `limit` and the page position in `Content-Range`. All query values are strings, as the SDK sends them. Choice: when `filter` is present it wins over the separate parameters; a malformed `filter` is a 400.
+    #[allow(clippy::too_many_arguments)]
     #[oai(
         path = "/v2/manage/repos",
         method = "get",
@@ -1853,15 +2091,17 @@ impl<T: SwrApi> SwrRoutes<T> {
         self.0
             .list_repos_details(
                 req,
-                x_project_id.0.map(|m| m.0),
-                namespace.0,
-                name.0,
-                category.0,
-                limit.0.map(|m| m.0),
-                offset.0.map(|m| m.0),
-                order_column.0,
-                order_type.0,
-                filter.0,
+                ListReposDetailsParams {
+                    x_project_id: x_project_id.0.map(|m| m.0),
+                    namespace: namespace.0,
+                    name: name.0,
+                    category: category.0,
+                    limit: limit.0.map(|m| m.0),
+                    offset: offset.0.map(|m| m.0),
+                    order_column: order_column.0,
+                    order_type: order_type.0,
+                    filter: filter.0,
+                },
             )
             .await
     }
