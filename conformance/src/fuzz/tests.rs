@@ -4,8 +4,10 @@
 use proptest::strategy::{Strategy, ValueTree};
 use serde_json::{Value, json};
 
-use super::request::{Case, Model, Target};
-use super::{Budget, fresh_names, runner};
+use super::case::Case;
+use super::fuzzer::runner;
+use super::model::{Model, Target};
+use super::{Budget, fresh_names};
 use crate::families::Family;
 use crate::session::Session;
 use crate::spec::Spec;
