@@ -19,10 +19,6 @@ use serde_json::{Value, json};
 
 use crate::session::Session;
 
-/// The ids of the checks this module reports.
-pub const CHECKS: [&str; 9] =
-    ["SF-S01", "SF-S02", "SF-S03", "SF-S04", "SF-S05", "SF-S06", "SF-S07", "SF-S08", "SF-S09"];
-
 /// Runs the suite; the run's database is named after `prefix`.
 pub fn run(s: &Session<'_>, prefix: &str) {
     let db = prefix.replace('-', "_").to_ascii_uppercase();
@@ -180,7 +176,7 @@ fn containers(s: &Session<'_>, db: &str) {
 }
 
 fn tags(s: &Session<'_>, base: &str) {
-    let values = |resp: &crate::HttpResponse| -> Vec<(String, String)> {
+    let values = |resp: &crate::exchange::HttpResponse| -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = resp
             .json()
             .as_array()

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::run::Config;
+use crate::config::Config;
 
 /// A run's fuzzing budget, shared by all its families.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::schema;
+use crate::generate::identity;
 
 /// Appends `n` to this run's names in identity-like properties of a body.
 pub(super) fn renumber(v: &mut Value, n: usize) {
@@ -12,7 +12,7 @@ pub(super) fn renumber(v: &mut Value, n: usize) {
             for (k, child) in map.iter_mut() {
                 match child {
                     Value::String(s)
-                        if schema::identity(k)
+                        if identity(k)
                             && (s.to_ascii_lowercase().starts_with("imagespec")
                                 || s.starts_with("isfz")) =>
                     {

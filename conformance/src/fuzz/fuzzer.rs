@@ -6,16 +6,15 @@ use proptest::test_runner::TestRunner;
 use serde_json::Value;
 
 use super::budget::Budget;
-use super::case::Case;
 use super::cleanup::{created_id, renumber, without_origin};
-use super::encode::encode;
-use super::model::Model;
-use super::schema;
+use super::refusal;
+use crate::exchange::{HttpRequest, HttpResponse};
+use crate::generate::{Case, Model, encode, fixed_runner};
 use crate::report::Finding;
 use crate::session::Session;
 use crate::signing::AkSk;
 use crate::spec::{Operation, Spec};
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::transport::{Transport, TransportError};
 
 /// Most shrink steps (each one request) spent on one failing case.
 pub const MAX_SHRINK_STEPS: usize = 128;
@@ -242,7 +241,7 @@ impl Fuzzer<'_, '_> {
             });
         }
         if case.site.is_none()
-            && let Some(why) = model.undocumented_refusal(self.ctx.spec, case, status)
+            && let Some(why) = refusal::undocumented(model, self.ctx.spec, case, status)
         {
             out.push(Failure { check: "C110".into(), message: why, warning: false });
         }
@@ -333,7 +332,7 @@ impl Transport for Quiet<'_> {
 /// The random phase's runner: every field set explicitly, since proptest's defaults read
 /// `PROPTEST_*` environment variables.
 pub(super) fn runner(seed: u64) -> TestRunner {
-    schema::fixed_runner(seed)
+    fixed_runner(seed)
 }
 
 fn pick(runner: &mut TestRunner, n: usize) -> usize {

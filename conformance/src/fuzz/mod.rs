@@ -60,35 +60,25 @@
 //! gives the shrink steps and the seed. One finding per operation and check (per site for
 //! `C107`).
 //!
-//! **Modules**, leaves first: `schema` reads a schema into a generator of values, `model`
-//! makes an operation's parameters and body into one, `case` draws and guards whole requests
-//! from it, `encode` turns a case into the request sent; `refusal` is `C110`'s rule,
-//! `cleanup` undoes an accepted side effect, `budget` bounds the phase, and `fuzzer`
-//! fuzzes one operation with all of them. This module runs every operation of a spec.
+//! **Modules.** The requests come from [`crate::generate`]. Here, leaves first: `budget` bounds
+//! the phase, `refusal` is `C110`'s rule, `cleanup` undoes an accepted side effect, and
+//! `fuzzer` fuzzes one operation with them; this module runs every operation of a spec.
 
 mod budget;
-mod case;
 mod cleanup;
-mod encode;
 mod fuzzer;
-mod model;
 mod refusal;
-mod schema;
 
+pub use crate::config::DEFAULT_CASES;
+use crate::config::{Config, RunError, family_setup};
+use crate::names::{self, fresh_names};
 use crate::report::Report;
-use crate::run::{Config, RunError};
 use crate::session::Session;
 use crate::transport::Transport;
+use crate::{checks, methods};
 pub use budget::Budget;
-pub(crate) use encode::concrete_path;
 use fuzzer::Ctx;
 pub use fuzzer::MAX_SHRINK_STEPS;
-
-/// The ids of the checks the fuzzing reports (besides the response checks).
-pub const CHECKS: [&str; 2] = ["C107", "C110"];
-
-/// Random cases per operation when the configuration does not say.
-pub const DEFAULT_CASES: usize = 20;
 
 /// Fuzzes every operation of `session`'s spec; findings go to `session`. `names` is the run's
 /// resource prefix (`imagespec-<seed>-<nonce>`), the root of the names requests with side
@@ -178,37 +168,22 @@ fn in_parallel<T: Send>(n: usize, workers: usize, f: impl Fn(usize) -> T + Sync)
 
 /// The fuzzing phase alone, for every configured family (also those without a semantic suite).
 pub fn fuzz_only(config: &Config, transport: &dyn Transport) -> Result<Report, RunError> {
-    crate::checks::validate(&config.checks, &config.families)?;
+    checks::validate(&config.checks, &config.families)?;
     let budget = Budget::from_config(config);
     let mut report = Report { seed: config.seed, ..Report::default() };
     for family in &config.families {
-        let (spec, auth, signer) = crate::run::family_setup(config, *family)?;
+        let (spec, auth, signer) = family_setup(config, *family)?;
         let session = Session::new(&spec, transport, &config.base_url, auth).with_signer(signer);
-        let names = format!("imagespec-{:x}-{}", config.seed, crate::run::run_nonce());
-        let sent = phase(&session, transport, &config.base_url, config.seed, &names, &budget)
+        let prefix = names::prefix(config.seed);
+        let sent = phase(&session, transport, &config.base_url, config.seed, &prefix, &budget)
             .map_err(RunError::Unreachable)?;
-        crate::methods::phase(&session, &names).map_err(RunError::Unreachable)?;
+        methods::phase(&session, &prefix).map_err(RunError::Unreachable)?;
         let mut part = session.into_report().map_err(RunError::Unreachable)?;
         part.requests += sent;
         report.absorb(family.name(), part);
     }
     report.retain_checks(|id| config.selects(id));
     Ok(report)
-}
-
-/// Names of this run for resources a request with side effects addresses, in the spellings
-/// common naming rules accept (the first that a schema takes is used).
-pub(crate) fn fresh_names(prefix: &str) -> Vec<String> {
-    let base = format!("{prefix}-fz");
-    let compact = base.replace('-', "");
-    let tail = &compact[compact.len().saturating_sub(8)..];
-    vec![
-        base.clone(),
-        base.replace('-', "_"),
-        compact.clone(),
-        format!("isfz{tail}"),
-        base.to_uppercase().replace('-', "_"),
-    ]
 }
 
 #[cfg(test)]

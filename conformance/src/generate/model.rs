@@ -24,7 +24,7 @@ pub(crate) struct Param {
     /// Whether we can generate and send it at all (objects in a query cannot be).
     pub(super) usable: bool,
     /// The parameter's and its schema's descriptions, for `C110`.
-    pub(super) doc: String,
+    pub(crate) doc: String,
 }
 
 /// The request body.
