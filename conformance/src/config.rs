@@ -1,12 +1,18 @@
-//! What a run is asked to do ([`Config`]: families, credentials, budget, selected checks), each
-//! family's part of it resolved in one place, and why a run could not be done ([`RunError`]).
+//! What a run is asked to do ([`Config`]: families, credentials, budget, selected checks), one
+//! [`FamilyTarget`] per family tested, resolved from it in one place, and why a run could not
+//! be done ([`RunError`]).
+//!
+//! `Config` keeps the flat shape the command line and the library's callers write (one list per
+//! option, each entry naming its family); nothing reads those lists but [`Config::target`].
 
 use std::time::Duration;
 
 use crate::checks::{self, Phase, UnknownCheck};
 use crate::family::Family;
+use crate::session::Session;
 use crate::signing::AkSk;
 use crate::spec::{Spec, SpecError};
+use crate::transport::Transport;
 
 /// Random cases per operation when the configuration does not say.
 pub const DEFAULT_CASES: usize = 20;
@@ -92,31 +98,78 @@ impl Config {
     }
 }
 
-/// What a family's session needs: a signing key and the `Host` it will be sent to.
-type Signer = Option<(AkSk, String)>;
+/// One family target of a run: what the configuration says about testing one family, gathered
+/// from its per-family lists in one place, with the family's spec loaded.
+pub(crate) struct FamilyTarget<'c> {
+    pub family: Family,
+    pub spec: Spec,
+    pub base_url: &'c str,
+    /// The credential headers of every request.
+    pub auth: Vec<(String, String)>,
+    /// A second principal's credential headers, if the configuration gives them.
+    pub other_auth: Option<&'c [(String, String)]>,
+    /// The AK/SK key every request is signed with, if any.
+    pub signing: Option<&'c AkSk>,
+    /// Other regions' endpoints, as region id and base URL ([`Config::swr_regions`]).
+    pub regions: &'c [(String, String)],
+    /// An existing resource the suite may copy from ([`Config::swr_source`]).
+    pub source: Option<&'c str>,
+}
 
-/// A family's spec, credential headers and signer.
-type Setup = (Spec, Vec<(String, String)>, Signer);
+impl Config {
+    /// Everything the configuration says about testing `family`, its spec loaded.
+    pub(crate) fn target(&self, family: Family) -> Result<FamilyTarget<'_>, RunError> {
+        let text = of(&self.specs, family).map_or(family.builtin_spec(), String::as_str);
+        let spec = Spec::from_text(text)
+            .map_err(|source| RunError::Spec { family: family.name(), source })?;
+        Ok(FamilyTarget {
+            family,
+            spec,
+            base_url: &self.base_url,
+            auth: of(&self.auth, family).cloned().unwrap_or_default(),
+            other_auth: of(&self.other_auth, family).map(Vec::as_slice),
+            signing: of(&self.signing, family),
+            regions: &self.swr_regions,
+            source: self.swr_source.as_deref(),
+        })
+    }
+}
 
-/// A family's built-in spec, the credential headers the configuration gives it, and its AK/SK
-/// signer if it has one.
-pub(crate) fn family_setup(config: &Config, family: Family) -> Result<Setup, RunError> {
-    let text = config
-        .specs
-        .iter()
-        .find(|(f, _)| *f == family)
-        .map_or(family.builtin_spec(), |(_, t)| t.as_str());
-    let spec =
-        Spec::from_text(text).map_err(|source| RunError::Spec { family: family.name(), source })?;
-    let auth =
-        config.auth.iter().find(|(f, _)| *f == family).map(|(_, h)| h.clone()).unwrap_or_default();
-    let host = host_of(&config.base_url);
-    let signer = config.signing.iter().find(|(f, _)| *f == family).map(|(_, k)| (k.clone(), host));
-    Ok((spec, auth, signer))
+impl FamilyTarget<'_> {
+    /// A session with the family's credentials and signer.
+    pub(crate) fn session<'a>(&'a self, transport: &'a dyn Transport) -> Session<'a> {
+        self.session_on(transport, self.base_url)
+    }
+
+    /// A session as the second principal (not signed), if the configuration names one.
+    pub(crate) fn other_session<'a>(&'a self, transport: &'a dyn Transport) -> Option<Session<'a>> {
+        let auth = self.other_auth?.to_vec();
+        Some(Session::new(&self.spec, transport, self.base_url, auth))
+    }
+
+    /// The first other region's id and a session with the family's credentials on its
+    /// endpoint, sent through the first of `transports`; `None` unless both are given.
+    pub(crate) fn region_session<'a>(
+        &'a self,
+        transports: &[&'a dyn Transport],
+    ) -> Option<(&'a str, Session<'a>)> {
+        let ((region, url), transport) = self.regions.first().zip(transports.first())?;
+        Some((region.as_str(), self.session_on(*transport, url)))
+    }
+
+    fn session_on<'a>(&'a self, transport: &'a dyn Transport, base: &'a str) -> Session<'a> {
+        let signer = self.signing.map(|key| (key.clone(), host_of(base)));
+        Session::new(&self.spec, transport, base, self.auth.clone()).with_signer(signer)
+    }
+}
+
+/// The value `list` gives `family`, if any (the first, if it gives several).
+fn of<T>(list: &[(Family, T)], family: Family) -> Option<&T> {
+    list.iter().find(|(f, _)| *f == family).map(|(_, value)| value)
 }
 
 /// The authority (`host:port`) of a base URL.
-pub(crate) fn host_of(url: &str) -> String {
+fn host_of(url: &str) -> String {
     url.split_once("://")
         .map_or(url, |(_, rest)| rest)
         .split('/')

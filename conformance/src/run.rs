@@ -1,9 +1,11 @@
-//! `run(config, transport)`: every configured family's suite against one target, one report.
+//! `run(config, transport)`: every configured family against one target, one report. For each
+//! family in turn: the fuzzing, the family's semantic suite with the sessions its entry in
+//! [`crate::families`] asks for, then the undeclared-methods probe, each phase only if one of
+//! its checks is selected.
 
 use crate::checks::{self, Phase};
-use crate::config::{Config, RunError, family_setup, host_of};
-use crate::families::{cce, glance, snowflake, swr};
-use crate::family::Family;
+use crate::config::{Config, FamilyTarget, RunError};
+use crate::families::{self, Extra, Suite};
 use crate::report::Report;
 use crate::session::Session;
 use crate::transport::Transport;
@@ -24,9 +26,8 @@ pub fn run_with_regions(
     let mut report = Report { seed: config.seed, ..Report::default() };
     let budget = fuzz::Budget::from_config(config);
     for family in &config.families {
-        let (spec, auth, signer) = family_setup(config, *family)?;
-        let session = Session::new(&spec, transport, &config.base_url, auth.clone())
-            .with_signer(signer.clone());
+        let target = config.target(*family)?;
+        let session = target.session(transport);
         let prefix = names::prefix(config.seed);
         // The fuzzing phase first, on the same session (same credentials, same findings).
         let fuzzed = if config.runs_phase(checks::of_phase(Phase::Fuzz)) {
@@ -36,49 +37,8 @@ pub fn run_with_regions(
             0
         };
         // The suite reports the family's own checks (for Glance, also C106 and C109).
-        let run_suite = config.runs_phase(checks::of_family(*family));
-        match family {
-            _ if !run_suite => {}
-            Family::Cce => cce::run(&session, &prefix),
-            Family::Swr => {
-                let other = config
-                    .other_auth
-                    .iter()
-                    .find(|(f, _)| f == family)
-                    .map(|(_, h)| Session::new(&spec, transport, &config.base_url, h.clone()));
-                let target =
-                    config.swr_regions.first().zip(regions.first()).map(|((id, url), t)| {
-                        let signer = signer.clone().map(|(key, _)| (key, host_of(url)));
-                        (
-                            id.as_str(),
-                            Session::new(&spec, *t, url, auth.clone()).with_signer(signer),
-                        )
-                    });
-                swr::run(
-                    &session,
-                    other.as_ref(),
-                    target.as_ref().map(|(region, session)| swr::Target { region, session }),
-                    config.swr_source.as_deref(),
-                    &prefix,
-                )
-                .map_err(RunError::Setup)?;
-                for extra in other.into_iter().chain(target.map(|(_, s)| s)) {
-                    report
-                        .absorb(family.name(), extra.into_report().map_err(RunError::Unreachable)?);
-                }
-            }
-            Family::Snowflake => snowflake::run(&session, &prefix),
-            Family::Glance => {
-                let other = config
-                    .other_auth
-                    .iter()
-                    .find(|(f, _)| f == family)
-                    .map(|(_, h)| Session::new(&spec, transport, &config.base_url, h.clone()));
-                glance::run(&session, other.as_ref(), &prefix);
-                if let Some(o) = other {
-                    report.absorb(family.name(), o.into_report().map_err(RunError::Unreachable)?);
-                }
-            }
+        if config.runs_phase(checks::of_family(*family)) {
+            suite(&target, &session, transport, regions, &prefix, &mut report)?;
         }
         // After the suite, so that its requests come first in a report of a broken target.
         if config.runs_phase(checks::of_phase(Phase::Methods)) {
@@ -92,9 +52,41 @@ pub fn run_with_regions(
     Ok(report)
 }
 
+/// Runs the family's suite with the extra sessions its entry asks for, and adds their reports
+/// to the run's (before the family's own session's, which the caller adds after the methods
+/// probe).
+/// The extra sessions borrow what the family's session borrows, so they share its lifetime.
+fn suite<'s>(
+    target: &'s FamilyTarget<'_>,
+    session: &Session<'s>,
+    transport: &'s dyn Transport,
+    regions: &[&'s dyn Transport],
+    prefix: &str,
+    report: &mut Report,
+) -> Result<(), RunError> {
+    let entry = families::entry(target.family);
+    let other = entry.uses(Extra::OtherPrincipal).then(|| target.other_session(transport));
+    let region = entry.uses(Extra::Region).then(|| target.region_session(regions));
+    let (other, region) = (other.flatten(), region.flatten());
+    let given = Suite {
+        session,
+        other: other.as_ref(),
+        region: region.as_ref().map(|(id, s)| (*id, s)),
+        source: target.source,
+        prefix,
+    };
+    (entry.suite)(&given).map_err(RunError::Setup)?;
+    for extra in other.into_iter().chain(region.map(|(_, s)| s)) {
+        let part = extra.into_report().map_err(RunError::Unreachable)?;
+        report.absorb(target.family.name(), part);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::family::Family;
 
     fn selecting(patterns: &[&str]) -> Config {
         Config { checks: patterns.iter().map(|p| (*p).to_owned()).collect(), ..Config::default() }

@@ -70,7 +70,7 @@ mod fuzzer;
 mod refusal;
 
 pub use crate::config::DEFAULT_CASES;
-use crate::config::{Config, RunError, family_setup};
+use crate::config::{Config, RunError};
 use crate::names::{self, fresh_names};
 use crate::report::Report;
 use crate::session::Session;
@@ -172,8 +172,8 @@ pub fn fuzz_only(config: &Config, transport: &dyn Transport) -> Result<Report, R
     let budget = Budget::from_config(config);
     let mut report = Report { seed: config.seed, ..Report::default() };
     for family in &config.families {
-        let (spec, auth, signer) = family_setup(config, *family)?;
-        let session = Session::new(&spec, transport, &config.base_url, auth).with_signer(signer);
+        let target = config.target(*family)?;
+        let session = target.session(transport);
         let prefix = names::prefix(config.seed);
         let sent = phase(&session, transport, &config.base_url, config.seed, &prefix, &budget)
             .map_err(RunError::Unreachable)?;
