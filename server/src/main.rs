@@ -79,6 +79,11 @@ struct Args {
     /// The seed of fault injection's draws: the same seed and requests give the same faults.
     #[arg(long, value_name = "N", default_value_t = 0, env = "IMAGESPEC_FAULT_SEED")]
     fault_seed: u64,
+    /// Once every address answers, write them to this file as one JSON object, for the tools
+    /// that start the server: `{"base": URL, "swr_regions": [{"id": ID, "url": URL}, ...]}`,
+    /// the home region first. The file appears whole (written beside it, then renamed).
+    #[arg(long, value_name = "PATH", env = "IMAGESPEC_READY_FILE")]
+    ready_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -219,7 +224,11 @@ async fn main() -> Result<()> {
             )
             .await
     });
-    // The banner comes last: when it is printed, every address answers.
+    // The ready file and the banner come last: when they appear, every address answers.
+    if let Some(path) = &args.ready_file {
+        write_ready_file(path, addr, &region_addrs)
+            .with_context(|| format!("writing the ready file {}", path.display()))?;
+    }
     print_banner(addr, &region_addrs, &faults.plan(), args.credentials.is_none());
     signal.await;
     let _ = stop.send(true);
@@ -305,6 +314,24 @@ fn swr_regions(ids: &[String], mut loaded: Vec<Region>) -> Result<Vec<Region>> {
         );
     }
     Ok(regions)
+}
+
+/// `--ready-file`: the addresses as JSON, renamed into place so a reader never sees half of it.
+fn write_ready_file(
+    path: &std::path::Path,
+    addr: SocketAddr,
+    regions: &[(String, SocketAddr)],
+) -> Result<()> {
+    let regions: Vec<_> = regions
+        .iter()
+        .map(|(id, a)| serde_json::json!({ "id": id, "url": format!("http://{a}") }))
+        .collect();
+    let ready = serde_json::json!({ "base": format!("http://{addr}"), "swr_regions": regions });
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, format!("{ready}\n"))?;
+    std::fs::rename(&partial, path)?;
+    Ok(())
 }
 
 fn print_banner(
