@@ -9,7 +9,7 @@ use crate::auth::huawei::HuaweiAuthError;
 use crate::contract::{FromError, Mismatch};
 use crate::faults::Injected;
 use crate::middleware::current_request_id;
-use crate::store::StoreError;
+use crate::store::cce::CceStoreError;
 
 const INVALID: &str = "CCE.01400001";
 const FORBIDDEN: &str = "CCE.01403001";
@@ -23,11 +23,11 @@ const THROTTLED: &str = "APIGW.0308";
 const THROTTLED_MESSAGE: &str = "The throttling threshold has been reached.";
 
 /// A store refusal as a declared response of the operation.
-pub fn reply<R: FromError<CceError>>(e: StoreError) -> R {
+pub fn reply<R: FromError<CceError>>(e: CceStoreError) -> R {
     let (status, code) = match &e {
-        StoreError::NotFound(_) => (404, NOT_FOUND),
-        StoreError::AlreadyExists(_) => (409, EXISTS),
-        StoreError::Invalid(_) | StoreError::QuotaExceeded(_) => (400, INVALID),
+        CceStoreError::NotFound(_) => (404, NOT_FOUND),
+        CceStoreError::AlreadyExists(_) => (409, EXISTS),
+        CceStoreError::QuotaExceeded(_) => (400, INVALID),
     };
     declared(status, body(code, e.to_string()))
 }
