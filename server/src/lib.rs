@@ -20,6 +20,7 @@ pub mod contract;
 pub mod docs;
 pub mod faults;
 pub mod glance;
+pub mod huawei_gateway;
 pub mod listener;
 pub mod log_writer;
 pub mod middleware;

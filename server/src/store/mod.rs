@@ -182,12 +182,6 @@ impl Store {
         }
     }
 
-    pub(crate) fn cce(&self) -> Writing<'_, cce::CceState> {
-        let mut guard = self.writing(&self.inner.cce);
-        guard.expire(self.now());
-        guard
-    }
-
     /// A family's state for one operation; the journal stores what it changed on release.
     fn writing<'a, T: Durable>(&'a self, lock: &'a RwLock<T>) -> Writing<'a, T> {
         Writing { guard: write(lock), journal: self.inner.journal.as_ref() }
