@@ -6,6 +6,7 @@
 //! request leaves the image as it was.
 
 pub mod data;
+mod handle;
 pub mod index;
 pub mod inspect;
 pub mod list;
@@ -18,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use handle::Glance;
 use index::{ImageMut, Index};
 use tombstones::Tombstones;
 
