@@ -9,7 +9,7 @@ use serde_json::{Value, json, value::RawValue};
 use time::{OffsetDateTime, macros::format_description};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::error::reply;
+use super::error::{Refusal, reply};
 use super::generated::api::*;
 use super::generated::models::*;
 use crate::contract::{to_i64, wire};
@@ -218,18 +218,13 @@ fn schema_document(text: &str) -> SchemaDocument {
 }
 
 /// The query as decoded pairs, in order; 400 when a value is not UTF-8 after decoding.
-fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ImageError> {
+fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, Refusal> {
     let decode = |s: &str| {
         let s = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&s).decode_utf8().map(|c| c.into_owned()).map_err(
-            |_| {
-                ImageError::BadRequest(
-                    "Error decoding your request. Either the URL or the request body contained \
-                 characters that could not be decoded by Glance"
-                        .into(),
-                )
-            },
-        )
+        percent_encoding::percent_decode_str(&s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| Refusal::Undecodable)
     };
     let mut out = Vec::new();
     for pair in req.uri().query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
@@ -268,10 +263,10 @@ fn new_image(b: ImageCreate) -> Result<NewImage, ImageError> {
         ("os_hash_value", b.os_hash_value.is_some()),
     ];
     if let Some((key, _)) = present.iter().find(|(_, p)| *p) {
-        return Err(ImageError::Forbidden(format!("Attribute '{key}' is read-only.")));
+        return Err(ImageError::ReadOnly((*key).to_owned()));
     }
     if b.locations.is_some() {
-        return Err(ImageError::Forbidden("Attribute 'locations' is reserved.".into()));
+        return Err(ImageError::Reserved("locations".into()));
     }
     let mut properties = b.additional_properties;
     let known = [
@@ -345,8 +340,7 @@ fn changes(payload: UpdateImagePayload) -> (Vec<Change>, bool) {
 /// Parses a single `Range` (`bytes=a-b`, `bytes=a-`, `bytes=-n`) or legacy `Content-Range`
 /// (`bytes a-b/total`) against `size`: the inclusive byte span.
 fn byte_range(range: &str, legacy: bool, size: u64) -> Result<(u64, u64), ImageError> {
-    let unsatisfiable =
-        || ImageError::Unsatisfiable(format!("Requested range {range} is not satisfiable"));
+    let unsatisfiable = || ImageError::RangeUnsatisfiable(range.to_owned());
     let spec = if legacy {
         range.strip_prefix("bytes ").and_then(|r| r.split_once('/')).map(|(r, _)| r)
     } else {
@@ -354,7 +348,7 @@ fn byte_range(range: &str, legacy: bool, size: u64) -> Result<(u64, u64), ImageE
     }
     .ok_or_else(unsatisfiable)?;
     if spec.contains(',') {
-        return Err(ImageError::BadRequest("Multiple ranges are not supported.".into()));
+        return Err(ImageError::MultipleRanges);
     }
     let (first, last) = spec.trim().split_once('-').ok_or_else(unsatisfiable)?;
     let parse = |s: &str| s.trim().parse::<u64>().map_err(|_| unsatisfiable());
@@ -485,9 +479,6 @@ impl GlanceApi for Glance {
         let DeleteImageParams { image_id } = params;
         match self.store.glance().delete(&caller(req), &image_id).await {
             Ok(()) => DeleteImageReply::NoContent,
-            Err(ImageError::NotFound(_)) => {
-                reply(ImageError::NotFound(format!("Failed to find image {image_id} to delete")))
-            }
             Err(e) => reply(e),
         }
     }
@@ -501,11 +492,7 @@ impl GlanceApi for Glance {
         let UpdateImageParams { image_id } = params;
         let (raw, v20) = changes(payload);
         if raw.iter().any(|c| c.path.is_empty()) {
-            return reply(ImageError::BadRequest(
-                "Operation objects must contain exactly one member named \"add\", \"remove\", \
-                 or \"replace\"."
-                    .into(),
-            ));
+            return reply(ImageError::NoOperation);
         }
         let checked = match raw.into_iter().map(Change::check).collect::<Result<Vec<_>, _>>() {
             Ok(c) => c,
@@ -563,9 +550,7 @@ impl GlanceApi for Glance {
         };
         let Ok(mut file) = tokio::fs::File::open(self.store.glance().data().path(&image_id)).await
         else {
-            return reply(ImageError::NotFound(format!(
-                "The data of image {image_id} is not in the data directory"
-            )));
+            return reply(ImageError::DataMissing(image_id));
         };
         match span {
             None => DownloadImageDataReply::Ok(
@@ -575,7 +560,7 @@ impl GlanceApi for Glance {
             ),
             Some((start, end)) => {
                 if file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
-                    return reply(ImageError::Unsatisfiable("The range cannot be read".into()));
+                    return reply(ImageError::RangeUnreadable);
                 }
                 let len = end - start + 1;
                 DownloadImageDataReply::PartialContent(
@@ -738,8 +723,7 @@ async fn stream_to_disk(
     announced: Option<i64>,
     body: poem::Body,
 ) -> Result<store::Written, ImageError> {
-    let io =
-        |e: std::io::Error| ImageError::BadRequest(format!("Error reading the image data: {e}"));
+    let io = |e: std::io::Error| ImageError::DataUnreadable(e.to_string());
     let mut writer = glance.data().writer(&ticket.image_id).await.map_err(io)?;
     let mut chunks = body.into_bytes_stream();
     let failure = loop {
@@ -747,10 +731,7 @@ async fn stream_to_disk(
             None => break None,
             Some(Ok(chunk)) => {
                 if writer.size() + chunk.len() as u64 > store::SIZE_CAP {
-                    break Some(ImageError::TooLarge(format!(
-                        "Image exceeds the storage quota: the image size cap is {} bytes.",
-                        store::SIZE_CAP
-                    )));
+                    break Some(ImageError::OverSizeCap);
                 }
                 if let Err(e) = writer.write(chunk).await {
                     break Some(io(e));
@@ -761,22 +742,17 @@ async fn stream_to_disk(
     };
     let failure = failure.or_else(|| {
         let size = i64::try_from(writer.size()).unwrap_or(i64::MAX);
-        announced.filter(|a| *a != size).map(|a| {
-            ImageError::BadRequest(format!(
-                "Image size {size} does not match the announced size {a} (x-openstack-image-size)."
-            ))
-        })
+        announced
+            .filter(|a| *a != size)
+            .map(|announced| ImageError::SizeMismatch { size, announced })
     });
     let inspectable =
         ticket.container_format == "bare" && inspect::is_inspectable(&ticket.disk_format);
     let failure = failure.or_else(|| {
         let detected = writer.detected();
-        (inspectable && detected.name() != ticket.disk_format).then(|| {
-            ImageError::Unsupported(format!(
-                "Image disk_format {} does not match stream data {}",
-                ticket.disk_format,
-                detected.name()
-            ))
+        (inspectable && detected.name() != ticket.disk_format).then(|| ImageError::FormatMismatch {
+            declared: ticket.disk_format.clone(),
+            detected: detected.name(),
         })
     });
     if let Some(e) = failure {
