@@ -255,15 +255,20 @@ impl<T: Durable> Drop for Writing<'_, T> {
 }
 
 impl Store {
-    pub(crate) fn glance(&self) -> Writing<'_, glance::GlanceState> {
+    /// Glance's images: every operation takes the lock and reads the clock itself.
+    pub fn glance(&self) -> glance::Glance<'_> {
+        glance::Glance::new(self)
+    }
+
+    fn glance_write(&self) -> Writing<'_, glance::GlanceState> {
         self.writing(&self.inner.glance)
     }
 
-    pub(crate) fn glance_read(&self) -> std::sync::RwLockReadGuard<'_, glance::GlanceState> {
+    fn glance_read(&self) -> std::sync::RwLockReadGuard<'_, glance::GlanceState> {
         read(&self.inner.glance)
     }
 
-    pub(crate) fn glance_data(&self) -> &glance::data::DataDir {
+    fn glance_data(&self) -> &glance::data::DataDir {
         &self.inner.glance_data
     }
 }
