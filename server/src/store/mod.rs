@@ -274,19 +274,20 @@ impl Store {
 }
 
 impl Store {
-    pub(crate) fn snowflake(&self) -> Writing<'_, snowflake::SnowflakeState> {
+    /// Snowflake's operations; each takes the family's lock itself.
+    pub fn snowflake(&self) -> snowflake::Snowflake<'_> {
+        snowflake::Snowflake::new(self)
+    }
+
+    fn snowflake_write(&self) -> Writing<'_, snowflake::SnowflakeState> {
         self.writing(&self.inner.snowflake)
     }
 
-    pub(crate) fn snowflake_read(
-        &self,
-    ) -> std::sync::RwLockReadGuard<'_, snowflake::SnowflakeState> {
+    fn snowflake_read(&self) -> std::sync::RwLockReadGuard<'_, snowflake::SnowflakeState> {
         read(&self.inner.snowflake)
     }
 
-    pub(crate) fn snowflake_results(
-        &self,
-    ) -> std::sync::MutexGuard<'_, snowflake::results::Results> {
+    fn snowflake_results(&self) -> std::sync::MutexGuard<'_, snowflake::results::Results> {
         self.inner.snowflake_results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
