@@ -54,19 +54,6 @@ impl Clock for ManualClock {
     }
 }
 
-/// What a store operation can refuse; each family's `error.rs` decides the wire form.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    AlreadyExists(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    QuotaExceeded(String),
-}
-
 /// Every family's state, as saved and loaded (`--state FILE`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
