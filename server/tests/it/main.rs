@@ -29,6 +29,8 @@ mod hardening;
 mod isolation;
 /// The Huawei Cloud Python SDK (huaweicloudsdkcce) against a spawned server.
 mod python_sdk;
+/// `--ready-file` through the harness, and the banner that lists the same addresses.
+mod ready;
 /// Snowflake image repositories through the in-process app: containers, createMode, like,
 /// identifiers, the 202 protocol, paging, auth and bad input.
 mod snowflake;
