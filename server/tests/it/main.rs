@@ -9,10 +9,9 @@ mod binary;
 mod cce;
 /// Many clients at once: mixed writes and lists against a sequential model.
 mod concurrency;
-/// The conformance library against our server, correct and with planted faults.
+/// The conformance library against our server, correct and with planted faults: one module per
+/// family's suite (`conformance::glance`, `::swr`...) and per phase or option of the run.
 mod conformance;
-/// The conformance library's SWR suite against our server, two regions, with planted faults.
-mod conformance_swr;
 /// `/specs/` and `/docs/` over HTTP.
 mod docs;
 /// `--data-dir`: restarts, `kill -9` under load, export.
@@ -30,6 +29,8 @@ mod hardening;
 mod isolation;
 /// The Huawei Cloud Python SDK (huaweicloudsdkcce) against a spawned server.
 mod python_sdk;
+/// `--ready-file` through the harness, and the banner that lists the same addresses.
+mod ready;
 /// Snowflake image repositories through the in-process app: containers, createMode, like,
 /// identifiers, the 202 protocol, paging, auth and bad input.
 mod snowflake;

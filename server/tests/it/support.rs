@@ -1,10 +1,10 @@
 //! Test helpers: the app in-process (no sockets) with a manual clock, and the server binary
 //! spawned on a free loopback port for real clients and browsers.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
+use std::time::Duration;
 
 use imagespec_server::{
     auth::Credentials,
@@ -28,28 +28,23 @@ pub fn root() -> PathBuf {
 
 /// A server process on a free port, killed when dropped.
 pub struct Spawned {
-    child: Child,
+    server: imagespec_harness::Server,
     pub base: String,
-    /// Each SWR region and its address, as the banner lists them (the home region first).
+    /// Each SWR region and its address, as the ready file lists them (the home region first).
     pub swr_regions: Vec<(String, String)>,
 }
 
 impl Spawned {
     /// Sends SIGTERM and waits (up to 10 s) for the process to exit on its own.
     pub fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().expect("waitable") {
-                return status;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+        match self.server.terminate(Duration::from_secs(10)) {
+            Ok(status) => status,
+            Err(e) => panic!("the server did not stop within 10 s of SIGTERM: {e}"),
         }
-        panic!("the server did not stop within 10 s of SIGTERM");
     }
 
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.server.pid()
     }
 
     /// A plain HTTP/1.1 GET over loopback: (status line, body).
@@ -106,50 +101,22 @@ impl Spawned {
     }
 }
 
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `imagespec-server --port 0` with `args` and waits for its address.
+/// Starts `imagespec-server --port 0` with `args` and waits for its addresses.
 pub fn spawn(args: &[&str]) -> Spawned {
     spawn_logging(args, Stdio::null())
 }
 
 /// [`spawn`], with the server's log (its stderr) going to `log`.
 pub fn spawn_logging(args: &[&str], log: impl Into<Stdio>) -> Spawned {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imagespec-server"))
-        .args(["--port", "0"])
+    let server = imagespec_harness::Options::new(env!("CARGO_BIN_EXE_imagespec-server"))
         .args(args)
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("the server binary starts");
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let mut reader = BufReader::new(stdout);
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("the server prints its address");
-    let base = line.trim().rsplit(' ').next().expect("address at the end of the line").to_owned();
-    assert!(base.starts_with("http://127.0.0.1:"), "unexpected banner: {line}");
-    let mut swr_regions = Vec::new();
-    loop {
-        let mut next = String::new();
-        if reader.read_line(&mut next).expect("the banner is readable") == 0
-            || next.contains("live families:")
-        {
-            break;
-        }
-        if let Some((region, url)) =
-            next.trim().strip_prefix("SWR region ").and_then(|r| r.split_once(": "))
-        {
-            swr_regions.push((region.to_owned(), url.to_owned()));
-        }
-    }
-    // Keep draining the banner so the server never writes into a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    Spawned { child, base, swr_regions }
+        .log(log)
+        .start()
+        .unwrap_or_else(|e| panic!("the server starts: {e}"));
+    let base = server.base().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "unexpected address: {base}");
+    let swr_regions = server.swr_regions().to_vec();
+    Spawned { server, base, swr_regions }
 }
 
 /// A tool the test command installs (`cargo xtask ci`); its absence is a failure, not a skip.

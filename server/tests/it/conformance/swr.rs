@@ -11,7 +11,7 @@ use imagespec_server::{
 };
 use poem::{Body, Endpoint, EndpointExt, Response, endpoint::BoxEndpoint, http::StatusCode};
 
-use crate::conformance::InProcess;
+use super::InProcess;
 
 /// One request as a fault sees it.
 struct Exchange {
