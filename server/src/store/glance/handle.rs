@@ -7,7 +7,7 @@
 
 use super::data::DataDir;
 use super::list::{ListQuery, Page};
-use super::patch::Checked;
+use super::patch::{self, Change};
 use super::{
     Caller, GlanceState, Image, Member, MemberStatus, NewImage, Result, Stored, UploadTicket,
     Written,
@@ -40,25 +40,30 @@ impl<'a> Glance<'a> {
         self.store.glance_read().show(caller, id).map(render)
     }
 
-    /// One page of the listing, as `render` makes it from the stored records.
+    /// One page of the listing the decoded query `pairs` ask for, in their order (Glance's
+    /// rules need their order, repeats and unknown keys), as `render` makes it from the stored
+    /// records.
     pub fn list<R>(
         &self,
         caller: &Caller,
-        query: &ListQuery,
+        pairs: &[(String, String)],
         render: impl FnOnce(Page<'_>) -> R,
     ) -> Result<R> {
-        self.store.glance_read().list(caller, query).map(render)
+        let query = ListQuery::parse(pairs)?;
+        self.store.glance_read().list(caller, &query).map(render)
     }
 
+    /// Applies a JSON patch: all its changes or none. `v20` selects the deprecated media type.
     pub fn update(
         &self,
         caller: &Caller,
         id: &str,
-        changes: &[Checked],
+        changes: Vec<Change>,
         v20: bool,
     ) -> Result<Image> {
+        let checked = patch::check_all(changes)?;
         let now = self.store.now();
-        self.write().update(caller, id, changes, v20, now)
+        self.write().update(caller, id, &checked, v20, now)
     }
 
     /// Deletes the image, then its data if it had any.
@@ -115,13 +120,13 @@ impl<'a> Glance<'a> {
     }
 
     /// queued → saving, for an upload about to stream its data.
-    pub fn begin_upload(&self, caller: &Caller, id: &str) -> Result<UploadTicket> {
+    pub(super) fn begin_upload(&self, caller: &Caller, id: &str) -> Result<UploadTicket> {
         let now = self.store.now();
         self.write().begin_upload(caller, id, now)
     }
 
     /// saving → active, or back to queued when the data was refused.
-    pub fn finish_upload(
+    pub(super) fn finish_upload(
         &self,
         ticket: &UploadTicket,
         outcome: std::result::Result<Written, ()>,
@@ -131,12 +136,12 @@ impl<'a> Glance<'a> {
     }
 
     /// What a download returns: `None` when the image has no data.
-    pub fn stored(&self, caller: &Caller, id: &str) -> Result<Option<Stored>> {
+    pub(super) fn stored(&self, caller: &Caller, id: &str) -> Result<Option<Stored>> {
         self.store.glance_read().stored(caller, id)
     }
 
     /// Where image data lives.
-    pub fn data(&self) -> &'a DataDir {
+    pub(super) fn data(&self) -> &'a DataDir {
         self.store.glance_data()
     }
 

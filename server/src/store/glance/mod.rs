@@ -6,6 +6,7 @@
 //! request leaves the image as it was.
 
 pub mod data;
+mod download;
 mod error;
 mod handle;
 pub mod index;
@@ -14,16 +15,19 @@ pub mod list;
 pub mod patch;
 pub mod schema;
 pub mod tombstones;
+mod upload;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use download::{Download, Stored, Wanted};
 pub use error::{ImageError, Quota, Result, Unset};
 pub use handle::Glance;
 use index::{ImageMut, Index};
 use tombstones::Tombstones;
+pub use upload::{UploadTicket, Written};
 
 /// Glance's quotas (`image_property_quota`, `image_tag_quota`, `image_member_quota`).
 pub const PROPERTY_QUOTA: usize = 128;
@@ -266,6 +270,9 @@ pub struct NewImage {
     pub disk_format: Option<String>,
     pub tags: Vec<String>,
     pub properties: BTreeMap<String, String>,
+    /// Attributes of Glance's own that the request gave (`status`, `size`, `locations`...), in
+    /// the order Glance checks them: none may be set, and the first is refused.
+    pub server_set: Vec<&'static str>,
 }
 
 /// The Glance table, with its indices (see [`index`]).
@@ -398,30 +405,6 @@ impl From<GlanceStateFile> for GlanceState {
     }
 }
 
-/// The data of an image about to be written: what the upload must know up front.
-#[derive(Debug, Clone)]
-pub struct UploadTicket {
-    pub image_id: String,
-    pub disk_format: String,
-    pub container_format: String,
-}
-
-/// What streaming the data produced.
-#[derive(Debug, Clone)]
-pub struct Written {
-    pub size: u64,
-    pub md5: String,
-    pub sha512: String,
-    pub virtual_size: Option<u64>,
-}
-
-/// Where an image's bytes are, for a download.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    pub size: u64,
-    pub checksum: Option<String>,
-}
-
 /// Names Glance keeps for itself (403 "Attribute 'X' is reserved.").
 pub fn is_reserved(key: &str) -> bool {
     matches!(key, "location" | "deleted" | "deleted_at") || key.starts_with("os_glance")
@@ -492,6 +475,12 @@ impl GlanceState {
     }
 
     pub fn create(&mut self, caller: &Caller, new: NewImage, now: OffsetDateTime) -> Result<Image> {
+        if let Some(key) = new.server_set.iter().find(|k| is_read_only(k)) {
+            return Err(ImageError::ReadOnly((*key).to_owned()));
+        }
+        if let Some(key) = new.server_set.first() {
+            return Err(ImageError::Reserved((*key).to_owned()));
+        }
         for key in new.properties.keys() {
             if key.chars().count() > 255 {
                 return Err(ImageError::PropertyNameTooLong);
@@ -636,74 +625,6 @@ impl GlanceState {
         image.tags.remove(at);
         image.updated_at = truncate(now);
         Ok(())
-    }
-
-    // --- data -------------------------------------------------------------------------------
-
-    /// queued → saving, after the checks Glance makes before it reads any data.
-    pub fn begin_upload(
-        &mut self,
-        caller: &Caller,
-        id: &str,
-        now: OffsetDateTime,
-    ) -> Result<UploadTicket> {
-        let mut image = self.writable(caller, id, "upload_image")?;
-        if image.status != Status::Queued {
-            return Err(ImageError::NotQueued(image.status));
-        }
-        let (disk, container) = match (&image.disk_format, &image.container_format) {
-            (Some(d), Some(c)) => (d.clone(), c.clone()),
-            (None, Some(_)) => return Err(ImageError::FormatsUnset(Unset::Disk)),
-            (Some(_), None) => return Err(ImageError::FormatsUnset(Unset::Container)),
-            (None, None) => return Err(ImageError::FormatsUnset(Unset::Both)),
-        };
-        image.status = Status::Saving;
-        image.updated_at = truncate(now);
-        Ok(UploadTicket { image_id: id.to_owned(), disk_format: disk, container_format: container })
-    }
-
-    /// saving → active with the hashes, or back to queued when the data was refused. Answers 410
-    /// when the image was deleted meanwhile (the caller then removes the data).
-    pub fn finish_upload(
-        &mut self,
-        ticket: &UploadTicket,
-        outcome: std::result::Result<Written, ()>,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        let id = &ticket.image_id;
-        let gone = || ImageError::DeletedDuringUpload(id.clone());
-        if self.deleted.contains(id) {
-            return Err(gone());
-        }
-        let Some(mut image) = self.image_mut(id) else { return Err(not_found(id)) };
-        if image.status != Status::Saving {
-            return Err(gone());
-        }
-        image.updated_at = truncate(now);
-        match outcome {
-            Ok(w) => {
-                image.status = Status::Active;
-                image.size = Some(w.size);
-                image.virtual_size = w.virtual_size;
-                image.checksum = Some(w.md5);
-                image.os_hash_algo = Some("sha512".into());
-                image.os_hash_value = Some(w.sha512);
-            }
-            Err(()) => image.status = Status::Queued,
-        }
-        Ok(())
-    }
-
-    /// What a download returns: `None` when the image has no data (204).
-    pub fn stored(&self, caller: &Caller, id: &str) -> Result<Option<Stored>> {
-        let image = self.visible(caller, id)?;
-        if !caller.member {
-            return Err(ImageError::Denied("download_image"));
-        }
-        if image.status == Status::Deactivated && !caller.admin {
-            return Err(ImageError::Deactivated);
-        }
-        Ok(image.size.map(|size| Stored { size, checksum: image.checksum.clone() }))
     }
 
     // --- members ----------------------------------------------------------------------------

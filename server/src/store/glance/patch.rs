@@ -94,6 +94,16 @@ impl Change {
     }
 }
 
+/// Checks every change, as Glance does before it looks the image up. A change without a path
+/// is an operation object without exactly one of `add`, `remove` and `replace`; any such
+/// change is refused before the others are checked.
+pub fn check_all(changes: Vec<Change>) -> Result<Vec<Checked>> {
+    if changes.iter().any(|c| c.path.is_empty()) {
+        return Err(ImageError::NoOperation);
+    }
+    changes.into_iter().map(Change::check).collect()
+}
+
 /// `~1` → `/`, `~0` → `~`; any other `~` makes the pointer invalid.
 fn unescape(segment: &str) -> Option<String> {
     let mut out = String::new();

@@ -34,6 +34,21 @@ pub fn check_property(key: &str, value: &Value) -> Result<()> {
     }
 }
 
+/// The read-only attributes Glance's create deserializer refuses before it checks the body
+/// against the schema (the others are refused when the image is created).
+const REFUSED_FIRST: [&str; 5] = ["direct_url", "self", "file", "schema", "stores"];
+
+/// Checks a create body as Glance's deserializer does: first the read-only attributes it
+/// refuses outright, then the image schema.
+pub fn check_create(body: &Value) -> Result<()> {
+    if let Value::Object(fields) = body
+        && let Some(key) = REFUSED_FIRST.iter().find(|k| fields.contains_key(**k))
+    {
+        return Err(ImageError::ReadOnly((*key).to_owned()));
+    }
+    check_image(body)
+}
+
 /// Checks a whole create body against the image schema, as Glance does before it looks at the
 /// keys: custom values must be strings, tags strings of at most 255 characters, and so on.
 pub fn check_image(body: &Value) -> Result<()> {
