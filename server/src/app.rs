@@ -7,7 +7,7 @@
 //! own address) and `snowflake` (`/api/v2/...`, plus its admin endpoint under
 //! `/admin/snowflake/`). Nothing answers 501. Beside them, the operator routes (`/healthz`,
 //! `/admin/state`, see [`admin`]) and `/admin/faults` (fault injection, not part of any vendor
-//! spec; see `faults.rs`), dispatched the same way; the one [`Faults`] plan reaches every
+//! spec; see `faults/`), dispatched the same way; the one [`Faults`] plan reaches every
 //! family's stack and every SWR region's address.
 
 use std::sync::Arc;

@@ -8,7 +8,8 @@
 //! `X-Imagespec-Page-Size: N`), a 200 whose body is a JSON array longer than N is split into
 //! pages: the first comes inline with a `Link` header (`first`, `next`, `prev`, `last`), the
 //! rest from `/api/v2/results/<handle>?page=<n>`. Requests refused before they reach an
-//! operation (bad parameters, bad body, auth) are answered at once.
+//! operation (bad parameters, bad body, auth) are answered at once. A request that fault
+//! injection marked [`faults::Deferred`] (an `async` fault) is asynchronous too.
 
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, http::StatusCode, web::Json};
 use serde_json::Value;
@@ -18,6 +19,7 @@ use super::generated::api::FetchResultReply;
 use super::generated::models::SuccessAcceptedResponse;
 use crate::auth::Principal;
 use crate::contract::Json as ReplyJson;
+use crate::faults;
 use crate::store::{
     Store,
     snowflake::results::{Deferred, Poll},
@@ -159,7 +161,10 @@ fn request_options(req: &Request, defaults: Options) -> Result<Options, String> 
     if req.uri().path().starts_with(RESULTS) {
         return Ok(Options::default());
     }
-    if let Some(v) = header(ASYNC_HEADER) {
+    if req.extensions().get::<faults::Deferred>().is_some() {
+        // An injected `async` fault: deferred whatever the request's own header says.
+        o.asynchronous = true;
+    } else if let Some(v) = header(ASYNC_HEADER) {
         o.asynchronous = match v.to_ascii_lowercase().as_str() {
             "true" => true,
             "false" => false,
@@ -203,5 +208,14 @@ mod tests {
         );
         assert_eq!(split(200, Some(2), serde_json::json!([1, 2, 3])).len(), 2);
         assert_eq!(split(404, Some(2), serde_json::json!([1, 2, 3])).len(), 1);
+    }
+
+    #[test]
+    fn an_async_fault_defers_whatever_the_header_says() {
+        let mut req = Request::builder().header(ASYNC_HEADER, "maybe").finish();
+        assert!(request_options(&req, Options::default()).is_err());
+        req.extensions_mut().insert(faults::Deferred);
+        let options = request_options(&req, Options::default());
+        assert_eq!(options.map(|o| o.asynchronous), Ok(true));
     }
 }

@@ -6,9 +6,10 @@
 //! case-insensitive booleans, JSON as the default body type) → either the admin endpoint
 //! (`/admin/snowflake/...`, see `admin.rs`) or: contract guard (unknown paths 404, wrong methods
 //! 405) → authentication (`auth::snowflake`) → fault injection ([`crate::faults::Inject`], a
-//! no-op without rules; its `async` sets `X-Imagespec-Async`) → [`deferral`] (202 and paging) →
-//! the spec's request schemas → [`CustomMethods`] (`{name}:set-tags` to the route's form) → the
-//! generated poem-openapi routes. [`Normalize`] also reads the body once, up to [`BODY_LIMIT`].
+//! no-op without rules; its `async` marks the request [`crate::faults::Deferred`]) →
+//! [`deferral`] (202 and paging) → the spec's request schemas → [`CustomMethods`]
+//! (`{name}:set-tags` to the route's form) → the generated poem-openapi routes. [`Normalize`]
+//! also reads the body once, up to [`BODY_LIMIT`].
 //!
 //! Why this shape: snowflake-core percent-encodes every path segment and sends Python-cased
 //! booleans (`ifExists=True`), and snowflake-cli probes collection paths with a trailing slash;
