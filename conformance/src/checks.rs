@@ -1,22 +1,108 @@
-//! Every check id the tester can report, gathered from the modules that report them, and the
-//! `--check` patterns that select among them (an id such as `C104`, or a prefix ending in `*`
-//! such as `SWR-*`).
+//! The registry of checks: every id the tester can report, with the family that reports it
+//! (none: a run over any family does) and the phase that reports it. The `--check` patterns
+//! select among them (an id such as `C104`, or a prefix ending in `*` such as `SWR-*`), a phase
+//! runs only if one of its checks is selected, and docs/checks.md documents exactly these ids
+//! (tests below hold the registry equal to the documentation and to the ids the code reports).
 
-use crate::families::Family;
+use crate::family::Family;
 
-/// Every check id: the spec and response checks, the fuzzing's, `C108`, then each family's.
+/// The part of a run that reports a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// The spec's own schema could not be used on a response (`C000`, a tester problem):
+    /// reported on any exchange, never a reason to run a phase.
+    Spec,
+    /// Every exchange of every phase (the response checks).
+    Response,
+    /// The undeclared-methods probe (`methods`).
+    Methods,
+    /// The spec-driven fuzzing (`fuzz`).
+    Fuzz,
+    /// A family's semantic suite (`families`).
+    Suite,
+}
+
+/// One check id and who reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    pub id: &'static str,
+    /// `None`: runs over every family report it.
+    pub family: Option<Family>,
+    pub phase: Phase,
+}
+
+/// Every check, in the order docs/checks.md documents them.
+pub const REGISTRY: [Check; 48] = [
+    every("C000", Phase::Spec),
+    every("C100", Phase::Response),
+    every("C101", Phase::Response),
+    every("C102", Phase::Response),
+    every("C103", Phase::Response),
+    every("C104", Phase::Response),
+    every("C105", Phase::Response),
+    every("C108", Phase::Methods),
+    every("C107", Phase::Fuzz),
+    every("C110", Phase::Fuzz),
+    suite(Family::Glance, "C106"),
+    suite(Family::Glance, "C109"),
+    suite(Family::Glance, "GLANCE-S01"),
+    suite(Family::Glance, "GLANCE-S02"),
+    suite(Family::Glance, "GLANCE-S03"),
+    suite(Family::Glance, "GLANCE-S04"),
+    suite(Family::Glance, "GLANCE-S05"),
+    suite(Family::Glance, "GLANCE-S06"),
+    suite(Family::Glance, "GLANCE-S07"),
+    suite(Family::Glance, "GLANCE-S08"),
+    suite(Family::Glance, "GLANCE-S09"),
+    suite(Family::Glance, "GLANCE-S10"),
+    suite(Family::Swr, "SWR-S01"),
+    suite(Family::Swr, "SWR-S02"),
+    suite(Family::Swr, "SWR-S03"),
+    suite(Family::Swr, "SWR-S04"),
+    suite(Family::Swr, "SWR-S05"),
+    suite(Family::Swr, "SWR-S06"),
+    suite(Family::Swr, "SWR-S07"),
+    suite(Family::Swr, "SWR-S08"),
+    suite(Family::Swr, "SWR-S09"),
+    suite(Family::Swr, "SWR-S10"),
+    suite(Family::Cce, "CCE-S01"),
+    suite(Family::Cce, "CCE-S02"),
+    suite(Family::Cce, "CCE-S03"),
+    suite(Family::Cce, "CCE-S04"),
+    suite(Family::Cce, "CCE-S05"),
+    suite(Family::Cce, "CCE-S06"),
+    suite(Family::Cce, "CCE-S07"),
+    suite(Family::Snowflake, "SF-S01"),
+    suite(Family::Snowflake, "SF-S02"),
+    suite(Family::Snowflake, "SF-S03"),
+    suite(Family::Snowflake, "SF-S04"),
+    suite(Family::Snowflake, "SF-S05"),
+    suite(Family::Snowflake, "SF-S06"),
+    suite(Family::Snowflake, "SF-S07"),
+    suite(Family::Snowflake, "SF-S08"),
+    suite(Family::Snowflake, "SF-S09"),
+];
+
+/// Every check id, in the registry's order.
 pub fn all() -> Vec<&'static str> {
-    reported_for(&Family::ALL)
+    REGISTRY.iter().map(|c| c.id).collect()
+}
+
+/// The ids of the checks of `phase` that runs over every family report.
+pub fn of_phase(phase: Phase) -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().filter(move |c| c.phase == phase && c.family.is_none()).map(|c| c.id)
+}
+
+/// The ids of the checks only `family` reports (its suite's, and Glance's image schema checks).
+pub fn of_family(family: Family) -> Vec<&'static str> {
+    REGISTRY.iter().filter(|c| c.family == Some(family)).map(|c| c.id).collect()
 }
 
 /// The ids a run over `families` can report: the checks of every family, then theirs.
 pub fn reported_for(families: &[Family]) -> Vec<&'static str> {
-    let mut ids = vec![crate::session::SPEC_CHECK];
-    ids.extend(crate::session::RESPONSE_CHECKS);
-    ids.extend(crate::fuzz::CHECKS);
-    ids.push(crate::methods::CHECK);
+    let mut ids: Vec<&str> = REGISTRY.iter().filter(|c| c.family.is_none()).map(|c| c.id).collect();
     for family in families {
-        ids.extend(family.checks());
+        ids.extend(of_family(*family));
     }
     ids
 }
@@ -51,6 +137,16 @@ pub fn validate(patterns: &[String], families: &[Family]) -> Result<(), UnknownC
         }),
         None => Ok(()),
     }
+}
+
+/// A check that runs over every family report.
+const fn every(id: &'static str, phase: Phase) -> Check {
+    Check { id, family: None, phase }
+}
+
+/// A check of `family`'s semantic suite.
+const fn suite(family: Family, id: &'static str) -> Check {
+    Check { id, family: Some(family), phase: Phase::Suite }
 }
 
 #[cfg(test)]

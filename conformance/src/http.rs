@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::exchange::{HttpRequest, HttpResponse};
+use crate::transport::{Transport, TransportError};
 
 /// Bodies larger than this are cut off and reported as unreadable.
 pub const MAX_BODY: u64 = 16 << 20;

@@ -16,6 +16,13 @@ use crate::report::{CheckOutcome, Finding, Report};
 /// The name of the report, and of the suite for checks of no family.
 pub const SUITE: &str = "imagespec-conformance";
 
+impl Report {
+    /// JUnit XML for CI: one test suite per family, one test case per check (see the module).
+    pub fn to_junit(&self) -> String {
+        render(self)
+    }
+}
+
 pub fn render(report: &Report) -> String {
     let mut junit = quick_junit::Report::new(SUITE);
     for (family, requests, outcomes) in report.by_family() {
@@ -73,8 +80,8 @@ mod tests {
     use quick_junit::{TestCaseStatus, TestSuite};
 
     use super::SUITE;
+    use crate::exchange::HttpRequest;
     use crate::report::{Finding, Report};
-    use crate::transport::HttpRequest;
 
     fn finding(check: &str, message: &str, warning: bool) -> Finding {
         let request = HttpRequest {

@@ -15,12 +15,17 @@
 //! request that showed it, so it can be saved and re-sent ([`replay`]).
 
 pub mod checks;
+pub mod config;
 pub mod config_file;
+pub mod exchange;
 pub mod families;
+pub mod family;
 pub mod fuzz;
+mod generate;
 pub mod http;
 pub mod junit;
 pub mod methods;
+mod names;
 pub mod progress;
 pub mod replay;
 pub mod report;
@@ -31,9 +36,11 @@ pub mod spec;
 pub mod transport;
 pub mod validate;
 
-pub use families::Family;
+pub use config::{Config, RunError};
+pub use exchange::{HttpRequest, HttpResponse};
+pub use family::Family;
 pub use report::{CheckOutcome, FamilyChecks, Finding, Report};
-pub use run::{Config, RunError, run, run_with_regions};
+pub use run::{run, run_with_regions};
 pub use spec::{Operation, Spec, SpecError};
-pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};
+pub use transport::{Transport, TransportError};
 pub use validate::{Violation, validate_response};

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use imagespec_conformance::families;
 use imagespec_conformance::http::{Http, Trust};
 use imagespec_conformance::signing::AkSk;
 use imagespec_conformance::{
@@ -153,11 +154,8 @@ fn parse_header(s: &str) -> Result<(Family, (String, String)), String> {
     Ok((family.parse()?, (name.trim().to_owned(), value.trim().to_owned())))
 }
 
-/// The values of `X-Snowflake-Authorization-Token-Type` that `--token snowflake=TYPE:TOKEN` knows.
-const SNOWFLAKE_TOKEN_TYPES: [&str; 4] =
-    ["KEYPAIR_JWT", "OAUTH", "PROGRAMMATIC_ACCESS_TOKEN", "PAT_WITH_EXTERNAL_SESSION_ID"];
-
-/// Each family's credential headers: its token and any extra headers.
+/// Each family's credential headers: what its tokens become ([`families::entry`]), then any
+/// extra headers.
 fn credentials(
     tokens: &[(Family, String)],
     headers: &[(Family, (String, String))],
@@ -170,19 +168,8 @@ fn credentials(
             None => out.push((family, vec![header])),
         };
     for (family, token) in tokens {
-        match family {
-            Family::Snowflake => {
-                // `TYPE:TOKEN` also sends the token type (Snowflake's documented kinds only).
-                let typed =
-                    token.split_once(':').filter(|(t, _)| SNOWFLAKE_TOKEN_TYPES.contains(t));
-                let (kind, token) = typed.map_or((None, token.as_str()), |(t, v)| (Some(t), v));
-                add(*family, ("Authorization".to_owned(), format!("Bearer {token}")));
-                if let Some(kind) = kind {
-                    let name = "X-Snowflake-Authorization-Token-Type".to_owned();
-                    add(*family, (name, kind.to_owned()));
-                }
-            }
-            _ => add(*family, ("X-Auth-Token".to_owned(), token.clone())),
+        for header in (families::entry(*family).token)(token) {
+            add(*family, header);
         }
     }
     for (family, header) in headers {

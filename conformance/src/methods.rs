@@ -30,13 +30,14 @@
 
 use serde_json::Value;
 
-use crate::fuzz::{concrete_path, fresh_names};
+use crate::exchange::{HttpRequest, HttpResponse};
+use crate::generate::concrete_path;
+use crate::names::fresh_names;
 use crate::session::Session;
 use crate::spec::Spec;
-use crate::transport::{HttpRequest, HttpResponse};
 
 /// The check's id.
-pub const CHECK: &str = "C108";
+const CHECK: &str = "C108";
 
 /// The methods tried on every path (TRACE is left out: proxies answer it on their own).
 const METHODS: [&str; 7] = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"];
@@ -273,7 +274,7 @@ fn mentions(body: &Value, code: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::families::Family;
+    use crate::family::Family;
 
     fn spec(family: Family) -> Spec {
         Spec::from_text(family.builtin_spec()).expect("the spec loads")

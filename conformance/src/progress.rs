@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::exchange::{HttpRequest, HttpResponse};
 use crate::report::Finding;
-use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::transport::{Transport, TransportError};
 
 pub struct Progress<'a> {
     inner: &'a dyn Transport,
@@ -86,7 +87,7 @@ impl Transport for Progress<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::families::Family;
+    use crate::family::Family;
     use crate::session::Session;
     use crate::spec::Spec;
 

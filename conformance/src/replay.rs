@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::exchange::{HttpRequest, HttpResponse};
 use crate::report::Report;
-use crate::transport::{HttpRequest, HttpResponse};
 
 /// One finding and everything needed to send its request again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

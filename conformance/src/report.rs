@@ -1,9 +1,10 @@
 //! What a run found: every check that ran, every violation with a reproducing curl line and the
-//! exact request, as text, JSON or JUnit XML (rendered by [`crate::junit`]).
+//! exact request, as text or JSON (and as JUnit XML: `Report::to_junit`, in `junit`, which
+//! depends on this module and not the other way round).
 
 use serde::Serialize;
 
-use crate::transport::HttpRequest;
+use crate::exchange::HttpRequest;
 
 /// One deviation from the contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,11 +72,6 @@ impl Report {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-
-    /// JUnit XML for CI: one test case per check (see [`crate::junit`]).
-    pub fn to_junit(&self) -> String {
-        crate::junit::render(self)
     }
 
     /// Every check that ran, in the order it first ran, with its findings. A check that only

@@ -6,17 +6,13 @@ use std::cell::RefCell;
 
 use serde_json::Value;
 
+use crate::checks::{self, Phase};
+use crate::exchange::{HttpRequest, HttpResponse};
 use crate::report::{Finding, Report};
 use crate::signing::AkSk;
 use crate::spec::Spec;
-use crate::transport::{HttpRequest, HttpResponse, Transport};
+use crate::transport::Transport;
 use crate::validate::validate_response;
-
-/// The checks every exchange gets, whatever phase sends it.
-pub const RESPONSE_CHECKS: [&str; 6] = ["C100", "C101", "C102", "C103", "C104", "C105"];
-
-/// Reported when the spec's schema for a response cannot be used (a tester problem).
-pub const SPEC_CHECK: &str = "C000";
 
 /// What a family's exchange check concluded about one thing it looked at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +167,7 @@ impl<'a> Session<'a> {
             &resp.body,
         ) {
             Ok(violations) => {
-                for code in RESPONSE_CHECKS {
+                for code in checks::of_phase(Phase::Response) {
                     self.ran(code);
                 }
                 for v in violations {
@@ -179,7 +175,7 @@ impl<'a> Session<'a> {
                 }
             }
             Err(e) => self.finding(
-                SPEC_CHECK,
+                "C000",
                 req,
                 format!("the spec's schema could not be used: {e}"),
                 false,

@@ -7,7 +7,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use sha2::{Digest, Sha256};
 use time::{OffsetDateTime, macros::format_description};
 
-use crate::transport::HttpRequest;
+use crate::exchange::HttpRequest;
 
 const ALGORITHM: &str = "SDK-HMAC-SHA256";
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');

@@ -50,7 +50,7 @@ pub struct Options {
 /// The main address: every live family (SWR in its home region, the first one), the specs and
 /// Swagger UI.
 pub fn app_with(store: Store, credentials: Arc<Credentials>, options: Options) -> impl Endpoint {
-    let home = store.swr_read().region_ids().into_iter().next().unwrap_or_default();
+    let home = store.swr().region_ids().into_iter().next().unwrap_or_default();
     let Options { snowflake: snowflake_options, faults } = options;
     let families: Vec<(Owns, BoxEndpoint<'static>)> = vec![
         (

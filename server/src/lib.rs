@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! specs/<family>.yaml ──cargo codegen──▶ <family>/generated/ (models, response enums, trait, routes)
-//! <family>/handlers.rs ──implements the trait, calls──▶ store/ (no HTTP)
-//! <family>/error.rs: StoreError and framework errors → the family's wire envelope
+//! <family>/handlers.rs ──implements the trait: resolve the caller, one call──▶ store/ (no HTTP)
+//! <family>/error.rs: the family store's error and framework errors → the family's wire envelope
 //! app.rs: mounts each live family at its real paths, with /specs/ and /docs/
 //! ```
 //!
@@ -21,6 +21,7 @@ pub mod contract;
 pub mod docs;
 pub mod faults;
 pub mod glance;
+pub mod huawei_gateway;
 pub mod listener;
 pub mod log_writer;
 pub mod middleware;

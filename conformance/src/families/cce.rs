@@ -12,10 +12,6 @@ use serde_json::{Value, json};
 
 use crate::session::Session;
 
-/// The ids of the checks this module reports.
-pub const CHECKS: [&str; 7] =
-    ["CCE-S01", "CCE-S02", "CCE-S03", "CCE-S04", "CCE-S05", "CCE-S06", "CCE-S07"];
-
 /// Runs the suite; resource names start with `prefix`.
 pub fn run(s: &Session<'_>, prefix: &str) {
     let name = format!("{prefix}-cache");

@@ -33,24 +33,8 @@ use md5::{Digest, Md5};
 use serde_json::{Value, json};
 use sha2::Sha512;
 
+use crate::exchange::HttpRequest;
 use crate::session::{Outcome, Session};
-use crate::transport::HttpRequest;
-
-/// The ids of the checks this module reports.
-pub const CHECKS: [&str; 12] = [
-    "C106",
-    "C109",
-    "GLANCE-S01",
-    "GLANCE-S02",
-    "GLANCE-S03",
-    "GLANCE-S04",
-    "GLANCE-S05",
-    "GLANCE-S06",
-    "GLANCE-S07",
-    "GLANCE-S08",
-    "GLANCE-S09",
-    "GLANCE-S10",
-];
 
 const V21: &str = "application/openstack-images-v2.1-json-patch";
 const CANONICAL: &str = include_str!("../../../specs/glance/schemas/image.json");

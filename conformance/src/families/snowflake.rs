@@ -14,14 +14,27 @@
 //! `:unset-tags`, and the tags of a missing repository are 404. Tag names are compared without
 //! regard to case and the tag's database and schema are not judged (their defaults are not
 //! documented).
+//!
+//! Also how a `--token` becomes Snowflake's credential headers ([`token_headers`]).
 
 use serde_json::{Value, json};
 
 use crate::session::Session;
 
-/// The ids of the checks this module reports.
-pub const CHECKS: [&str; 9] =
-    ["SF-S01", "SF-S02", "SF-S03", "SF-S04", "SF-S05", "SF-S06", "SF-S07", "SF-S08", "SF-S09"];
+/// The values of `X-Snowflake-Authorization-Token-Type` that `--token snowflake=TYPE:TOKEN` knows.
+const TOKEN_TYPES: [&str; 4] =
+    ["KEYPAIR_JWT", "OAUTH", "PROGRAMMATIC_ACCESS_TOKEN", "PAT_WITH_EXTERNAL_SESSION_ID"];
+
+/// A token as Snowflake's headers: a bearer token, and for `TYPE:TOKEN` (one of Snowflake's
+/// documented kinds) also the token's type.
+pub fn token_headers(token: &str) -> Vec<(String, String)> {
+    let typed = token.split_once(':').filter(|(t, _)| TOKEN_TYPES.contains(t));
+    let (kind, token) = typed.map_or((None, token), |(t, v)| (Some(t), v));
+    let mut headers = vec![("Authorization".to_owned(), format!("Bearer {token}"))];
+    let name = "X-Snowflake-Authorization-Token-Type";
+    headers.extend(kind.map(|kind| (name.to_owned(), kind.to_owned())));
+    headers
+}
 
 /// Runs the suite; the run's database is named after `prefix`.
 pub fn run(s: &Session<'_>, prefix: &str) {
@@ -180,7 +193,7 @@ fn containers(s: &Session<'_>, db: &str) {
 }
 
 fn tags(s: &Session<'_>, base: &str) {
-    let values = |resp: &crate::HttpResponse| -> Vec<(String, String)> {
+    let values = |resp: &crate::exchange::HttpResponse| -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = resp
             .json()
             .as_array()

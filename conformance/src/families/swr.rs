@@ -26,12 +26,6 @@ use serde_json::{Value, json};
 
 use crate::session::Session;
 
-/// The ids of the checks this module reports.
-pub const CHECKS: [&str; 10] = [
-    "SWR-S01", "SWR-S02", "SWR-S03", "SWR-S04", "SWR-S05", "SWR-S06", "SWR-S07", "SWR-S08",
-    "SWR-S09", "SWR-S10",
-];
-
 /// How long a sync may take to show up in the target (the real service may copy later).
 const SYNC_WAIT: Duration = Duration::from_secs(20);
 
@@ -409,7 +403,13 @@ fn cleanup(s: &Session<'_>, ns: &str) {
 }
 
 /// The documented code is unverified for the live service: a different one is a warning.
-fn code(s: &Session<'_>, check: &str, req: &crate::HttpRequest, body: &Value, expected: &str) {
+fn code(
+    s: &Session<'_>,
+    check: &str,
+    req: &crate::exchange::HttpRequest,
+    body: &Value,
+    expected: &str,
+) {
     let got = body["errorCode"].as_str().or_else(|| body["error_code"].as_str()).unwrap_or("");
     s.lenient(check, got == expected, req, || format!("errorCode {got:?}, documented {expected}"));
 }

@@ -7,15 +7,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::SpecError;
-
-pub fn to_3_1(mut doc: Value) -> Result<Value, SpecError> {
+/// The document as 3.1, or why its `openapi` version cannot be read as 3.0 or 3.1.
+pub fn to_3_1(mut doc: Value) -> Result<Value, String> {
     let version = doc.get("openapi").and_then(Value::as_str).unwrap_or_default().to_owned();
     if version.starts_with("3.1.") {
         return Ok(doc);
     }
     if !version.starts_with("3.0.") {
-        return Err(SpecError::NotOpenApi(format!("unsupported openapi version `{version}`")));
+        return Err(format!("unsupported openapi version `{version}`"));
     }
     rewrite(&mut doc, false);
     doc["openapi"] = json!("3.1.0");

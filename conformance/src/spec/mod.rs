@@ -43,7 +43,7 @@ impl Spec {
     /// Reads an OpenAPI 3.1 or 3.0.x document (YAML or JSON).
     pub fn from_text(text: &str) -> Result<Self, SpecError> {
         let doc: Value = yaml_serde::from_str(text).map_err(|e| SpecError::Parse(e.to_string()))?;
-        let doc = dialect::to_3_1(doc)?;
+        let doc = dialect::to_3_1(doc).map_err(SpecError::NotOpenApi)?;
         if let Some(r) = external_ref(&doc) {
             return Err(SpecError::Unsupported(format!(
                 "`$ref: {r}` points outside the document; bundle it into one file first"

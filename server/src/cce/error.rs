@@ -1,6 +1,7 @@
-//! CCE's wire errors: the one place that decides what a client sees for a store error or a
+//! CCE's wire errors: the one place that decides what a client sees for a store refusal or a
 //! framework error. CCE answers `{"errorCode", "errorMessage"}`; the API gateway in front of it
-//! answers authentication failures and unknown paths as `{"error_code", "error_msg", "request_id"}`.
+//! answers authentication failures and unknown paths in its own envelope
+//! ([`crate::huawei_gateway`]).
 
 use poem::{IntoResponse, Response, http::StatusCode, web::Json};
 
@@ -8,8 +9,8 @@ use super::generated::models::{CceError, GatewayError};
 use crate::auth::huawei::HuaweiAuthError;
 use crate::contract::{FromError, Mismatch};
 use crate::faults::Injected;
-use crate::middleware::current_request_id;
-use crate::store::StoreError;
+use crate::huawei_gateway::{self as gateway, Envelope};
+use crate::store::cce::CceStoreError;
 
 const INVALID: &str = "CCE.01400001";
 const FORBIDDEN: &str = "CCE.01403001";
@@ -18,26 +19,37 @@ const EXISTS: &str = "CCE.01409001";
 const INTERNAL: &str = "CCE.01500001";
 /// Not in CCE's error table (the reference lists no 503); chosen after its numbering.
 const UNAVAILABLE: &str = "CCE.01503001";
-/// The API gateway's flow control (in front of every Huawei Cloud service), and its words.
-const THROTTLED: &str = "APIGW.0308";
-const THROTTLED_MESSAGE: &str = "The throttling threshold has been reached.";
+
+impl Envelope for GatewayError {
+    fn from_fields(error_code: String, error_msg: String, request_id: Option<String>) -> Self {
+        Self { error_code, error_msg, request_id }
+    }
+}
+
+/// A store refusal's status and CCE code.
+fn status_and_code(e: &CceStoreError) -> (u16, &'static str) {
+    match e {
+        CceStoreError::NotFound(_) => (404, NOT_FOUND),
+        CceStoreError::AlreadyExists(_) => (409, EXISTS),
+        CceStoreError::QuotaExceeded(_) => (400, INVALID),
+    }
+}
 
 /// A store refusal as a declared response of the operation.
-pub fn reply<R: FromError<CceError>>(e: StoreError) -> R {
-    let (status, code) = match &e {
-        StoreError::NotFound(_) => (404, NOT_FOUND),
-        StoreError::AlreadyExists(_) => (409, EXISTS),
-        StoreError::Invalid(_) | StoreError::QuotaExceeded(_) => (400, INVALID),
-    };
-    declared(status, body(code, e.to_string()))
+pub fn reply<R: FromError<CceError>>(e: CceStoreError) -> R {
+    let (status, code) = status_and_code(&e);
+    match R::from_error(status, body(code, e.to_string())) {
+        Ok(r) => r,
+        Err(b) => {
+            tracing::error!(status, code = %b.error_code, "status not declared by the operation; answering 400");
+            R::from_error(400, b).unwrap_or_else(|_| unreachable_status(400))
+        }
+    }
 }
 
 /// The 401 of an operation reached without a principal (the auth middleware always sets one).
 pub fn unauthenticated<R: FromError<GatewayError>>() -> R {
-    match R::from_error(401, gateway("APIGW.0301", HuaweiAuthError::Missing.to_string())) {
-        Ok(r) => r,
-        Err(_) => unreachable_status(401),
-    }
+    gateway::unauthenticated::<GatewayError, R>().unwrap_or_else(|_| unreachable_status(401))
 }
 
 /// Turns every error poem or our middleware raises into CCE's (or the gateway's) JSON.
@@ -49,7 +61,7 @@ pub async fn convert(err: poem::Error) -> Response {
         return match auth {
             HuaweiAuthError::WrongProject(_) => json(403, &body(FORBIDDEN, auth.to_string())),
             HuaweiAuthError::BodyTooLarge(_) => json(413, &body(INVALID, auth.to_string())),
-            _ => json(401, &gateway("APIGW.0301", auth.to_string())),
+            _ => gateway::unauthorized::<GatewayError>(auth),
         };
     }
     if let Some(mismatch) = err.downcast_ref::<Mismatch>() {
@@ -57,25 +69,13 @@ pub async fn convert(err: poem::Error) -> Response {
             Mismatch::UnknownQuery(_) | Mismatch::RepeatedQuery(_) => {
                 json(400, &body(INVALID, mismatch.to_string()))
             }
-            _ => json(
-                404,
-                &gateway(
-                    "APIGW.0101",
-                    "The API does not exist or has not been published in the environment",
-                ),
-            ),
+            _ => gateway::not_found::<GatewayError>(),
         };
     }
     let status = err.status();
     let message = err.to_string();
     match status.as_u16() {
-        404 | 405 => json(
-            404,
-            &gateway(
-                "APIGW.0101",
-                "The API does not exist or has not been published in the environment",
-            ),
-        ),
+        404 | 405 => gateway::not_found::<GatewayError>(),
         code @ 400..=499 => json(code, &body(INVALID, format!("Invalid request: {message}"))),
         _ => {
             tracing::error!(%status, %message, "internal error");
@@ -89,19 +89,9 @@ pub async fn convert(err: poem::Error) -> Response {
 /// error, 503 CCE's envelope with a code we chose ([`UNAVAILABLE`]).
 fn injected(status: u16) -> Response {
     match status {
-        429 => json(429, &gateway(THROTTLED, THROTTLED_MESSAGE)),
+        429 => gateway::throttled::<GatewayError>(),
         503 => json(503, &body(UNAVAILABLE, "Service unavailable, please try again later.".into())),
         _ => json(500, &body(INTERNAL, "Internal error.".to_owned())),
-    }
-}
-
-fn declared<R: FromError<CceError>>(status: u16, b: CceError) -> R {
-    match R::from_error(status, b) {
-        Ok(r) => r,
-        Err(b) => {
-            tracing::error!(status, code = %b.error_code, "status not declared by the operation; answering 400");
-            R::from_error(400, b).unwrap_or_else(|_| unreachable_status(400))
-        }
     }
 }
 
@@ -113,14 +103,6 @@ fn unreachable_status(status: u16) -> ! {
 
 fn body(code: &str, message: String) -> CceError {
     CceError { error_code: code.to_owned(), error_message: message }
-}
-
-fn gateway(code: &str, message: impl Into<String>) -> GatewayError {
-    GatewayError {
-        error_code: code.to_owned(),
-        error_msg: message.into(),
-        request_id: Some(current_request_id()),
-    }
 }
 
 fn json<T: poem_openapi::types::ToJSON>(status: u16, value: &T) -> Response {

@@ -7,6 +7,7 @@
 //! fault injection ([`crate::faults::Inject`], a no-op without rules) → JSON bodies checked
 //! against the spec's request schema → the generated poem-openapi routes.
 
+pub mod convert;
 pub mod error;
 pub mod generated;
 pub mod handlers;

@@ -10,7 +10,7 @@ use poem::{
 };
 
 use super::generated::models::GlanceError;
-use super::{PATCH_MEDIA_TYPES, WrongPatchMedia};
+use super::{BODY_LIMIT, PATCH_MEDIA_TYPES, WrongPatchMedia};
 use crate::auth::keystone::Unauthenticated;
 use crate::contract::{FromError, Mismatch};
 use crate::faults::Injected;
@@ -27,32 +27,132 @@ pub fn body(status: u16, explanation: &str, detail: &str) -> GlanceError {
     }
 }
 
-pub fn status_of(e: &ImageError) -> u16 {
-    match e {
-        ImageError::BadRequest(_) => 400,
-        ImageError::Forbidden(_) => 403,
-        ImageError::NotFound(_) => 404,
-        ImageError::Conflict(_) => 409,
-        ImageError::Gone(_) => 410,
-        ImageError::TooLarge(_) => 413,
-        ImageError::Unsupported(_) => 415,
-        ImageError::Unsatisfiable(_) => 416,
+/// Why Glance refuses a request: the store's refusals, and those Glance's router, request
+/// deserializers and WSGI layer make before the store is asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    Store(#[from] ImageError),
+    /// A path with a trailing slash.
+    #[error("The resource could not be found.")]
+    NoRoute,
+    #[error("Invalid content type {0}")]
+    MediaType(String),
+    #[error("The request body is larger than {BODY_LIMIT} bytes.")]
+    BodyTooLarge,
+    #[error("reading the body: {0}")]
+    BodyUnreadable(String),
+    #[error("A body is not expected with this request.")]
+    UnexpectedBody,
+    #[error("Body expected in request.")]
+    NoBody,
+    #[error("Malformed JSON in request body.")]
+    MalformedJson,
+    #[error("Request body must be a JSON array of operation objects.")]
+    PatchNotArray,
+    #[error("Operations must be JSON objects.")]
+    PatchNotObjects,
+    #[error("Request body must be a JSON object with a string \"member\".")]
+    NoMember,
+    #[error("Request body must be a JSON object with a string \"status\".")]
+    NoMemberStatus,
+    #[error("Unexpected body type. Expected dict.")]
+    NotAnObject,
+    /// A query that is not UTF-8 once percent-decoded.
+    #[error(
+        "Error decoding your request. Either the URL or the request body contained characters that could not be decoded by Glance"
+    )]
+    Undecodable,
+}
+
+impl poem::error::ResponseError for Refusal {
+    fn status(&self) -> StatusCode {
+        StatusCode::from_u16(status_of(self)).unwrap_or(StatusCode::BAD_REQUEST)
     }
 }
 
-/// A store refusal's status and body.
-fn envelope(e: &ImageError) -> (u16, GlanceError) {
-    let status = status_of(e);
-    let b = match e {
-        ImageError::Unsupported(detail) => unsupported(detail),
-        other => body(status, &other.to_string(), ""),
+/// The status of each refusal: the one place that decides it.
+pub fn status_of(r: &Refusal) -> u16 {
+    match r {
+        Refusal::Store(e) => store_status(e),
+        Refusal::NoRoute => 404,
+        Refusal::BodyTooLarge => 413,
+        Refusal::MediaType(_) => 415,
+        Refusal::BodyUnreadable(_)
+        | Refusal::UnexpectedBody
+        | Refusal::NoBody
+        | Refusal::MalformedJson
+        | Refusal::PatchNotArray
+        | Refusal::PatchNotObjects
+        | Refusal::NoMember
+        | Refusal::NoMemberStatus
+        | Refusal::NotAnObject
+        | Refusal::Undecodable => 400,
+    }
+}
+
+fn store_status(e: &ImageError) -> u16 {
+    use ImageError as E;
+    match e {
+        E::PropertyNameTooLong
+        | E::OutOfRange { .. }
+        | E::InvalidVisibility(_)
+        | E::SchemaMismatch(_)
+        | E::SchemaUnusable(_)
+        | E::NoOperation
+        | E::BadPointer(_)
+        | E::MissingValue(_)
+        | E::TagTooLong
+        | E::EmptyMember
+        | E::FormatsUnset(_)
+        | E::DataUnreadable(_)
+        | E::SizeMismatch { .. }
+        | E::MultipleRanges
+        | E::Query(_)
+        | E::NoMarker(_) => 400,
+        E::Denied(_)
+        | E::ForeignOwner(_)
+        | E::OwnerNeedsAdmin
+        | E::Protected(_)
+        | E::Deactivated
+        | E::ReadOnly(_)
+        | E::Reserved(_)
+        | E::LocationsHidden
+        | E::NotRemovable(_)
+        | E::FormatLocked(_)
+        | E::NotSwitchable { .. }
+        | E::NotShared { .. }
+        | E::MarkerNotVisible(_) => 403,
+        E::NotVisible(_)
+        | E::NoImageToDelete(_)
+        | E::NoSuchTag(_)
+        | E::NoSuchMember(_)
+        | E::DataMissing(_) => 404,
+        E::IdTaken(_)
+        | E::NoSuchProperty(_)
+        | E::AlreadyPresent(_)
+        | E::AlreadyMember { .. }
+        | E::NotQueued(_) => 409,
+        E::DeletedDuringUpload(_) => 410,
+        E::QuotaExceeded(_) | E::OverSizeCap => 413,
+        E::FormatMismatch { .. } => 415,
+        E::RangeUnsatisfiable(_) | E::RangeUnreadable => 416,
+    }
+}
+
+/// A refusal's status and body.
+fn envelope(r: &Refusal) -> (u16, GlanceError) {
+    let status = status_of(r);
+    let b = match status {
+        415 => unsupported(&r.to_string()),
+        _ => body(status, &r.to_string(), ""),
     };
     (status, b)
 }
 
-/// A store refusal as a declared response of the operation.
-pub fn reply<R: FromError<GlanceError>>(e: ImageError) -> R {
-    let (status, b) = envelope(&e);
+/// A refusal as a declared response of the operation.
+pub fn reply<R: FromError<GlanceError>>(e: impl Into<Refusal>) -> R {
+    let (status, b) = envelope(&e.into());
     match R::from_error(status, b) {
         Ok(r) => r,
         Err(b) => {
@@ -92,8 +192,8 @@ pub async fn convert(err: poem::Error) -> Response {
     if let Some(e) = err.downcast_ref::<Unauthenticated>() {
         return respond(401, &body(401, &e.to_string(), ""));
     }
-    if let Some(e) = err.downcast_ref::<ImageError>() {
-        let (status, b) = envelope(e);
+    if let Some(r) = err.downcast_ref::<Refusal>() {
+        let (status, b) = envelope(r);
         return respond(status, &b);
     }
     if let Some(e) = err.downcast_ref::<WrongPatchMedia>() {

@@ -9,14 +9,14 @@ use serde_json::{Value, json, value::RawValue};
 use time::{OffsetDateTime, macros::format_description};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::error::reply;
+use super::error::{Refusal, reply};
 use super::generated::api::*;
 use super::generated::models::*;
 use crate::contract::{to_i64, wire};
 use crate::store::Store;
 use crate::store::glance::{
     self as store, Caller, ImageError, NewImage, Visibility, inspect,
-    list::ListQuery,
+    list::{ListQuery, Page},
     patch::{Change, Op},
     schema,
 };
@@ -218,18 +218,13 @@ fn schema_document(text: &str) -> SchemaDocument {
 }
 
 /// The query as decoded pairs, in order; 400 when a value is not UTF-8 after decoding.
-fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ImageError> {
+fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, Refusal> {
     let decode = |s: &str| {
         let s = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&s).decode_utf8().map(|c| c.into_owned()).map_err(
-            |_| {
-                ImageError::BadRequest(
-                    "Error decoding your request. Either the URL or the request body contained \
-                 characters that could not be decoded by Glance"
-                        .into(),
-                )
-            },
-        )
+        percent_encoding::percent_decode_str(&s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| Refusal::Undecodable)
     };
     let mut out = Vec::new();
     for pair in req.uri().query().unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
@@ -268,10 +263,10 @@ fn new_image(b: ImageCreate) -> Result<NewImage, ImageError> {
         ("os_hash_value", b.os_hash_value.is_some()),
     ];
     if let Some((key, _)) = present.iter().find(|(_, p)| *p) {
-        return Err(ImageError::Forbidden(format!("Attribute '{key}' is read-only.")));
+        return Err(ImageError::ReadOnly((*key).to_owned()));
     }
     if b.locations.is_some() {
-        return Err(ImageError::Forbidden("Attribute 'locations' is reserved.".into()));
+        return Err(ImageError::Reserved("locations".into()));
     }
     let mut properties = b.additional_properties;
     let known = [
@@ -345,8 +340,7 @@ fn changes(payload: UpdateImagePayload) -> (Vec<Change>, bool) {
 /// Parses a single `Range` (`bytes=a-b`, `bytes=a-`, `bytes=-n`) or legacy `Content-Range`
 /// (`bytes a-b/total`) against `size`: the inclusive byte span.
 fn byte_range(range: &str, legacy: bool, size: u64) -> Result<(u64, u64), ImageError> {
-    let unsatisfiable =
-        || ImageError::Unsatisfiable(format!("Requested range {range} is not satisfiable"));
+    let unsatisfiable = || ImageError::RangeUnsatisfiable(range.to_owned());
     let spec = if legacy {
         range.strip_prefix("bytes ").and_then(|r| r.split_once('/')).map(|(r, _)| r)
     } else {
@@ -354,7 +348,7 @@ fn byte_range(range: &str, legacy: bool, size: u64) -> Result<(u64, u64), ImageE
     }
     .ok_or_else(unsatisfiable)?;
     if spec.contains(',') {
-        return Err(ImageError::BadRequest("Multiple ranges are not supported.".into()));
+        return Err(ImageError::MultipleRanges);
     }
     let (first, last) = spec.trim().split_once('-').ok_or_else(unsatisfiable)?;
     let parse = |s: &str| s.trim().parse::<u64>().map_err(|_| unsatisfiable());
@@ -420,36 +414,35 @@ impl GlanceApi for Glance {
             format!("/v2/images?{}", urlencode(&kept))
         };
         // The page borrows the table: its wire models are built under the read lock.
-        let state = self.store.glance_read();
-        let page = match state.list(&caller(req), &query) {
-            Ok(p) => p,
-            Err(e) => return reply(e),
-        };
-        let next = match page.images.last() {
-            Some(last) if page.full => {
-                let mut with_marker = kept;
-                with_marker.push(("marker".into(), last.id.clone()));
-                Some(format!("/v2/images?{}", urlencode(&with_marker)))
+        let render = |page: Page<'_>| {
+            let next = match page.images.last() {
+                Some(last) if page.full => {
+                    let mut with_marker = kept;
+                    with_marker.push(("marker".into(), last.id.clone()));
+                    Some(format!("/v2/images?{}", urlencode(&with_marker)))
+                }
+                _ => None,
+            };
+            let schema = "/v2/schemas/images";
+            let model = || ImageList {
+                images: page.images.iter().copied().map(image).collect(),
+                first: first.clone(),
+                next: next.clone(),
+                schema: schema.into(),
+            };
+            let images: serde_json::Result<Vec<_>> = page.images.iter().map(|i| json(i)).collect();
+            match images {
+                Ok(images) => Json::view(
+                    &PageView { first: &first, images, next: next.as_deref(), schema },
+                    model,
+                ),
+                Err(_) => Json::of(model()),
             }
-            _ => None,
         };
-        let schema = "/v2/schemas/images";
-        let model = || ImageList {
-            images: page.images.iter().copied().map(image).collect(),
-            first: first.clone(),
-            next: next.clone(),
-            schema: schema.into(),
-        };
-        let images: serde_json::Result<Vec<_>> = page.images.iter().map(|i| json(i)).collect();
-        let reply = match images {
-            Ok(images) => Json::view(
-                &PageView { first: &first, images, next: next.as_deref(), schema },
-                model,
-            ),
-            Err(_) => Json::of(model()),
-        };
-        drop(state);
-        ListImagesReply::Ok(reply)
+        match self.store.glance().list(&caller(req), &query, render) {
+            Ok(r) => ListImagesReply::Ok(r),
+            Err(e) => reply(e),
+        }
     }
 
     async fn create_image(&self, req: &Request, b: ImageCreate) -> CreateImageReply {
@@ -457,8 +450,7 @@ impl GlanceApi for Glance {
             Ok(n) => n,
             Err(e) => return reply(e),
         };
-        let now = self.store.now();
-        match self.store.glance().create(&caller(req), new, now) {
+        match self.store.glance().create(&caller(req), new) {
             Ok(i) => {
                 let location = format!("{}/v2/images/{}", base_url(req), i.id);
                 CreateImageReply::Created(
@@ -473,28 +465,20 @@ impl GlanceApi for Glance {
 
     async fn show_image(&self, req: &Request, params: ShowImageParams) -> ShowImageReply {
         let ShowImageParams { image_id } = params;
-        match self.store.glance_read().show(&caller(req), &image_id) {
-            Ok(i) => ShowImageReply::Ok(match json(i) {
-                Ok(kept) => Json::view(&kept, || image(i)),
-                Err(_) => Json::of(image(i)),
-            }),
+        let render = |i: &store::Image| match json(i) {
+            Ok(kept) => Json::view(&kept, || image(i)),
+            Err(_) => Json::of(image(i)),
+        };
+        match self.store.glance().show(&caller(req), &image_id, render) {
+            Ok(r) => ShowImageReply::Ok(r),
             Err(e) => reply(e),
         }
     }
 
     async fn delete_image(&self, req: &Request, params: DeleteImageParams) -> DeleteImageReply {
         let DeleteImageParams { image_id } = params;
-        let result = self.store.glance().delete(&caller(req), &image_id);
-        match result {
-            Ok(had_data) => {
-                if had_data {
-                    self.store.glance_data().remove(&image_id).await;
-                }
-                DeleteImageReply::NoContent
-            }
-            Err(ImageError::NotFound(_)) => {
-                reply(ImageError::NotFound(format!("Failed to find image {image_id} to delete")))
-            }
+        match self.store.glance().delete(&caller(req), &image_id).await {
+            Ok(()) => DeleteImageReply::NoContent,
             Err(e) => reply(e),
         }
     }
@@ -508,18 +492,13 @@ impl GlanceApi for Glance {
         let UpdateImageParams { image_id } = params;
         let (raw, v20) = changes(payload);
         if raw.iter().any(|c| c.path.is_empty()) {
-            return reply(ImageError::BadRequest(
-                "Operation objects must contain exactly one member named \"add\", \"remove\", \
-                 or \"replace\"."
-                    .into(),
-            ));
+            return reply(ImageError::NoOperation);
         }
         let checked = match raw.into_iter().map(Change::check).collect::<Result<Vec<_>, _>>() {
             Ok(c) => c,
             Err(e) => return reply(e),
         };
-        let now = self.store.now();
-        match self.store.glance().update(&caller(req), &image_id, &checked, v20, now) {
+        match self.store.glance().update(&caller(req), &image_id, &checked, v20) {
             Ok(i) => UpdateImageReply::Ok(Json::of(image(&i))),
             Err(e) => reply(e),
         }
@@ -531,8 +510,7 @@ impl GlanceApi for Glance {
         params: DeactivateImageParams,
     ) -> DeactivateImageReply {
         let DeactivateImageParams { image_id } = params;
-        let now = self.store.now();
-        match self.store.glance().set_active(&caller(req), &image_id, false, now) {
+        match self.store.glance().set_active(&caller(req), &image_id, false) {
             Ok(()) => DeactivateImageReply::NoContent,
             Err(e) => reply(e),
         }
@@ -544,8 +522,7 @@ impl GlanceApi for Glance {
         params: ReactivateImageParams,
     ) -> ReactivateImageReply {
         let ReactivateImageParams { image_id } = params;
-        let now = self.store.now();
-        match self.store.glance().set_active(&caller(req), &image_id, true, now) {
+        match self.store.glance().set_active(&caller(req), &image_id, true) {
             Ok(()) => ReactivateImageReply::NoContent,
             Err(e) => reply(e),
         }
@@ -557,7 +534,7 @@ impl GlanceApi for Glance {
         params: DownloadImageDataParams,
     ) -> DownloadImageDataReply {
         let DownloadImageDataParams { image_id, range, content_range } = params;
-        let stored = match self.store.glance_read().stored(&caller(req), &image_id) {
+        let stored = match self.store.glance().stored(&caller(req), &image_id) {
             Ok(Some(s)) => s,
             Ok(None) => return DownloadImageDataReply::NoContent,
             Err(e) => return reply(e),
@@ -571,11 +548,9 @@ impl GlanceApi for Glance {
             Ok(s) => s,
             Err(e) => return reply(e),
         };
-        let Ok(mut file) = tokio::fs::File::open(self.store.glance_data().path(&image_id)).await
+        let Ok(mut file) = tokio::fs::File::open(self.store.glance().data().path(&image_id)).await
         else {
-            return reply(ImageError::NotFound(format!(
-                "The data of image {image_id} is not in the data directory"
-            )));
+            return reply(ImageError::DataMissing(image_id));
         };
         match span {
             None => DownloadImageDataReply::Ok(
@@ -585,7 +560,7 @@ impl GlanceApi for Glance {
             ),
             Some((start, end)) => {
                 if file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
-                    return reply(ImageError::Unsatisfiable("The range cannot be read".into()));
+                    return reply(ImageError::RangeUnreadable);
                 }
                 let len = end - start + 1;
                 DownloadImageDataReply::PartialContent(
@@ -605,24 +580,21 @@ impl GlanceApi for Glance {
         body: poem::Body,
     ) -> UploadImageDataReply {
         let UploadImageDataParams { image_id, x_openstack_image_size: announced } = params;
-        let caller = caller(req);
-        let now = self.store.now();
-        let ticket = match self.store.glance().begin_upload(&caller, &image_id, now) {
+        let glance = self.store.glance();
+        let ticket = match glance.begin_upload(&caller(req), &image_id) {
             Ok(t) => t,
             Err(e) => return reply(e),
         };
-        let pending = PendingUpload { store: &self.store, ticket: &ticket, settled: false };
-        let outcome = stream_to_disk(&self.store, &ticket, announced, body).await;
+        let pending = PendingUpload { glance, ticket: &ticket, settled: false };
+        let outcome = stream_to_disk(glance, &ticket, announced, body).await;
         pending.settle();
-        let now = self.store.now();
-        let saved =
-            self.store.glance().finish_upload(&ticket, outcome.clone().map_err(|_| ()), now);
+        let saved = glance.finish_upload(&ticket, outcome.clone().map_err(|_| ()));
         match (outcome, saved) {
             (Err(e), _) => reply(e),
             (Ok(_), Ok(())) => UploadImageDataReply::NoContent,
             (Ok(_), Err(e)) => {
                 // The image went away while its data streamed in: the file has no owner.
-                self.store.glance_data().remove(&image_id).await;
+                glance.data().remove(&image_id).await;
                 reply(e)
             }
         }
@@ -634,7 +606,7 @@ impl GlanceApi for Glance {
         params: ListImageMembersParams,
     ) -> ListImageMembersReply {
         let ListImageMembersParams { image_id } = params;
-        match self.store.glance_read().members(&caller(req), &image_id) {
+        match self.store.glance().members(&caller(req), &image_id) {
             Ok(ms) => ListImageMembersReply::Ok(Json::of(MemberList {
                 members: ms.iter().map(|m| member(&image_id, m)).collect(),
                 schema: "/v2/schemas/members".into(),
@@ -650,8 +622,7 @@ impl GlanceApi for Glance {
         b: MemberCreate,
     ) -> CreateImageMemberReply {
         let CreateImageMemberParams { image_id } = params;
-        let now = self.store.now();
-        match self.store.glance().add_member(&caller(req), &image_id, &b.member, now) {
+        match self.store.glance().add_member(&caller(req), &image_id, &b.member) {
             Ok(m) => CreateImageMemberReply::Ok(Json::of(member(&image_id, &m))),
             Err(e) => reply(e),
         }
@@ -663,7 +634,7 @@ impl GlanceApi for Glance {
         params: ShowImageMemberParams,
     ) -> ShowImageMemberReply {
         let ShowImageMemberParams { image_id, member_id } = params;
-        match self.store.glance_read().member(&caller(req), &image_id, &member_id) {
+        match self.store.glance().member(&caller(req), &image_id, &member_id) {
             Ok(m) => ShowImageMemberReply::Ok(Json::of(member(&image_id, &m))),
             Err(e) => reply(e),
         }
@@ -681,14 +652,7 @@ impl GlanceApi for Glance {
             MemberUpdateStatus::Accepted => store::MemberStatus::Accepted,
             MemberUpdateStatus::Rejected => store::MemberStatus::Rejected,
         };
-        let now = self.store.now();
-        match self.store.glance().set_member_status(
-            &caller(req),
-            &image_id,
-            &member_id,
-            status,
-            now,
-        ) {
+        match self.store.glance().set_member_status(&caller(req), &image_id, &member_id, status) {
             Ok(m) => UpdateImageMemberReply::Ok(Json::of(member(&image_id, &m))),
             Err(e) => reply(e),
         }
@@ -708,8 +672,7 @@ impl GlanceApi for Glance {
 
     async fn add_image_tag(&self, req: &Request, params: AddImageTagParams) -> AddImageTagReply {
         let AddImageTagParams { image_id, tag_value } = params;
-        let now = self.store.now();
-        match self.store.glance().add_tag(&caller(req), &image_id, &tag_value, now) {
+        match self.store.glance().add_tag(&caller(req), &image_id, &tag_value) {
             Ok(()) => AddImageTagReply::NoContent,
             Err(e) => reply(e),
         }
@@ -721,8 +684,7 @@ impl GlanceApi for Glance {
         params: DeleteImageTagParams,
     ) -> DeleteImageTagReply {
         let DeleteImageTagParams { image_id, tag_value } = params;
-        let now = self.store.now();
-        match self.store.glance().delete_tag(&caller(req), &image_id, &tag_value, now) {
+        match self.store.glance().delete_tag(&caller(req), &image_id, &tag_value) {
             Ok(()) => DeleteImageTagReply::NoContent,
             Err(e) => reply(e),
         }
@@ -733,7 +695,7 @@ impl GlanceApi for Glance {
 /// the request was dropped mid-stream), it puts the image back to `queued`, as a failed upload
 /// does, so the image is not stuck in `saving`.
 struct PendingUpload<'a> {
-    store: &'a Store,
+    glance: store::Glance<'a>,
     ticket: &'a store::UploadTicket,
     settled: bool,
 }
@@ -748,8 +710,7 @@ impl PendingUpload<'_> {
 impl Drop for PendingUpload<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            let now = self.store.now();
-            let _ = self.store.glance().finish_upload(self.ticket, Err(()), now);
+            let _ = self.glance.finish_upload(self.ticket, Err(()));
         }
     }
 }
@@ -757,24 +718,20 @@ impl Drop for PendingUpload<'_> {
 /// Streams the body into the data directory, hashing as it goes, then applies Glance's checks
 /// on the result (announced size, size cap, format inspection). Any failure discards the data.
 async fn stream_to_disk(
-    store: &Store,
+    glance: store::Glance<'_>,
     ticket: &store::UploadTicket,
     announced: Option<i64>,
     body: poem::Body,
 ) -> Result<store::Written, ImageError> {
-    let io =
-        |e: std::io::Error| ImageError::BadRequest(format!("Error reading the image data: {e}"));
-    let mut writer = store.glance_data().writer(&ticket.image_id).await.map_err(io)?;
+    let io = |e: std::io::Error| ImageError::DataUnreadable(e.to_string());
+    let mut writer = glance.data().writer(&ticket.image_id).await.map_err(io)?;
     let mut chunks = body.into_bytes_stream();
     let failure = loop {
         match chunks.next().await {
             None => break None,
             Some(Ok(chunk)) => {
                 if writer.size() + chunk.len() as u64 > store::SIZE_CAP {
-                    break Some(ImageError::TooLarge(format!(
-                        "Image exceeds the storage quota: the image size cap is {} bytes.",
-                        store::SIZE_CAP
-                    )));
+                    break Some(ImageError::OverSizeCap);
                 }
                 if let Err(e) = writer.write(chunk).await {
                     break Some(io(e));
@@ -785,22 +742,17 @@ async fn stream_to_disk(
     };
     let failure = failure.or_else(|| {
         let size = i64::try_from(writer.size()).unwrap_or(i64::MAX);
-        announced.filter(|a| *a != size).map(|a| {
-            ImageError::BadRequest(format!(
-                "Image size {size} does not match the announced size {a} (x-openstack-image-size)."
-            ))
-        })
+        announced
+            .filter(|a| *a != size)
+            .map(|announced| ImageError::SizeMismatch { size, announced })
     });
     let inspectable =
         ticket.container_format == "bare" && inspect::is_inspectable(&ticket.disk_format);
     let failure = failure.or_else(|| {
         let detected = writer.detected();
-        (inspectable && detected.name() != ticket.disk_format).then(|| {
-            ImageError::Unsupported(format!(
-                "Image disk_format {} does not match stream data {}",
-                ticket.disk_format,
-                detected.name()
-            ))
+        (inspectable && detected.name() != ticket.disk_format).then(|| ImageError::FormatMismatch {
+            declared: ticket.disk_format.clone(),
+            detected: detected.name(),
         })
     });
     if let Some(e) = failure {

@@ -23,6 +23,7 @@ use crate::store::{
     Store,
     glance::{ImageError, schema},
 };
+use error::Refusal;
 use generated::api::{CONTRACT, GlanceRoutes};
 use handlers::Glance;
 
@@ -84,15 +85,8 @@ impl<E: Endpoint> Middleware<E> for Guard {
 
 pub struct GuardEndpoint<E>(E);
 
-fn bad(message: &str) -> poem::Error {
-    poem::Error::from(ImageError::BadRequest(message.to_owned()))
-}
-
-impl poem::error::ResponseError for ImageError {
-    fn status(&self) -> poem::http::StatusCode {
-        poem::http::StatusCode::from_u16(error::status_of(self))
-            .unwrap_or(poem::http::StatusCode::BAD_REQUEST)
-    }
+fn bad(refusal: Refusal) -> poem::Error {
+    poem::Error::from(refusal)
 }
 
 impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
@@ -101,7 +95,7 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
     async fn call(&self, mut req: Request) -> poem::Result<E::Output> {
         let path = req.uri().path();
         if path.len() > 1 && path.ends_with('/') {
-            return Err(ImageError::NotFound("The resource could not be found.".into()).into());
+            return Err(bad(Refusal::NoRoute));
         }
         let op = CONTRACT.check(req.method().as_str(), req.uri().path(), req.uri().query())?;
         let media = req
@@ -114,9 +108,7 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
         match op.id {
             "upload_image_data" => {
                 if essence != "application/octet-stream" {
-                    return Err(
-                        ImageError::Unsupported(format!("Invalid content type {media}")).into()
-                    );
+                    return Err(bad(Refusal::MediaType(media)));
                 }
                 return self.0.call(req).await;
             }
@@ -126,7 +118,7 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
             "create_image" | "create_image_member" | "update_image_member"
                 if essence != "application/json" =>
             {
-                return Err(ImageError::Unsupported(format!("Invalid content type {media}")).into());
+                return Err(bad(Refusal::MediaType(media)));
             }
             _ => {}
         }
@@ -137,48 +129,45 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
         );
         if !takes_body {
             if !bytes.is_empty() {
-                return Err(bad("A body is not expected with this request."));
+                return Err(bad(Refusal::UnexpectedBody));
             }
             return self.0.call(req).await;
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(bad("Body expected in request."));
+            return Err(bad(Refusal::NoBody));
         }
         let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            return Err(bad("Malformed JSON in request body."));
+            return Err(bad(Refusal::MalformedJson));
         };
         match (op.id, &json) {
             ("update_image", serde_json::Value::Array(ops)) => {
                 if !ops.iter().all(serde_json::Value::is_object) {
-                    return Err(bad("Operations must be JSON objects."));
+                    return Err(bad(Refusal::PatchNotObjects));
                 }
             }
             ("update_image", _) => {
-                return Err(bad("Request body must be a JSON array of operation objects."));
+                return Err(bad(Refusal::PatchNotArray));
             }
             ("create_image", serde_json::Value::Object(fields)) => {
                 for key in ["direct_url", "self", "file", "schema", "stores"] {
                     if fields.contains_key(key) {
-                        return Err(ImageError::Forbidden(format!(
-                            "Attribute '{key}' is read-only."
-                        ))
-                        .into());
+                        return Err(bad(ImageError::ReadOnly(key.to_owned()).into()));
                     }
                 }
-                schema::check_image(&json)?;
+                schema::check_image(&json).map_err(|e| bad(e.into()))?;
             }
             ("create_image_member", serde_json::Value::Object(fields))
                 if !fields.get("member").is_some_and(serde_json::Value::is_string) =>
             {
-                return Err(bad("Request body must be a JSON object with a string \"member\"."));
+                return Err(bad(Refusal::NoMember));
             }
             ("update_image_member", serde_json::Value::Object(fields))
                 if !fields.get("status").is_some_and(serde_json::Value::is_string) =>
             {
-                return Err(bad("Request body must be a JSON object with a string \"status\"."));
+                return Err(bad(Refusal::NoMemberStatus));
             }
             (_, serde_json::Value::Object(_)) => {}
-            _ => return Err(bad("Unexpected body type. Expected dict.")),
+            _ => return Err(bad(Refusal::NotAnObject)),
         }
         req.set_body(Body::from(bytes));
         self.0.call(req).await
@@ -188,10 +177,8 @@ impl<E: Endpoint> Endpoint for GuardEndpoint<E> {
 /// The whole body, refusing more than [`BODY_LIMIT`] bytes with 413.
 async fn read_limited(body: Body) -> poem::Result<Vec<u8>> {
     let bytes = body.into_bytes_limit(BODY_LIMIT).await.map_err(|e| match e {
-        poem::error::ReadBodyError::PayloadTooLarge => {
-            ImageError::TooLarge(format!("The request body is larger than {BODY_LIMIT} bytes."))
-        }
-        other => ImageError::BadRequest(format!("reading the body: {other}")),
+        poem::error::ReadBodyError::PayloadTooLarge => Refusal::BodyTooLarge,
+        other => Refusal::BodyUnreadable(other.to_string()),
     })?;
     Ok(bytes.to_vec())
 }

@@ -10,10 +10,10 @@ use poem::{Endpoint, IntoResponse, Request, Response, http::Method, web::Json};
 use serde::Deserialize;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use super::error::response;
-use super::handlers::image_list;
+use super::convert::image_list;
+use super::error::{refusal, response};
 use crate::auth::Principal;
-use crate::store::{Store, StoreError, snowflake::NewImage};
+use crate::store::{Store, snowflake::NewImage};
 
 /// The route (poem syntax).
 pub const PATH: &str =
@@ -45,6 +45,25 @@ impl Default for Tags {
     }
 }
 
+impl Body {
+    /// The image to add, or why the body does not describe one.
+    fn image(bytes: &[u8]) -> Result<NewImage, String> {
+        let body: Body = serde_json::from_slice(bytes)
+            .map_err(|e| format!("the request body is invalid: {e}"))?;
+        let created_on =
+            match body.created_on.as_deref().map(|t| OffsetDateTime::parse(t, &Rfc3339)) {
+                None => None,
+                Some(Ok(t)) => Some(t),
+                Some(Err(_)) => return Err("created_on must be an RFC 3339 timestamp".into()),
+            };
+        let tags = match body.tags {
+            Tags::One(t) => vec![t],
+            Tags::Many(ts) => ts,
+        };
+        Ok(NewImage { image_name: body.image_name, tags, digest: body.digest, created_on })
+    }
+}
+
 /// The endpoint.
 pub struct AddImages {
     pub store: Store,
@@ -55,50 +74,21 @@ impl Endpoint for AddImages {
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
         if req.method() != Method::POST {
-            return Ok(response(
-                405,
-                format!("{} is not allowed here; allowed: POST", req.method()),
-            ));
+            let message = format!("{} is not allowed here; allowed: POST", req.method());
+            return Ok(response(405, message));
         }
         let Some(p) = req.extensions().get::<Principal>().cloned() else {
             return Ok(response(401, "Authorization header is missing."));
         };
         let param = |n: &str| req.raw_path_param(n).unwrap_or_default().to_owned();
         let (db, schema, name) = (param("database"), param("schema"), param("name"));
-        let bytes = req.take_body().into_bytes().await?;
-        let body: Body = match serde_json::from_slice(&bytes) {
-            Ok(b) => b,
-            Err(e) => return Ok(response(400, format!("the request body is invalid: {e}"))),
+        let image = match Body::image(&req.take_body().into_bytes().await?) {
+            Ok(image) => image,
+            Err(message) => return Ok(response(400, message)),
         };
-        let created_on =
-            match body.created_on.as_deref().map(|t| OffsetDateTime::parse(t, &Rfc3339)) {
-                None => None,
-                Some(Ok(t)) => Some(t),
-                Some(Err(_)) => {
-                    return Ok(response(400, "created_on must be an RFC 3339 timestamp"));
-                }
-            };
-        let image = NewImage {
-            image_name: body.image_name,
-            tags: match body.tags {
-                Tags::One(t) => vec![t],
-                Tags::Many(ts) => ts,
-            },
-            digest: body.digest,
-            created_on,
-        };
-        let acct = &p.project_id;
-        let added = self.store.add_image(acct, &db, &schema, &name, image).and_then(|_| {
-            let d = self.store.fetch_database(acct, &db)?;
-            let s = self.store.fetch_schema(acct, &db, &schema)?;
-            let r = self.store.fetch_image_repository(acct, &db, &schema, &name)?;
-            Ok(image_list(&d.name, &s.name, &r))
-        });
-        Ok(match added {
-            Ok(list) => Json(list).into_response(),
-            Err(e @ StoreError::NotFound(_)) => response(404, e.to_string()),
-            Err(e @ StoreError::AlreadyExists(_)) => response(409, e.to_string()),
-            Err(e) => response(400, e.to_string()),
+        Ok(match self.store.snowflake().add_image(&p.project_id, (&db, &schema), &name, image) {
+            Ok(found) => Json(image_list(&found)).into_response(),
+            Err(e) => refusal(&e),
         })
     }
 }

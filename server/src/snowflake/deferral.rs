@@ -14,10 +14,14 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response, http::StatusCo
 use serde_json::Value;
 
 use super::error;
+use super::generated::api::FetchResultReply;
 use super::generated::models::SuccessAcceptedResponse;
-use super::handlers::result_owner;
 use crate::auth::Principal;
-use crate::store::{Store, snowflake::results::Deferred};
+use crate::contract::Json as ReplyJson;
+use crate::store::{
+    Store,
+    snowflake::results::{Deferred, Poll},
+};
 
 /// The per-request switch for the 202 protocol (`true` or `false`, any case).
 pub const ASYNC_HEADER: &str = "X-Imagespec-Async";
@@ -49,6 +53,26 @@ pub fn accepted(handle: &str) -> (SuccessAcceptedResponse, String) {
         result_handler: Some(handle.to_owned()),
     };
     (body, format!("{RESULTS}{handle}"))
+}
+
+/// Who may read a deferred result: the account and the principal.
+pub fn owner(p: &Principal) -> String {
+    format!("{}/{}", p.project_id, p.name)
+}
+
+/// What a poll of `handle` answers: 202 again, a page of the result, or the operation's error.
+pub fn released(handle: &str, poll: Poll) -> FetchResultReply {
+    match poll {
+        Poll::Running => {
+            let (body, location) = accepted(handle);
+            FetchResultReply::Accepted(ReplyJson::of(body), location)
+        }
+        Poll::Done { status: 200, body, page, pages } => {
+            let link = (pages > 1).then(|| link(handle, page, pages));
+            FetchResultReply::Ok(ReplyJson::of(body), link)
+        }
+        Poll::Done { status, body, .. } => error::replayed(status, &body),
+    }
 }
 
 /// The `Link` header of page `page` out of `pages`.
@@ -89,7 +113,7 @@ impl<E: Endpoint> Endpoint for DeferralEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let owner = req.extensions().get::<Principal>().map(result_owner);
+        let owner = req.extensions().get::<Principal>().map(owner);
         let options = match request_options(&req, self.options) {
             Ok(o) => o,
             Err(message) => return Ok(error::response(400, message)),
@@ -108,8 +132,8 @@ impl<E: Endpoint> Endpoint for DeferralEndpoint<E> {
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         let pages = split(status, options.page_size, value);
         if options.asynchronous {
-            let handle =
-                self.store.defer_result(Deferred { owner, status, pages, polls_left: POLLS });
+            let deferred = Deferred { owner, status, pages, polls_left: POLLS };
+            let handle = self.store.snowflake().defer_result(deferred);
             let (body, location) = accepted(&handle);
             let json = poem_openapi::types::ToJSON::to_json(&body).unwrap_or_default();
             return Ok(Json(json)
@@ -120,7 +144,8 @@ impl<E: Endpoint> Endpoint for DeferralEndpoint<E> {
         if pages.len() > 1 {
             let first = pages[0].clone();
             let count = pages.len();
-            let handle = self.store.defer_result(Deferred { owner, status, pages, polls_left: 0 });
+            let deferred = Deferred { owner, status, pages, polls_left: 0 };
+            let handle = self.store.snowflake().defer_result(deferred);
             return Ok(Json(first).with_header("Link", link(&handle, 0, count)).into_response());
         }
         Ok(Response::from_parts(parts, poem::Body::from(bytes)))

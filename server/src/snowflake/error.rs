@@ -11,16 +11,45 @@ use crate::body_schema::BodyMismatch;
 use crate::contract::{FromError, Mismatch};
 use crate::faults::Injected;
 use crate::middleware::current_request_id;
-use crate::store::StoreError;
+use crate::store::snowflake::SnowflakeError;
+
+/// A store refusal's status.
+fn status(e: &SnowflakeError) -> u16 {
+    match e {
+        SnowflakeError::NotFound { .. } | SnowflakeError::NoResult { .. } => 404,
+        SnowflakeError::AlreadyExists(_) => 409,
+        SnowflakeError::InvalidIdentifier(_)
+        | SnowflakeError::QuotedRepositoryName(_)
+        | SnowflakeError::QuotedContainer
+        | SnowflakeError::EmptyImageName
+        | SnowflakeError::BadDigest(_)
+        | SnowflakeError::TagValueTooLong
+        | SnowflakeError::TooManyTags => 400,
+    }
+}
 
 /// A store refusal as a declared response of the operation.
-pub fn reply<R: FromError<ErrorResponse>>(e: StoreError) -> R {
-    let status = match &e {
-        StoreError::NotFound(_) => 404,
-        StoreError::AlreadyExists(_) => 409,
-        StoreError::Invalid(_) | StoreError::QuotaExceeded(_) => 400,
-    };
+pub fn reply<R: FromError<ErrorResponse>>(e: SnowflakeError) -> R {
+    let status = status(&e);
     declared(status, envelope(status, e.to_string()))
+}
+
+/// A store refusal as a plain response (the admin endpoint, which has no generated replies).
+pub fn refusal(e: &SnowflakeError) -> Response {
+    response(status(e), e.to_string())
+}
+
+/// A stored object the contract's model cannot hold (properties loaded from a state file that
+/// do not fit): a 400 rather than a body that breaks the contract.
+pub fn unrepresentable<R: FromError<ErrorResponse>>() -> R {
+    let message = "the stored object has properties the contract cannot represent";
+    declared(400, envelope(400, message))
+}
+
+/// A deferred operation's error, replayed by the poll that releases it.
+pub fn replayed<R: FromError<ErrorResponse>>(status: u16, body: &serde_json::Value) -> R {
+    let message = body["message"].as_str().unwrap_or("the deferred request failed");
+    declared(status, envelope(status, message))
 }
 
 /// An error of any declared status (used when a deferred result replays its error).

@@ -15,6 +15,7 @@
 //! poem-openapi would refuse all three, so they are normalised before routing.
 
 pub mod admin;
+pub mod convert;
 pub mod deferral;
 pub mod error;
 pub mod generated;

@@ -3,14 +3,16 @@
 //! `Deleting` → removed).
 //!
 //! Status is derived from timestamps whenever a record is read, so the state never needs a
-//! background task and a test moves it along by advancing the clock.
+//! background task and a test moves it along by advancing the clock. [`CceState`]'s operations
+//! take the time as an argument; [`Cce`], the handle [`Store::cce`] returns, takes the lock and
+//! reads the store's clock for them.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{Store, StoreError};
+use super::{Store, Writing};
 
 /// How long a new cache stays `Creating`.
 pub const BUILD_TIME: Duration = Duration::seconds(10);
@@ -20,6 +22,22 @@ pub const DELETE_TIME: Duration = Duration::seconds(5);
 pub const EXPIRED_GRACE: Duration = Duration::days(1);
 /// Caches per project.
 pub const QUOTA: usize = 50;
+
+/// Why a CCE operation is refused; `cce/error.rs` maps each to CCE's status and code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CceStoreError {
+    /// No cache with this id in the caller's project (another project's caches are not seen).
+    #[error("The image cache {0} does not exist.")]
+    NotFound(String),
+    /// The project already has a cache of this name.
+    #[error("The image cache {0} already exists.")]
+    AlreadyExists(String),
+    /// The project holds as many caches as it may.
+    #[error("A project holds at most {0} image caches.")]
+    QuotaExceeded(usize),
+}
+
+type Result<T> = std::result::Result<T, CceStoreError>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -50,6 +68,14 @@ pub struct ImageCache {
     /// Why the build failed, for caches loaded as failed from a state file.
     #[serde(default)]
     pub failure: Option<String>,
+}
+
+/// A cache as an operation saw it: the record with the status and message of that moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheView {
+    pub cache: ImageCache,
+    pub status: Status,
+    pub message: String,
 }
 
 /// What a caller asks for; validated against the spec's field rules before it gets here.
@@ -97,6 +123,11 @@ impl ImageCache {
         }
     }
 
+    /// The cache as seen at `now`.
+    pub fn view(&self, now: OffsetDateTime) -> CacheView {
+        CacheView { cache: self.clone(), status: self.status(now), message: self.message(now) }
+    }
+
     fn expires_at(&self) -> Option<OffsetDateTime> {
         (self.retention_days > 0)
             .then(|| self.created_at + Duration::days(i64::from(self.retention_days)))
@@ -109,7 +140,8 @@ impl ImageCache {
 }
 
 impl CceState {
-    /// Removes caches whose deletion or expiry grace has passed.
+    /// Removes caches whose deletion or expiry grace has passed. Every operation does it
+    /// first, so none sees a cache that should be gone.
     pub fn expire(&mut self, now: OffsetDateTime) {
         for caches in self.projects.values_mut() {
             caches.retain(|c| !c.gone(now));
@@ -117,41 +149,34 @@ impl CceState {
         self.projects.retain(|_, caches| !caches.is_empty());
     }
 
-    fn project(&self, project: &str) -> &[ImageCache] {
-        self.projects.get(project).map(Vec::as_slice).unwrap_or_default()
-    }
-}
-
-impl Store {
     /// The project's caches in creation order, optionally only the one called `name`.
-    pub fn list_image_caches(&self, project: &str, name: Option<&str>) -> Vec<ImageCache> {
-        let state = self.cce();
-        state
-            .project(project)
+    pub fn list_image_caches(
+        &mut self,
+        project: &str,
+        name: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Vec<CacheView> {
+        self.expire(now);
+        self.project(project)
             .iter()
             .filter(|c| name.is_none_or(|n| c.name == n))
-            .cloned()
+            .map(|c| c.view(now))
             .collect()
     }
 
     pub fn create_image_cache(
-        &self,
+        &mut self,
         project: &str,
         new: NewImageCache,
-    ) -> Result<ImageCache, StoreError> {
-        let now = self.now();
-        let mut state = self.cce();
-        let caches = state.projects.entry(project.to_owned()).or_default();
+        now: OffsetDateTime,
+    ) -> Result<CacheView> {
+        self.expire(now);
+        let caches = self.projects.entry(project.to_owned()).or_default();
         if caches.iter().any(|c| c.name == new.name) {
-            return Err(StoreError::AlreadyExists(format!(
-                "The image cache {} already exists.",
-                new.name
-            )));
+            return Err(CceStoreError::AlreadyExists(new.name));
         }
         if caches.len() >= QUOTA {
-            return Err(StoreError::QuotaExceeded(format!(
-                "A project holds at most {QUOTA} image caches."
-            )));
+            return Err(CceStoreError::QuotaExceeded(QUOTA));
         }
         let cache = ImageCache {
             id: uuid::Uuid::new_v4().to_string(),
@@ -166,30 +191,77 @@ impl Store {
             failure: None,
         };
         caches.push(cache.clone());
-        Ok(cache)
+        Ok(cache.view(now))
     }
 
-    pub fn show_image_cache(&self, project: &str, id: &str) -> Result<ImageCache, StoreError> {
-        let state = self.cce();
-        state.project(project).iter().find(|c| c.id == id).cloned().ok_or_else(|| not_found(id))
+    pub fn show_image_cache(
+        &mut self,
+        project: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<CacheView> {
+        self.expire(now);
+        self.project(project)
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.view(now))
+            .ok_or_else(|| CceStoreError::NotFound(id.to_owned()))
     }
 
     /// Starts deleting a cache; deleting one already `Deleting` changes nothing.
-    pub fn delete_image_cache(&self, project: &str, id: &str) -> Result<ImageCache, StoreError> {
-        let now = self.now();
-        let mut state = self.cce();
-        let cache = state
+    pub fn delete_image_cache(
+        &mut self,
+        project: &str,
+        id: &str,
+        now: OffsetDateTime,
+    ) -> Result<CacheView> {
+        self.expire(now);
+        let cache = self
             .projects
             .get_mut(project)
             .and_then(|caches| caches.iter_mut().find(|c| c.id == id))
-            .ok_or_else(|| not_found(id))?;
+            .ok_or_else(|| CceStoreError::NotFound(id.to_owned()))?;
         cache.deleting_since.get_or_insert(now);
-        Ok(cache.clone())
+        Ok(cache.view(now))
+    }
+
+    fn project(&self, project: &str) -> &[ImageCache] {
+        self.projects.get(project).map(Vec::as_slice).unwrap_or_default()
     }
 }
 
-fn not_found(id: &str) -> StoreError {
-    StoreError::NotFound(format!("The image cache {id} does not exist."))
+/// CCE's state as the handlers reach it: each call takes the lock (a write lock even to read,
+/// since reading removes what has expired) and reads the store's clock.
+pub struct Cce<'a> {
+    store: &'a Store,
+}
+
+impl Store {
+    pub fn cce(&self) -> Cce<'_> {
+        Cce { store: self }
+    }
+
+    fn cce_state(&self) -> Writing<'_, CceState> {
+        self.writing(&self.inner.cce)
+    }
+}
+
+impl Cce<'_> {
+    pub fn list_image_caches(&self, project: &str, name: Option<&str>) -> Vec<CacheView> {
+        self.store.cce_state().list_image_caches(project, name, self.store.now())
+    }
+
+    pub fn create_image_cache(&self, project: &str, new: NewImageCache) -> Result<CacheView> {
+        self.store.cce_state().create_image_cache(project, new, self.store.now())
+    }
+
+    pub fn show_image_cache(&self, project: &str, id: &str) -> Result<CacheView> {
+        self.store.cce_state().show_image_cache(project, id, self.store.now())
+    }
+
+    pub fn delete_image_cache(&self, project: &str, id: &str) -> Result<CacheView> {
+        self.store.cce_state().delete_image_cache(project, id, self.store.now())
+    }
 }
 
 #[cfg(test)]
@@ -218,66 +290,77 @@ mod tests {
     #[test]
     fn lifecycle_follows_the_clock() {
         let (s, clock) = store();
-        let c = s.create_image_cache("p", new("a", 0)).expect("created");
-        assert_eq!(c.status(s.now()), Status::Creating);
+        let c = s.cce().create_image_cache("p", new("a", 0)).expect("created");
+        let id = &c.cache.id;
+        assert_eq!(c.status, Status::Creating);
         clock.advance(BUILD_TIME);
-        assert_eq!(
-            s.show_image_cache("p", &c.id).expect("exists").status(s.now()),
-            Status::Available
-        );
-        assert_eq!(
-            s.delete_image_cache("p", &c.id).expect("deleting").status(s.now()),
-            Status::Deleting
-        );
-        assert_eq!(s.list_image_caches("p", None).len(), 1);
+        assert_eq!(s.cce().show_image_cache("p", id).expect("exists").status, Status::Available);
+        assert_eq!(s.cce().delete_image_cache("p", id).expect("deleting").status, Status::Deleting);
+        assert_eq!(s.cce().list_image_caches("p", None).len(), 1);
         clock.advance(DELETE_TIME);
-        assert!(matches!(s.show_image_cache("p", &c.id), Err(StoreError::NotFound(_))));
-        assert!(s.list_image_caches("p", None).is_empty());
+        assert!(matches!(s.cce().show_image_cache("p", id), Err(CceStoreError::NotFound(_))));
+        assert!(s.cce().list_image_caches("p", None).is_empty());
     }
 
     #[test]
     fn retention_expiry_makes_caches_unavailable_then_removes_them() {
         let (s, clock) = store();
-        let c = s.create_image_cache("p", new("a", 2)).expect("created");
+        let c = s.cce().create_image_cache("p", new("a", 2)).expect("created");
         clock.advance(Duration::days(2));
-        let shown = s.show_image_cache("p", &c.id).expect("still there");
-        assert_eq!(shown.status(s.now()), Status::Unavailable);
-        assert!(shown.message(s.now()).contains("expired"));
+        let shown = s.cce().show_image_cache("p", &c.cache.id).expect("still there");
+        assert_eq!(shown.status, Status::Unavailable);
+        assert!(shown.message.contains("expired"));
         clock.advance(EXPIRED_GRACE);
-        assert!(s.show_image_cache("p", &c.id).is_err());
+        assert!(s.cce().show_image_cache("p", &c.cache.id).is_err());
     }
 
     #[test]
     fn names_are_unique_per_project_and_projects_are_isolated() {
         let (s, _) = store();
-        let c = s.create_image_cache("p", new("a", 0)).expect("created");
+        let c = s.cce().create_image_cache("p", new("a", 0)).expect("created");
         assert!(matches!(
-            s.create_image_cache("p", new("a", 0)),
-            Err(StoreError::AlreadyExists(_))
+            s.cce().create_image_cache("p", new("a", 0)),
+            Err(CceStoreError::AlreadyExists(_))
         ));
-        assert!(s.create_image_cache("q", new("a", 0)).is_ok());
-        assert!(s.show_image_cache("q", &c.id).is_err());
-        assert!(s.delete_image_cache("q", &c.id).is_err());
-        assert_eq!(s.list_image_caches("p", Some("a")).len(), 1);
-        assert!(s.list_image_caches("p", Some("b")).is_empty());
+        assert!(s.cce().create_image_cache("q", new("a", 0)).is_ok());
+        assert!(s.cce().show_image_cache("q", &c.cache.id).is_err());
+        assert!(s.cce().delete_image_cache("q", &c.cache.id).is_err());
+        assert_eq!(s.cce().list_image_caches("p", Some("a")).len(), 1);
+        assert!(s.cce().list_image_caches("p", Some("b")).is_empty());
     }
 
     #[test]
     fn quota_is_fifty_per_project() {
         let (s, _) = store();
         for i in 0..QUOTA {
-            s.create_image_cache("p", new(&format!("c{i}"), 0)).expect("under quota");
+            s.cce().create_image_cache("p", new(&format!("c{i}"), 0)).expect("under quota");
         }
         assert!(matches!(
-            s.create_image_cache("p", new("one-more", 0)),
-            Err(StoreError::QuotaExceeded(_))
+            s.cce().create_image_cache("p", new("one-more", 0)),
+            Err(CceStoreError::QuotaExceeded(_))
         ));
+    }
+
+    /// The state's operations take the time, so they run without a store or a clock.
+    #[test]
+    fn state_operations_take_the_time() {
+        let start = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
+        let mut state = CceState::default();
+        let c = state.create_image_cache("p", new("a", 0), start).expect("created");
+        let later = start + BUILD_TIME;
+        assert_eq!(
+            state.show_image_cache("p", &c.cache.id, later).map(|v| v.status),
+            Ok(Status::Available)
+        );
+        state.delete_image_cache("p", &c.cache.id, later).expect("deleting");
+        assert!(state.list_image_caches("p", None, later + DELETE_TIME).is_empty());
+        assert!(state.projects.is_empty(), "a removed cache leaves no empty project behind");
     }
 
     #[test]
     fn state_round_trips_through_json() {
         let (s, _) = store();
-        s.create_image_cache("p", new("a", 3)).expect("created");
+        s.cce().create_image_cache("p", new("a", 3)).expect("created");
         let snapshot = s.snapshot();
         let text = serde_json::to_string(&snapshot).expect("serialises");
         assert_eq!(serde_json::from_str::<State>(&text).expect("parses"), snapshot);

@@ -54,19 +54,6 @@ impl Clock for ManualClock {
     }
 }
 
-/// What a store operation can refuse; each family's `error.rs` decides the wire form.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    AlreadyExists(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    QuotaExceeded(String),
-}
-
 /// Every family's state, as saved and loaded (`--state FILE`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -182,12 +169,6 @@ impl Store {
         }
     }
 
-    pub(crate) fn cce(&self) -> Writing<'_, cce::CceState> {
-        let mut guard = self.writing(&self.inner.cce);
-        guard.expire(self.now());
-        guard
-    }
-
     /// A family's state for one operation; the journal stores what it changed on release.
     fn writing<'a, T: Durable>(&'a self, lock: &'a RwLock<T>) -> Writing<'a, T> {
         Writing { guard: write(lock), journal: self.inner.journal.as_ref() }
@@ -261,33 +242,39 @@ impl<T: Durable> Drop for Writing<'_, T> {
 }
 
 impl Store {
-    pub(crate) fn glance(&self) -> Writing<'_, glance::GlanceState> {
+    /// Glance's images: every operation takes the lock and reads the clock itself.
+    pub fn glance(&self) -> glance::Glance<'_> {
+        glance::Glance::new(self)
+    }
+
+    fn glance_write(&self) -> Writing<'_, glance::GlanceState> {
         self.writing(&self.inner.glance)
     }
 
-    pub(crate) fn glance_read(&self) -> std::sync::RwLockReadGuard<'_, glance::GlanceState> {
+    fn glance_read(&self) -> std::sync::RwLockReadGuard<'_, glance::GlanceState> {
         read(&self.inner.glance)
     }
 
-    pub(crate) fn glance_data(&self) -> &glance::data::DataDir {
+    fn glance_data(&self) -> &glance::data::DataDir {
         &self.inner.glance_data
     }
 }
 
 impl Store {
-    pub(crate) fn snowflake(&self) -> Writing<'_, snowflake::SnowflakeState> {
+    /// Snowflake's operations; each takes the family's lock itself.
+    pub fn snowflake(&self) -> snowflake::Snowflake<'_> {
+        snowflake::Snowflake::new(self)
+    }
+
+    fn snowflake_write(&self) -> Writing<'_, snowflake::SnowflakeState> {
         self.writing(&self.inner.snowflake)
     }
 
-    pub(crate) fn snowflake_read(
-        &self,
-    ) -> std::sync::RwLockReadGuard<'_, snowflake::SnowflakeState> {
+    fn snowflake_read(&self) -> std::sync::RwLockReadGuard<'_, snowflake::SnowflakeState> {
         read(&self.inner.snowflake)
     }
 
-    pub(crate) fn snowflake_results(
-        &self,
-    ) -> std::sync::MutexGuard<'_, snowflake::results::Results> {
+    fn snowflake_results(&self) -> std::sync::MutexGuard<'_, snowflake::results::Results> {
         self.inner.snowflake_results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

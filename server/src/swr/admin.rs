@@ -11,6 +11,7 @@ use percent_encoding::percent_decode_str;
 use poem::{Endpoint, IntoResponse, Request, Response, http::Method, http::StatusCode, web::Json};
 use serde::Deserialize;
 
+use super::convert::stamp;
 use super::error::response;
 use super::handlers::actor;
 use crate::store::Store;
@@ -58,9 +59,13 @@ impl Endpoint for Admin {
                 }
             }
         };
-        let push = Push { digest: body.digest, size: body.size, manifest: body.manifest };
-        let now = self.store.now();
-        let pushed = self.store.swr().push(&self.region, &actor, &ns, &repo, &tag, push, now);
+        let push = Push {
+            tag: tag.clone(),
+            digest: body.digest,
+            size: body.size,
+            manifest: body.manifest,
+        };
+        let pushed = self.store.swr().push(&self.region, &actor, &ns, &repo, push);
         Ok(match pushed {
             Ok((t, created)) => {
                 let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -68,8 +73,8 @@ impl Endpoint for Admin {
                     "tag": tag,
                     "digest": t.digest,
                     "size": t.size,
-                    "created": super::handlers::stamp(t.created),
-                    "updated": super::handlers::stamp(t.updated),
+                    "created": stamp(t.created),
+                    "updated": stamp(t.updated),
                 });
                 (status, Json(body)).into_response()
             }

@@ -1,6 +1,7 @@
 //! SWR's wire errors: the one place that decides what a client sees for a store refusal or a
 //! framework error. SWR answers `{"errorCode", "errorMessage"}`; the API gateway in front of it
-//! answers failed authentication and unknown paths as `{"error_code", "error_msg", "request_id"}`.
+//! answers failed authentication and unknown paths in its own envelope
+//! ([`crate::huawei_gateway`]).
 
 use poem::{IntoResponse, Response, http::StatusCode, web::Json};
 use poem_openapi::error::ParseParamError;
@@ -10,7 +11,7 @@ use crate::auth::huawei::HuaweiAuthError;
 use crate::body_schema::BodyMismatch;
 use crate::contract::{FromError, Mismatch};
 use crate::faults::Injected;
-use crate::middleware::current_request_id;
+use crate::huawei_gateway::{self as gateway, Envelope};
 use crate::store::swr::SwrStoreError;
 
 const INVALID: &str = "SVCSTG.SWR.4000014";
@@ -21,10 +22,12 @@ const BAD_TAG: &str = "SVCSTG.SWR.4009021";
 const INTERNAL: &str = "SVCSTG.SWR.5000007";
 /// Not in SWR's error table (the reference lists no 503); chosen after its numbering.
 const UNAVAILABLE: &str = "SVCSTG.SWR.5030001";
-/// The API gateway's flow control (in front of every Huawei Cloud service), and its words.
-const THROTTLED: &str = "APIGW.0308";
-const THROTTLED_MESSAGE: &str = "The throttling threshold has been reached.";
-const NOT_FOUND_PATH: &str = "The API does not exist or has not been published in the environment";
+
+impl Envelope for GatewayError {
+    fn from_fields(error_code: String, error_msg: String, request_id: Option<String>) -> Self {
+        Self { error_code, error_msg, request_id }
+    }
+}
 
 /// A store refusal's status and SWR code.
 pub fn status_and_code(e: &SwrStoreError) -> (u16, &'static str) {
@@ -60,10 +63,7 @@ pub fn reply<R: FromError<SwrError>>(e: SwrStoreError) -> R {
 
 /// The 401 of an operation reached without a principal (the auth middleware always sets one).
 pub fn unauthenticated<R: FromError<GatewayError>>() -> R {
-    match R::from_error(401, gateway("APIGW.0301", HuaweiAuthError::Missing.to_string())) {
-        Ok(r) => r,
-        Err(_) => unreachable_status(401),
-    }
+    gateway::unauthenticated::<GatewayError, R>().unwrap_or_else(|_| unreachable_status(401))
 }
 
 /// A store refusal as a plain response (the admin endpoint, which has no generated replies).
@@ -80,7 +80,7 @@ pub async fn convert(err: poem::Error) -> Response {
     if let Some(auth) = err.downcast_ref::<HuaweiAuthError>() {
         return match auth {
             HuaweiAuthError::BodyTooLarge(_) => json(413, &body(INVALID, auth.to_string())),
-            _ => json(401, &gateway("APIGW.0301", auth.to_string())),
+            _ => gateway::unauthorized::<GatewayError>(auth),
         };
     }
     if let Some(mismatch) = err.downcast_ref::<Mismatch>() {
@@ -88,7 +88,7 @@ pub async fn convert(err: poem::Error) -> Response {
             Mismatch::UnknownQuery(_) | Mismatch::RepeatedQuery(_) => {
                 json(400, &body(INVALID, format!("Invalid parameters: {mismatch}")))
             }
-            _ => json(404, &gateway("APIGW.0101", NOT_FOUND_PATH)),
+            _ => gateway::not_found::<GatewayError>(),
         };
     }
     if let Some(e) = err.downcast_ref::<SwrStoreError>() {
@@ -117,7 +117,7 @@ pub async fn convert(err: poem::Error) -> Response {
     let status = err.status();
     let message = err.to_string();
     match status.as_u16() {
-        404 | 405 => json(404, &gateway("APIGW.0101", NOT_FOUND_PATH)),
+        404 | 405 => gateway::not_found::<GatewayError>(),
         code @ 400..=499 => json(code, &body(INVALID, format!("Invalid parameters: {message}"))),
         _ => {
             tracing::error!(%status, %message, "internal error");
@@ -130,7 +130,7 @@ pub async fn convert(err: poem::Error) -> Response {
 /// documented internal error, 503 SWR's envelope with a code we chose ([`UNAVAILABLE`]).
 fn injected(status: u16) -> Response {
     match status {
-        429 => json(429, &gateway(THROTTLED, THROTTLED_MESSAGE)),
+        429 => gateway::throttled::<GatewayError>(),
         503 => json(503, &body(UNAVAILABLE, "Service unavailable, please try again later".into())),
         _ => json(500, &body(INTERNAL, "Internal error".to_owned())),
     }
@@ -144,14 +144,6 @@ fn unreachable_status(status: u16) -> ! {
 
 fn body(code: &str, message: String) -> SwrError {
     SwrError { detail: None, error_code: code.to_owned(), error_message: message }
-}
-
-fn gateway(code: &str, message: impl Into<String>) -> GatewayError {
-    GatewayError {
-        error_code: code.to_owned(),
-        error_msg: message.into(),
-        request_id: Some(current_request_id()),
-    }
 }
 
 fn json<T: poem_openapi::types::ToJSON>(status: u16, value: &T) -> Response {

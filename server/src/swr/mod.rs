@@ -10,6 +10,7 @@
 //! the spec's request schema → the generated poem-openapi routes.
 
 pub mod admin;
+pub mod convert;
 pub mod error;
 pub mod generated;
 pub mod handlers;

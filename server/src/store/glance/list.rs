@@ -10,6 +10,9 @@ use super::{Caller, GlanceState, Image, ImageError, MemberStatus, Result, Status
 
 pub const DEFAULT_LIMIT: usize = 25;
 pub const MAX_LIMIT: usize = 1000;
+/// What a query rule answers.
+type Parsed<T> = std::result::Result<T, QueryError>;
+
 const SORT_KEYS: [&str; 8] =
     ["name", "status", "container_format", "disk_format", "size", "id", "created_at", "updated_at"];
 
@@ -95,8 +98,50 @@ enum Filter {
     Property(String, String),
 }
 
-fn bad(message: impl Into<String>) -> ImageError {
-    ImageError::BadRequest(message.into())
+/// Why a list request's query is refused: each of Glance's query rules, in its words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("limit param must be an integer")]
+    LimitNotInteger,
+    #[error("limit param must be positive")]
+    LimitNegative,
+    #[error("Invalid status: {0}")]
+    MemberStatus(String),
+    #[error("Invalid visibility value: {0}")]
+    Visibility(String),
+    /// `os_hidden` or `protected` other than `true` or `false`.
+    #[error("Invalid value '{value}' for '{key}' filter. Valid values are 'true' or 'false'.")]
+    NotBoolean { key: &'static str, value: String },
+    #[error("The \"changes-since\" filter is no longer available on v2.")]
+    ChangesSince,
+    #[error("Bad \"{0}\" query filter format. Use ISO 8601 DateTime notation.")]
+    TimeFormat(String),
+    #[error("Unable to filter on a unknown operator.")]
+    TimeOperator,
+    #[error("Invalid value '{value}' for '{key}': it must be an integer.")]
+    NotInteger { key: String, value: String },
+    #[error("Unable to filter on a range with a non-numeric value.")]
+    RangeNotNumeric,
+    /// `_min` or `_max` on an attribute without an order.
+    #[error("Unable to filter on the range key '{0}'.")]
+    RangeKey(String),
+    #[error("Invalid sort key: {0}. It must be one of the following: {keys}.", keys = SORT_KEYS.join(", "))]
+    SortKey(String),
+    #[error("Invalid sort direction: {0}")]
+    SortDir(String),
+    /// `sort` with `sort_key` or `sort_dir`.
+    #[error("Old and new sorting syntax cannot be combined")]
+    SortSyntaxes,
+    #[error("Number of sort dirs does not match the number of sort keys")]
+    SortDirCount,
+    #[error("Unable to filter by unknown operator '{0}'.")]
+    Operator(String),
+    #[error("Invalid filter value. The quote is not closed.")]
+    QuoteNotClosed,
+    #[error("Invalid filter value. There is no comma after closing quotation mark.")]
+    NoCommaAfterQuote,
+    #[error("Invalid filter value. There is no comma before opening quotation mark.")]
+    NoCommaBeforeQuote,
 }
 
 impl ListQuery {
@@ -110,8 +155,8 @@ impl ListQuery {
         let limit = match last("limit") {
             None => DEFAULT_LIMIT,
             Some(v) => match v.trim().parse::<i64>() {
-                Err(_) => return Err(bad("limit param must be an integer")),
-                Ok(n) if n < 0 => return Err(bad("limit param must be positive")),
+                Err(_) => return Err(QueryError::LimitNotInteger.into()),
+                Ok(n) if n < 0 => return Err(QueryError::LimitNegative.into()),
                 Ok(n) => usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT),
             },
         };
@@ -121,7 +166,7 @@ impl ListQuery {
             "pending" => Some(MemberStatus::Pending),
             "rejected" => Some(MemberStatus::Rejected),
             "all" => None,
-            other => return Err(bad(format!("Invalid status: {other}"))),
+            other => return Err(QueryError::MemberStatus(other.to_owned()).into()),
         };
         let sort = parse_sort(last("sort"), &all("sort_key"), &all("sort_dir"))?;
         let tags = all("tag").into_iter().map(str::to_owned).collect();
@@ -147,7 +192,7 @@ impl ListQuery {
                         "all" => VisibilityFilter::All,
                         v => VisibilityFilter::One(
                             Visibility::parse(v)
-                                .ok_or_else(|| bad(format!("Invalid visibility value: {v}")))?,
+                                .ok_or_else(|| QueryError::Visibility(v.to_owned()))?,
                         ),
                     });
                 }
@@ -156,10 +201,8 @@ impl ListQuery {
                         "true" => true,
                         "false" => false,
                         _ => {
-                            return Err(bad(format!(
-                                "Invalid value '{value}' for 'os_hidden' filter. Valid values \
-                                 are 'true' or 'false'."
-                            )));
+                            let value = value.to_owned();
+                            return Err(QueryError::NotBoolean { key: "os_hidden", value }.into());
                         }
                     }
                 }
@@ -167,14 +210,12 @@ impl ListQuery {
                     "true" => true,
                     "false" => false,
                     _ => {
-                        return Err(bad(format!(
-                            "Invalid value '{value}' for 'protected' filter. Valid values are \
-                             'true' or 'false'."
-                        )));
+                        let value = value.to_owned();
+                        return Err(QueryError::NotBoolean { key: "protected", value }.into());
                     }
                 })),
                 "changes-since" => {
-                    return Err(bad("The \"changes-since\" filter is no longer available on v2."));
+                    return Err(QueryError::ChangesSince.into());
                 }
                 "created_at" | "updated_at" => {
                     let (op, at) = parse_time(key, value)?;
@@ -201,15 +242,16 @@ impl ListQuery {
                 _ => match number_filter(key) {
                     Some((attr, bound)) => {
                         let n = value.trim().parse::<i64>().map_err(|_| match bound {
-                            Bound::Eq => bad(format!(
-                                "Invalid value '{value}' for '{key}': it must be an integer."
-                            )),
-                            _ => bad("Unable to filter on a range with a non-numeric value."),
+                            Bound::Eq => QueryError::NotInteger {
+                                key: key.to_owned(),
+                                value: value.to_owned(),
+                            },
+                            _ => QueryError::RangeNotNumeric,
                         })?;
                         filters.push(Filter::Number(attr, bound, n));
                     }
                     None if key.ends_with("_min") || key.ends_with("_max") => {
-                        return Err(bad(format!("Unable to filter on the range key '{key}'.")));
+                        return Err(QueryError::RangeKey(key.to_owned()).into());
                     }
                     None => filters.push(Filter::Property(key.to_owned(), value.to_owned())),
                 },
@@ -237,8 +279,8 @@ fn number_filter(key: &str) -> Option<(Number, Bound)> {
     Some((attr, bound))
 }
 
-fn parse_sort(sort: Option<&str>, keys: &[&str], dirs: &[&str]) -> Result<Vec<(SortKey, bool)>> {
-    let key = |k: &str| -> Result<SortKey> {
+fn parse_sort(sort: Option<&str>, keys: &[&str], dirs: &[&str]) -> Parsed<Vec<(SortKey, bool)>> {
+    let key = |k: &str| -> Parsed<SortKey> {
         Ok(match k {
             "name" => SortKey::Name,
             "status" => SortKey::Status,
@@ -248,24 +290,19 @@ fn parse_sort(sort: Option<&str>, keys: &[&str], dirs: &[&str]) -> Result<Vec<(S
             "id" => SortKey::Id,
             "created_at" => SortKey::CreatedAt,
             "updated_at" => SortKey::UpdatedAt,
-            _ => {
-                return Err(bad(format!(
-                    "Invalid sort key: {k}. It must be one of the following: {}.",
-                    SORT_KEYS.join(", ")
-                )));
-            }
+            _ => return Err(QueryError::SortKey(k.to_owned())),
         })
     };
-    let dir = |d: &str| -> Result<bool> {
+    let dir = |d: &str| -> Parsed<bool> {
         match d {
             "asc" => Ok(true),
             "desc" => Ok(false),
-            _ => Err(bad(format!("Invalid sort direction: {d}"))),
+            _ => Err(QueryError::SortDir(d.to_owned())),
         }
     };
     let (mut out, given): (Vec<(SortKey, bool)>, Vec<bool>) = match sort {
         Some(_) if !keys.is_empty() || !dirs.is_empty() => {
-            return Err(bad("Old and new sorting syntax cannot be combined"));
+            return Err(QueryError::SortSyntaxes);
         }
         Some(s) => {
             let mut out = Vec::new();
@@ -282,9 +319,9 @@ fn parse_sort(sort: Option<&str>, keys: &[&str], dirs: &[&str]) -> Result<Vec<(S
         }
         None => {
             if dirs.len() > 1 && dirs.len() != keys.len() {
-                return Err(bad("Number of sort dirs does not match the number of sort keys"));
+                return Err(QueryError::SortDirCount);
             }
-            let dirs = dirs.iter().map(|d| dir(d)).collect::<Result<Vec<bool>>>()?;
+            let dirs = dirs.iter().map(|d| dir(d)).collect::<Parsed<Vec<bool>>>()?;
             let mut out = Vec::new();
             for (i, k) in keys.iter().enumerate() {
                 let d = match dirs.len() {
@@ -307,16 +344,16 @@ fn parse_sort(sort: Option<&str>, keys: &[&str], dirs: &[&str]) -> Result<Vec<(S
 }
 
 /// `in:a,"b,c"` → [a, "b,c"]; `eq:x` → [x]; a plain value → itself; any other operator → 400.
-fn parse_in(value: &str) -> Result<Vec<String>> {
+fn parse_in(value: &str) -> Parsed<Vec<String>> {
     let Some((op, rest)) = value.split_once(':') else { return Ok(vec![value.to_owned()]) };
     match op {
         "eq" => Ok(vec![rest.to_owned()]),
         "in" => split_quoted(rest),
-        _ => Err(bad(format!("Unable to filter by unknown operator '{op}'."))),
+        _ => Err(QueryError::Operator(op.to_owned())),
     }
 }
 
-fn split_quoted(list: &str) -> Result<Vec<String>> {
+fn split_quoted(list: &str) -> Parsed<Vec<String>> {
     let chars: Vec<char> = list.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -326,7 +363,7 @@ fn split_quoted(list: &str) -> Result<Vec<String>> {
             i += 1;
             loop {
                 match chars.get(i) {
-                    None => return Err(bad("Invalid filter value. The quote is not closed.")),
+                    None => return Err(QueryError::QuoteNotClosed),
                     Some('\\') if chars.get(i + 1) == Some(&'"') => {
                         item.push('"');
                         i += 2;
@@ -342,9 +379,7 @@ fn split_quoted(list: &str) -> Result<Vec<String>> {
                 }
             }
             if !matches!(chars.get(i), None | Some(',')) {
-                return Err(bad(
-                    "Invalid filter value. There is no comma after closing quotation mark.",
-                ));
+                return Err(QueryError::NoCommaAfterQuote);
             }
         } else {
             while let Some(c) = chars.get(i) {
@@ -352,9 +387,7 @@ fn split_quoted(list: &str) -> Result<Vec<String>> {
                     break;
                 }
                 if *c == '"' {
-                    return Err(bad(
-                        "Invalid filter value. There is no comma before opening quotation mark.",
-                    ));
+                    return Err(QueryError::NoCommaBeforeQuote);
                 }
                 item.push(*c);
                 i += 1;
@@ -369,9 +402,8 @@ fn split_quoted(list: &str) -> Result<Vec<String>> {
     }
 }
 
-fn parse_time(key: &str, value: &str) -> Result<(TimeOp, OffsetDateTime)> {
-    let malformed =
-        || bad(format!("Bad \"{key}\" query filter format. Use ISO 8601 DateTime notation."));
+fn parse_time(key: &str, value: &str) -> Parsed<(TimeOp, OffsetDateTime)> {
+    let malformed = || QueryError::TimeFormat(key.to_owned());
     if let Some(at) = parse_timestamp(value) {
         return Ok((TimeOp::Eq, at));
     }
@@ -383,7 +415,7 @@ fn parse_time(key: &str, value: &str) -> Result<(TimeOp, OffsetDateTime)> {
         "neq" => TimeOp::Neq,
         "lt" => TimeOp::Lt,
         "lte" => TimeOp::Lte,
-        _ => return Err(bad("Unable to filter on a unknown operator.")),
+        _ => return Err(QueryError::TimeOperator),
     };
     Ok((op, parse_timestamp(rest).ok_or_else(malformed)?))
 }
@@ -490,18 +522,14 @@ enum Plan<'q> {
 impl GlanceState {
     pub fn list(&self, caller: &Caller, q: &ListQuery) -> Result<Page<'_>> {
         if !caller.reader {
-            return Err(ImageError::Forbidden(
-                "You are not authorized to complete get_images action.".into(),
-            ));
+            return Err(ImageError::Denied("get_images"));
         }
         let marker = match &q.marker {
             None => None,
             Some(m) => match self.images.get(m).filter(|i| i.status != Status::Deleted) {
-                None => return Err(bad(format!("No image found with ID {m}"))),
+                None => return Err(ImageError::NoMarker(m.clone())),
                 Some(i) if !caller.can_see(i) => {
-                    return Err(ImageError::Forbidden(format!(
-                        "Forbidding request, image {m} not visible"
-                    )));
+                    return Err(ImageError::MarkerNotVisible(m.clone()));
                 }
                 Some(i) => Some(i),
             },

@@ -6,6 +6,8 @@
 //! request leaves the image as it was.
 
 pub mod data;
+mod error;
+mod handle;
 pub mod index;
 pub mod inspect;
 pub mod list;
@@ -18,6 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use error::{ImageError, Quota, Result, Unset};
+pub use handle::Glance;
 use index::{ImageMut, Index};
 use tombstones::Tombstones;
 
@@ -27,29 +31,6 @@ pub const TAG_QUOTA: usize = 128;
 pub const MEMBER_QUOTA: usize = 128;
 /// `image_size_cap`: 1 TiB.
 pub const SIZE_CAP: u64 = 1 << 40;
-
-/// Why Glance refuses a request; `glance/error.rs` decides the wire form.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ImageError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    Gone(String),
-    #[error("{0}")]
-    TooLarge(String),
-    #[error("{0}")]
-    Unsupported(String),
-    #[error("{0}")]
-    Unsatisfiable(String),
-}
-
-pub type Result<T> = std::result::Result<T, ImageError>;
 
 /// Who is asking: a project (none for a project-less context) and roles, with Keystone's implied
 /// roles expanded (admin ⇒ member ⇒ reader).
@@ -477,11 +458,7 @@ pub fn is_uuid(s: &str) -> bool {
 }
 
 fn not_found(id: &str) -> ImageError {
-    ImageError::NotFound(format!("No image found with ID {id}"))
-}
-
-fn denied(action: &str) -> ImageError {
-    ImageError::Forbidden(format!("You are not authorized to complete {action} action."))
+    ImageError::NotVisible(id.to_owned())
 }
 
 fn dedup(tags: Vec<String>) -> Vec<String> {
@@ -501,10 +478,15 @@ impl GlanceState {
 
     /// The image for a write by `action`: 404 when invisible, 403 when visible but not the
     /// caller's to change.
-    fn writable(&mut self, caller: &Caller, id: &str, action: &str) -> Result<ImageMut<'_>> {
+    fn writable(
+        &mut self,
+        caller: &Caller,
+        id: &str,
+        action: &'static str,
+    ) -> Result<ImageMut<'_>> {
         let image = self.visible(caller, id)?;
         if !caller.can_modify(image) {
-            return Err(denied(action));
+            return Err(ImageError::Denied(action));
         }
         self.image_mut(id).ok_or_else(|| not_found(id))
     }
@@ -512,29 +494,25 @@ impl GlanceState {
     pub fn create(&mut self, caller: &Caller, new: NewImage, now: OffsetDateTime) -> Result<Image> {
         for key in new.properties.keys() {
             if key.chars().count() > 255 {
-                return Err(ImageError::BadRequest(
-                    "Custom property should not be greater than 255 characters.".into(),
-                ));
+                return Err(ImageError::PropertyNameTooLong);
             }
             if is_reserved(key) {
-                return Err(ImageError::Forbidden(format!("Attribute '{key}' is reserved.")));
+                return Err(ImageError::Reserved(key.clone()));
             }
         }
         let owner = match new.owner {
             Some(o) if Some(&o) != caller.project.as_ref() && !caller.admin => {
-                return Err(ImageError::Forbidden(format!(
-                    "You are not permitted to create images owned by '{o}'."
-                )));
+                return Err(ImageError::ForeignOwner(o));
             }
             Some(o) => Some(o),
             None => caller.project.clone(),
         };
         if !caller.member {
-            return Err(denied("add_image"));
+            return Err(ImageError::Denied("add_image"));
         }
         let visibility = new.visibility.unwrap_or(Visibility::Shared);
         if visibility == Visibility::Public && !caller.admin {
-            return Err(denied("publicize_image"));
+            return Err(ImageError::Denied("publicize_image"));
         }
         let tags = dedup(new.tags);
         check_counts(new.properties.len(), tags.len())?;
@@ -542,7 +520,7 @@ impl GlanceState {
         check_min("min_disk", new.min_disk)?;
         let id = new.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         if self.images.contains_key(&id) || self.deleted.contains(&id) {
-            return Err(ImageError::Conflict(format!("Image ID {id} already exists!")));
+            return Err(ImageError::IdTaken(id));
         }
         let now = truncate(now);
         let image = Image {
@@ -582,11 +560,12 @@ impl GlanceState {
     /// Deletes in any status; returns whether the image had stored data to remove. The record
     /// leaves the table and its indices; its id stays reserved.
     pub fn delete(&mut self, caller: &Caller, id: &str) -> Result<bool> {
-        let image = self.writable(caller, id, "delete_image")?;
+        let image = self.writable(caller, id, "delete_image").map_err(|e| match e {
+            ImageError::NotVisible(id) => ImageError::NoImageToDelete(id),
+            other => other,
+        })?;
         if image.protected {
-            return Err(ImageError::Forbidden(format!(
-                "Image {id} is protected and cannot be deleted."
-            )));
+            return Err(ImageError::Protected(id.to_owned()));
         }
         let had_data = image.size.is_some();
         drop(image);
@@ -615,10 +594,7 @@ impl GlanceState {
             return Ok(());
         }
         if image.status != from {
-            return Err(ImageError::Forbidden(format!(
-                "Not allowed to {action} image in status '{}'",
-                image.status.as_str()
-            )));
+            return Err(ImageError::NotSwitchable { action, status: image.status });
         }
         image.status = to;
         image.updated_at = truncate(now);
@@ -633,14 +609,12 @@ impl GlanceState {
         now: OffsetDateTime,
     ) -> Result<()> {
         if tag.chars().count() > 255 {
-            return Err(ImageError::BadRequest("Tag is longer than 255 characters.".into()));
+            return Err(ImageError::TagTooLong);
         }
         let mut image = self.writable(caller, id, "modify_image")?;
         if !image.tags.iter().any(|t| t == tag) {
             if image.tags.len() >= TAG_QUOTA {
-                return Err(ImageError::TooLarge(format!(
-                    "Maximum number of tags exceeded: {TAG_QUOTA}"
-                )));
+                return Err(ImageError::QuotaExceeded(Quota::Tags));
             }
             image.tags.push(tag.to_owned());
         }
@@ -657,7 +631,7 @@ impl GlanceState {
     ) -> Result<()> {
         let mut image = self.writable(caller, id, "modify_image")?;
         let Some(at) = image.tags.iter().position(|t| t == tag) else {
-            return Err(ImageError::NotFound(format!("Tag {tag} not found")));
+            return Err(ImageError::NoSuchTag(tag.to_owned()));
         };
         image.tags.remove(at);
         image.updated_at = truncate(now);
@@ -675,29 +649,13 @@ impl GlanceState {
     ) -> Result<UploadTicket> {
         let mut image = self.writable(caller, id, "upload_image")?;
         if image.status != Status::Queued {
-            return Err(ImageError::Conflict(format!(
-                "Image status transition from {} to saving is not allowed",
-                image.status.as_str()
-            )));
+            return Err(ImageError::NotQueued(image.status));
         }
         let (disk, container) = match (&image.disk_format, &image.container_format) {
             (Some(d), Some(c)) => (d.clone(), c.clone()),
-            (None, Some(_)) => {
-                return Err(ImageError::BadRequest(
-                    "Property disk_format must be set prior to saving data.".into(),
-                ));
-            }
-            (Some(_), None) => {
-                return Err(ImageError::BadRequest(
-                    "Property container_format must be set prior to saving data.".into(),
-                ));
-            }
-            (None, None) => {
-                return Err(ImageError::BadRequest(
-                    "Properties disk_format, container_format must be set prior to saving data."
-                        .into(),
-                ));
-            }
+            (None, Some(_)) => return Err(ImageError::FormatsUnset(Unset::Disk)),
+            (Some(_), None) => return Err(ImageError::FormatsUnset(Unset::Container)),
+            (None, None) => return Err(ImageError::FormatsUnset(Unset::Both)),
         };
         image.status = Status::Saving;
         image.updated_at = truncate(now);
@@ -713,12 +671,7 @@ impl GlanceState {
         now: OffsetDateTime,
     ) -> Result<()> {
         let id = &ticket.image_id;
-        let gone = || {
-            ImageError::Gone(format!(
-                "Image {id} could not be found after upload. The image may have been deleted \
-                 during the upload."
-            ))
-        };
+        let gone = || ImageError::DeletedDuringUpload(id.clone());
         if self.deleted.contains(id) {
             return Err(gone());
         }
@@ -745,13 +698,10 @@ impl GlanceState {
     pub fn stored(&self, caller: &Caller, id: &str) -> Result<Option<Stored>> {
         let image = self.visible(caller, id)?;
         if !caller.member {
-            return Err(denied("download_image"));
+            return Err(ImageError::Denied("download_image"));
         }
         if image.status == Status::Deactivated && !caller.admin {
-            return Err(ImageError::Forbidden(
-                "The requested image has been deactivated. Image data download is forbidden."
-                    .into(),
-            ));
+            return Err(ImageError::Deactivated);
         }
         Ok(image.size.map(|size| Stored { size, checksum: image.checksum.clone() }))
     }
@@ -766,24 +716,17 @@ impl GlanceState {
         now: OffsetDateTime,
     ) -> Result<Member> {
         if member.trim().is_empty() {
-            return Err(ImageError::BadRequest("Member can't be empty".into()));
+            return Err(ImageError::EmptyMember);
         }
         let mut image = self.writable(caller, id, "add_member")?;
         if image.visibility != Visibility::Shared {
-            return Err(ImageError::Forbidden(format!(
-                "Only shared images have members; image {id} is {}.",
-                image.visibility.as_str()
-            )));
+            return Err(ImageError::NotShared { id: id.to_owned(), visibility: image.visibility });
         }
         if image.members.iter().any(|m| m.member_id == member) {
-            return Err(ImageError::Conflict(format!(
-                "Member {member} already associated with image {id}."
-            )));
+            return Err(ImageError::AlreadyMember { id: id.to_owned(), member: member.to_owned() });
         }
         if image.members.len() >= MEMBER_QUOTA {
-            return Err(ImageError::TooLarge(format!(
-                "Maximum number of image members exceeded: {MEMBER_QUOTA}"
-            )));
+            return Err(ImageError::QuotaExceeded(Quota::Members));
         }
         let now = truncate(now);
         let m = Member {
@@ -804,7 +747,7 @@ impl GlanceState {
         }
         match caller.membership(image) {
             Some(m) => Ok(vec![m.clone()]),
-            None => Err(denied("get_members")),
+            None => Err(ImageError::Denied("get_members")),
         }
     }
 
@@ -817,7 +760,7 @@ impl GlanceState {
             .iter()
             .find(|m| m.member_id == member && may_read)
             .cloned()
-            .ok_or_else(|| ImageError::NotFound(format!("Member {member} not found")))
+            .ok_or_else(|| ImageError::NoSuchMember(member.to_owned()))
     }
 
     pub fn set_member_status(
@@ -831,17 +774,17 @@ impl GlanceState {
         let image = self.visible(caller, id)?;
         let is_member = caller.project.as_deref() == Some(member);
         if !image.members.iter().any(|m| m.member_id == member) {
-            return Err(ImageError::NotFound(format!("Member {member} not found")));
+            return Err(ImageError::NoSuchMember(member.to_owned()));
         }
         if !(caller.admin || (caller.member && is_member)) {
-            return Err(denied("modify_member"));
+            return Err(ImageError::Denied("modify_member"));
         }
         let mut image = self.image_mut(id).ok_or_else(|| not_found(id))?;
         let m = image
             .members
             .iter_mut()
             .find(|m| m.member_id == member)
-            .ok_or_else(|| ImageError::NotFound(format!("Member {member} not found")))?;
+            .ok_or_else(|| ImageError::NoSuchMember(member.to_owned()))?;
         m.status = status;
         m.updated_at = truncate(now);
         Ok(m.clone())
@@ -850,7 +793,7 @@ impl GlanceState {
     pub fn remove_member(&mut self, caller: &Caller, id: &str, member: &str) -> Result<()> {
         let mut image = self.writable(caller, id, "delete_member")?;
         let Some(at) = image.members.iter().position(|m| m.member_id == member) else {
-            return Err(ImageError::NotFound(format!("Member {member} not found")));
+            return Err(ImageError::NoSuchMember(member.to_owned()));
         };
         image.members.remove(at);
         Ok(())
@@ -859,21 +802,17 @@ impl GlanceState {
 
 fn check_counts(properties: usize, tags: usize) -> Result<()> {
     if properties > PROPERTY_QUOTA {
-        return Err(ImageError::TooLarge(format!(
-            "Maximum number of properties exceeded: {PROPERTY_QUOTA}"
-        )));
+        return Err(ImageError::QuotaExceeded(Quota::Properties));
     }
     if tags > TAG_QUOTA {
-        return Err(ImageError::TooLarge(format!("Maximum number of tags exceeded: {TAG_QUOTA}")));
+        return Err(ImageError::QuotaExceeded(Quota::Tags));
     }
     Ok(())
 }
 
-fn check_min(name: &str, value: i64) -> Result<()> {
+fn check_min(attr: &'static str, value: i64) -> Result<()> {
     if !(0..=i64::from(i32::MAX)).contains(&value) {
-        return Err(ImageError::BadRequest(format!(
-            "Invalid value '{value}' for {name}: it must be between 0 and 2147483647."
-        )));
+        return Err(ImageError::OutOfRange { attr, value: value.to_string() });
     }
     Ok(())
 }

@@ -6,8 +6,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{
-    Caller, GlanceState, Image, ImageError, PROPERTY_QUOTA, Result, Status, TAG_QUOTA, Visibility,
-    dedup, denied, is_read_only, is_reserved, schema, truncate,
+    Caller, GlanceState, Image, ImageError, PROPERTY_QUOTA, Quota, Result, Status, TAG_QUOTA,
+    Visibility, dedup, is_read_only, is_reserved, schema, truncate,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,12 +58,7 @@ const BASE: [&str; 10] = [
 
 impl Change {
     pub fn check(self) -> Result<Checked> {
-        let invalid = || {
-            ImageError::BadRequest(format!(
-                "Invalid JSON pointer for this resource: '{}'",
-                self.path
-            ))
-        };
+        let invalid = || ImageError::BadPointer(self.path.clone());
         let rest = self.path.strip_prefix('/').ok_or_else(invalid)?;
         let segments: Vec<&str> = rest.split('/').collect();
         if segments.iter().any(|s| s.is_empty()) {
@@ -73,33 +68,24 @@ impl Change {
         let decoded = decoded.ok_or_else(invalid)?;
         let key = decoded[0].clone();
         if key == "locations" {
-            return Err(ImageError::Forbidden(
-                "It's not allowed to update locations if locations are invisible.".into(),
-            ));
+            return Err(ImageError::LocationsHidden);
         }
         if decoded.len() != 1 {
             return Err(invalid());
         }
         if is_read_only(&key) {
-            return Err(ImageError::Forbidden(format!("Attribute '{key}' is read-only.")));
+            return Err(ImageError::ReadOnly(key));
         }
         if is_reserved(&key) {
-            return Err(ImageError::Forbidden(format!("Attribute '{key}' is reserved.")));
+            return Err(ImageError::Reserved(key));
         }
         if key.chars().count() > 255 {
-            return Err(ImageError::BadRequest(
-                "Custom property should not be greater than 255 characters.".into(),
-            ));
+            return Err(ImageError::PropertyNameTooLong);
         }
         let value = match self.op {
             Op::Remove => None,
             op => {
-                let v = self.value.ok_or_else(|| {
-                    ImageError::BadRequest(format!(
-                        "Operation \"{}\" requires a member named \"value\".",
-                        op.name()
-                    ))
-                })?;
+                let v = self.value.ok_or(ImageError::MissingValue(op.name()))?;
                 schema::check_property(&key, &v)?;
                 Some(v)
             }
@@ -140,31 +126,27 @@ impl GlanceState {
         let current = self.visible(caller, id)?;
         for c in changes {
             if c.key == "owner" && !caller.admin {
-                return Err(ImageError::Forbidden("Owner can't be updated by non admin.".into()));
+                return Err(ImageError::OwnerNeedsAdmin);
             }
             if c.key == "visibility"
                 && c.value.as_ref().and_then(Value::as_str) == Some("public")
                 && !caller.admin
             {
-                return Err(denied("publicize_image"));
+                return Err(ImageError::Denied("publicize_image"));
             }
         }
         if !caller.can_modify(current) {
-            return Err(denied("modify_image"));
+            return Err(ImageError::Denied("modify_image"));
         }
         let mut image = current.clone();
         for c in changes {
             apply(&mut image, c, v20)?;
         }
         if image.properties.len() > PROPERTY_QUOTA {
-            return Err(ImageError::TooLarge(format!(
-                "Maximum number of properties exceeded: {PROPERTY_QUOTA}"
-            )));
+            return Err(ImageError::QuotaExceeded(Quota::Properties));
         }
         if image.tags.len() > TAG_QUOTA {
-            return Err(ImageError::TooLarge(format!(
-                "Maximum number of tags exceeded: {TAG_QUOTA}"
-            )));
+            return Err(ImageError::QuotaExceeded(Quota::Tags));
         }
         if !changes.is_empty() {
             image.updated_at = truncate(now);
@@ -182,13 +164,13 @@ fn apply(image: &mut Image, c: &Checked, v20: bool) -> Result<()> {
     let exists = base || image.properties.contains_key(key);
     match c.op {
         Op::Remove if base => {
-            return Err(ImageError::Forbidden(format!("Property {key} may not be removed.")));
+            return Err(ImageError::NotRemovable(key.to_owned()));
         }
         Op::Remove | Op::Replace if !exists => {
-            return Err(ImageError::Conflict(format!("Property {key} does not exist.")));
+            return Err(ImageError::NoSuchProperty(key.to_owned()));
         }
         Op::Add if v20 && exists => {
-            return Err(ImageError::Conflict(format!("Property {key} already present.")));
+            return Err(ImageError::AlreadyPresent(key.to_owned()));
         }
         Op::Remove => {
             image.properties.remove(key);
@@ -203,21 +185,20 @@ fn apply(image: &mut Image, c: &Checked, v20: bool) -> Result<()> {
         return Ok(());
     }
     let text = || value.as_str().map(str::to_owned);
-    let number = |name: &str| -> Result<i64> {
+    let number = |attr: &'static str| -> Result<i64> {
         let n = value.as_i64().unwrap_or(-1);
         if !(0..=i64::from(i32::MAX)).contains(&n) {
-            return Err(ImageError::BadRequest(format!(
-                "Invalid value '{value}' for {name}: it must be between 0 and 2147483647."
-            )));
+            return Err(ImageError::OutOfRange { attr, value: value.to_string() });
         }
         Ok(n)
     };
     match key {
         "name" => image.name = text(),
         "visibility" => {
-            image.visibility = text().as_deref().and_then(Visibility::parse).ok_or_else(|| {
-                ImageError::BadRequest(format!("Invalid visibility value: {value}"))
-            })?;
+            image.visibility = text()
+                .as_deref()
+                .and_then(Visibility::parse)
+                .ok_or_else(|| ImageError::InvalidVisibility(value.to_string()))?;
         }
         "protected" => image.protected = value.as_bool().unwrap_or(image.protected),
         "os_hidden" => image.os_hidden = value.as_bool().unwrap_or(image.os_hidden),
@@ -229,9 +210,7 @@ fn apply(image: &mut Image, c: &Checked, v20: bool) -> Result<()> {
                 if key == "disk_format" { &image.disk_format } else { &image.container_format };
             let new = text();
             if *current != new && !matches!(image.status, Status::Queued | Status::Importing) {
-                return Err(ImageError::Forbidden(format!(
-                    "Attribute {key} can be only replaced for a queued image."
-                )));
+                return Err(ImageError::FormatLocked(key.to_owned()));
             }
             if key == "disk_format" {
                 image.disk_format = new;

@@ -15,10 +15,10 @@ pub const MEMBERS: &str = include_str!("../../../../specs/glance/schemas/members
 
 static VALIDATOR: LazyLock<Result<jsonschema::Validator>> = LazyLock::new(|| {
     let schema: Value = serde_json::from_str(IMAGE)
-        .map_err(|e| ImageError::BadRequest(format!("the image schema is not JSON: {e}")))?;
+        .map_err(|e| ImageError::SchemaUnusable(format!("the image schema is not JSON: {e}")))?;
     jsonschema::draft202012::options()
         .build(&schema)
-        .map_err(|e| ImageError::BadRequest(format!("the image schema does not compile: {e}")))
+        .map_err(|e| ImageError::SchemaUnusable(format!("the image schema does not compile: {e}")))
 });
 
 /// Checks `{key: value}` against the image schema (400 "Provided object does not match schema
@@ -30,9 +30,7 @@ pub fn check_property(key: &str, value: &Value) -> Result<()> {
     let instance = Value::Object(object);
     match validator.iter_errors(&instance).next() {
         None => Ok(()),
-        Some(e) => Err(ImageError::BadRequest(format!(
-            "Provided object does not match schema 'image': {e}"
-        ))),
+        Some(e) => Err(ImageError::SchemaMismatch(e.to_string())),
     }
 }
 
@@ -42,10 +40,7 @@ pub fn check_image(body: &Value) -> Result<()> {
     let validator = VALIDATOR.as_ref().map_err(Clone::clone)?;
     match validator.iter_errors(body).next() {
         None => Ok(()),
-        Some(e) => Err(ImageError::BadRequest(format!(
-            "Provided object does not match schema 'image': {e} (at `{}`)",
-            e.instance_path()
-        ))),
+        Some(e) => Err(ImageError::SchemaMismatch(format!("{e} (at `{}`)", e.instance_path()))),
     }
 }
 

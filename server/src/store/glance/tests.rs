@@ -109,7 +109,7 @@ fn a_failing_change_leaves_the_image_untouched() {
     .collect();
     let before = s.images[&id].clone();
     let r = s.update(&p, &id, &changes, false, OffsetDateTime::now_utc());
-    assert!(matches!(r, Err(ImageError::Conflict(_))), "{r:?}");
+    assert!(matches!(r, Err(ImageError::NoSuchProperty(_))), "{r:?}");
     assert_eq!(s.images[&id], before);
 }
 
@@ -119,20 +119,26 @@ fn uploads_move_through_saving_and_back_on_failure() {
     let mut s = state_with(&[("img", Visibility::Private, &p)]);
     let id = s.images.keys().next().expect("one image").clone();
     let now = OffsetDateTime::now_utc();
-    assert!(matches!(s.begin_upload(&p, &id, now), Err(ImageError::BadRequest(_))), "no formats");
+    assert!(
+        matches!(s.begin_upload(&p, &id, now), Err(ImageError::FormatsUnset(Unset::Both))),
+        "no formats"
+    );
     if let Some(mut i) = s.image_mut(&id) {
         i.disk_format = Some("raw".into());
         i.container_format = Some("bare".into());
     }
     let ticket = s.begin_upload(&p, &id, now).expect("queued");
     assert_eq!(s.images[&id].status, Status::Saving);
-    assert!(matches!(s.begin_upload(&p, &id, now), Err(ImageError::Conflict(_))));
+    assert!(matches!(s.begin_upload(&p, &id, now), Err(ImageError::NotQueued(Status::Saving))));
     s.finish_upload(&ticket, Err(()), now).expect("reverted");
     assert_eq!((s.images[&id].status, s.images[&id].size), (Status::Queued, None));
     let ticket = s.begin_upload(&p, &id, now).expect("queued again");
     s.delete(&p, &id).expect("deleted mid-upload");
     let w = Written { size: 1, md5: String::new(), sha512: String::new(), virtual_size: None };
-    assert!(matches!(s.finish_upload(&ticket, Ok(w), now), Err(ImageError::Gone(_))));
+    assert!(matches!(
+        s.finish_upload(&ticket, Ok(w), now),
+        Err(ImageError::DeletedDuringUpload(_))
+    ));
 }
 
 /// A table of 300 images from three projects in every visibility, with colliding timestamps,
@@ -306,16 +312,16 @@ fn a_deleted_image_leaves_only_its_reserved_id() {
     assert_ne!(gone.index, fresh);
     assert_eq!(gone.index, Index::build(gone.images.values()), "every entry of it removed");
     assert_eq!(names(&gone, &p, &[]), names(&only_b, &p, &[]));
-    assert!(matches!(gone.show(&p, &id), Err(ImageError::NotFound(_))));
-    assert!(matches!(gone.delete(&p, &id), Err(ImageError::NotFound(_))));
+    assert!(matches!(gone.show(&p, &id), Err(ImageError::NotVisible(_))));
+    assert!(matches!(gone.delete(&p, &id), Err(ImageError::NoImageToDelete(_))));
     let again = NewImage { id: Some(id.clone()), ..NewImage::default() };
     let now = OffsetDateTime::now_utc();
-    assert!(matches!(gone.create(&p, again.clone(), now), Err(ImageError::Conflict(_))));
+    assert!(matches!(gone.create(&p, again.clone(), now), Err(ImageError::IdTaken(_))));
     let saved = serde_json::to_value(&gone).expect("saved");
     assert_eq!(saved["deleted"], json!([id]));
     let loaded: GlanceState = serde_json::from_value(saved).expect("loaded");
     assert_eq!(loaded, gone);
-    assert!(matches!(loaded.clone().create(&p, again, now), Err(ImageError::Conflict(_))));
+    assert!(matches!(loaded.clone().create(&p, again, now), Err(ImageError::IdTaken(_))));
 }
 
 /// A state saved by an earlier build kept deleted images whole, with status `deleted`: they load

@@ -4,7 +4,7 @@
 //! a double-quoted one keeps its case, with `""` standing for one quote, so `"ABC"` and `abc`
 //! name the same object. Both forms are at most 255 characters long.
 
-use super::super::StoreError;
+use super::{Result, SnowflakeError};
 
 /// The longest identifier Snowflake accepts.
 pub const MAX_LEN: usize = 255;
@@ -19,7 +19,7 @@ pub struct Ident {
 }
 
 /// Resolves an identifier as written by a client (already percent-decoded).
-pub fn resolve(raw: &str) -> Result<Ident, StoreError> {
+pub fn resolve(raw: &str) -> Result<Ident> {
     if let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
         if raw.len() >= 2 && !inner.is_empty() && valid_quoted(inner) {
             let name = inner.replace("\"\"", "\"");
@@ -30,7 +30,7 @@ pub fn resolve(raw: &str) -> Result<Ident, StoreError> {
     } else if is_unquoted(raw) && raw.chars().count() <= MAX_LEN {
         return Ok(Ident { name: raw.to_ascii_uppercase(), quoted: false });
     }
-    Err(StoreError::Invalid(format!("SQL compilation error:\ninvalid identifier '{raw}'")))
+    Err(SnowflakeError::InvalidIdentifier(raw.to_owned()))
 }
 
 /// How a stored name is shown: bare when it is a valid upper-case unquoted identifier,

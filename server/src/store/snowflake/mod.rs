@@ -2,23 +2,28 @@
 //! repositories, repositories hold images. Everything belongs to one account (the principal's
 //! project); other accounts never see it.
 //!
-//! `ident.rs` resolves identifiers and matches `like`; `results.rs` holds deferred results for
-//! the 202 protocol. Names are stored resolved (see [`ident::resolve`]), so lookups compare
-//! stored names exactly.
+//! This file holds the records and the operations on them, as functions of [`SnowflakeState`]
+//! that take the time when they need it; [`Snowflake`] (`handle.rs`, what `store.snowflake()`
+//! returns) takes the lock and reads the clock around each. `ident.rs` resolves identifiers and
+//! matches `like`; `properties.rs` knows which fields a client may set; `tags.rs` holds
+//! repository tags; `results.rs` deferred results for the 202 protocol; `error.rs` the refusals.
+//! Names are stored resolved (see [`ident::resolve`]), so lookups compare stored names exactly.
 
+pub mod error;
+pub mod handle;
 pub mod ident;
+pub mod properties;
 pub mod results;
 pub mod tags;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{Store, StoreError};
+pub use error::{Kind, Result, SnowflakeError};
+pub use handle::Snowflake;
 use ident::{Ident, resolve};
+use properties::{DATABASE_READ_ONLY, Properties, SCHEMA_READ_ONLY, writable};
 
 /// The state of the family, as saved and loaded.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -41,7 +46,7 @@ pub struct Database {
     pub owner: String,
     /// Writable properties as given by the client (`kind`, `comment`, ...).
     #[serde(default)]
-    pub properties: BTreeMap<String, Value>,
+    pub properties: Properties,
     #[serde(default)]
     pub schemas: Vec<Schema>,
 }
@@ -55,7 +60,7 @@ pub struct Schema {
     pub created_on: OffsetDateTime,
     pub owner: String,
     #[serde(default)]
-    pub properties: BTreeMap<String, Value>,
+    pub properties: Properties,
     #[serde(default)]
     pub image_repositories: Vec<ImageRepository>,
 }
@@ -105,318 +110,28 @@ pub struct ListFilter<'a> {
 }
 
 /// Who is acting: the account objects belong to and the role that becomes `owner`.
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub account: &'a str,
-    pub role: &'a str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub account: String,
+    pub role: String,
 }
 
-/// The schema every new database starts with.
-pub const PUBLIC: &str = "PUBLIC";
+/// Where an image repository lives, as a request names it: `(database, schema)`.
+pub type At<'a> = (&'a str, &'a str);
 
-impl SnowflakeState {
-    fn database(&self, account: &str, raw: &str) -> Result<&Database, StoreError> {
-        let id = resolve(raw)?;
-        self.databases
-            .iter()
-            .find(|d| d.account == account && d.name == id.name)
-            .ok_or_else(|| missing("Database", raw))
-    }
-
-    fn database_mut(&mut self, account: &str, raw: &str) -> Result<&mut Database, StoreError> {
-        let id = resolve(raw)?;
-        self.databases
-            .iter_mut()
-            .find(|d| d.account == account && d.name == id.name)
-            .ok_or_else(|| missing("Database", raw))
-    }
-
-    fn schema(&self, account: &str, db: &str, raw: &str) -> Result<&Schema, StoreError> {
-        let id = resolve(raw)?;
-        let d = self.database(account, db)?;
-        d.schemas.iter().find(|s| s.name == id.name).ok_or_else(|| missing("Schema", raw))
-    }
-
-    fn schema_mut(
-        &mut self,
-        account: &str,
-        db: &str,
-        raw: &str,
-    ) -> Result<&mut Schema, StoreError> {
-        let id = resolve(raw)?;
-        let d = self.database_mut(account, db)?;
-        d.schemas.iter_mut().find(|s| s.name == id.name).ok_or_else(|| missing("Schema", raw))
-    }
+/// An object found in a database, with the database's stored name (responses show it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InDatabase<T> {
+    pub database: String,
+    pub item: T,
 }
 
-impl Store {
-    pub fn list_databases(&self, account: &str, filter: &ListFilter<'_>) -> Vec<Database> {
-        let s = self.snowflake_read();
-        let all = s.databases.iter().filter(|d| d.account == account);
-        narrow(all.cloned().collect(), |d| &d.name, filter)
-    }
-
-    pub fn create_database(
-        &self,
-        actor: Actor<'_>,
-        raw: &str,
-        mode: CreateMode,
-        properties: BTreeMap<String, Value>,
-    ) -> Result<(), StoreError> {
-        let id = resolve(raw)?;
-        let now = self.now();
-        let mut s = self.snowflake();
-        let existing =
-            s.databases.iter().position(|d| d.account == actor.account && d.name == id.name);
-        if !may_create(existing.is_some(), mode, &id)? {
-            return Ok(());
-        }
-        let public = Schema {
-            name: PUBLIC.into(),
-            created_on: now,
-            owner: actor.role.into(),
-            properties: BTreeMap::new(),
-            image_repositories: Vec::new(),
-        };
-        let db = Database {
-            account: actor.account.into(),
-            name: id.name,
-            created_on: now,
-            owner: actor.role.into(),
-            properties,
-            schemas: vec![public],
-        };
-        match existing {
-            Some(i) => s.databases[i] = db,
-            None => s.databases.push(db),
-        }
-        Ok(())
-    }
-
-    pub fn fetch_database(&self, account: &str, raw: &str) -> Result<Database, StoreError> {
-        self.snowflake_read().database(account, raw).cloned()
-    }
-
-    /// Drops a database and everything in it; `Ok(false)` when it was absent and `if_exists`.
-    pub fn delete_database(
-        &self,
-        account: &str,
-        raw: &str,
-        if_exists: bool,
-    ) -> Result<(), StoreError> {
-        let id = resolve(raw)?;
-        let mut s = self.snowflake();
-        match s.databases.iter().position(|d| d.account == account && d.name == id.name) {
-            Some(i) => {
-                s.databases.remove(i);
-                Ok(())
-            }
-            None if if_exists => Ok(()),
-            None => Err(missing("Database", raw)),
-        }
-    }
-
-    pub fn list_schemas(
-        &self,
-        account: &str,
-        db: &str,
-        filter: &ListFilter<'_>,
-    ) -> Result<Vec<Schema>, StoreError> {
-        let s = self.snowflake_read();
-        let d = s.database(account, db)?;
-        Ok(narrow(d.schemas.clone(), |s| &s.name, filter))
-    }
-
-    pub fn create_schema(
-        &self,
-        actor: Actor<'_>,
-        db: &str,
-        raw: &str,
-        mode: CreateMode,
-        properties: BTreeMap<String, Value>,
-    ) -> Result<(), StoreError> {
-        let id = resolve(raw)?;
-        let now = self.now();
-        let mut s = self.snowflake();
-        let d = s.database_mut(actor.account, db)?;
-        let existing = d.schemas.iter().position(|x| x.name == id.name);
-        if !may_create(existing.is_some(), mode, &id)? {
-            return Ok(());
-        }
-        let schema = Schema {
-            name: id.name,
-            created_on: now,
-            owner: actor.role.into(),
-            properties,
-            image_repositories: Vec::new(),
-        };
-        match existing {
-            Some(i) => d.schemas[i] = schema,
-            None => d.schemas.push(schema),
-        }
-        Ok(())
-    }
-
-    pub fn fetch_schema(&self, account: &str, db: &str, raw: &str) -> Result<Schema, StoreError> {
-        self.snowflake_read().schema(account, db, raw).cloned()
-    }
-
-    pub fn delete_schema(
-        &self,
-        account: &str,
-        db: &str,
-        raw: &str,
-        if_exists: bool,
-    ) -> Result<(), StoreError> {
-        let id = resolve(raw)?;
-        let mut s = self.snowflake();
-        let d = s.database_mut(account, db)?;
-        match d.schemas.iter().position(|x| x.name == id.name) {
-            Some(i) => {
-                d.schemas.remove(i);
-                Ok(())
-            }
-            None if if_exists => Ok(()),
-            None => Err(missing("Schema", raw)),
-        }
-    }
-
-    /// The repositories of a schema whose name matches `like`, sorted by name.
-    pub fn list_image_repositories(
-        &self,
-        account: &str,
-        db: &str,
-        schema: &str,
-        like: Option<&str>,
-    ) -> Result<Vec<ImageRepository>, StoreError> {
-        let s = self.snowflake_read();
-        let sc = s.schema(account, db, schema)?;
-        let filter = ListFilter { like, ..ListFilter::default() };
-        Ok(narrow(sc.image_repositories.clone(), |r| &r.name, &filter))
-    }
-
-    /// Creates a repository; quoted names (and containers whose names need quotes) are refused.
-    pub fn create_image_repository(
-        &self,
-        actor: Actor<'_>,
-        db: &str,
-        schema: &str,
-        raw: &str,
-        mode: CreateMode,
-    ) -> Result<(), StoreError> {
-        let id = resolve(raw)?;
-        if id.quoted {
-            return Err(StoreError::Invalid(format!(
-                "SQL compilation error:\nquoted identifiers are not supported for image repositories: {raw}"
-            )));
-        }
-        let now = self.now();
-        let mut s = self.snowflake();
-        let d = s.database(actor.account, db)?;
-        let sc = s.schema(actor.account, db, schema)?;
-        if ident::needs_quotes(&d.name) || ident::needs_quotes(&sc.name) {
-            return Err(StoreError::Invalid(
-                "SQL compilation error:\nimage repositories cannot live in a database or schema whose name needs quotes"
-                    .into(),
-            ));
-        }
-        let sc = s.schema_mut(actor.account, db, schema)?;
-        let existing = sc.image_repositories.iter().position(|r| r.name == id.name);
-        if !may_create(existing.is_some(), mode, &id)? {
-            return Ok(());
-        }
-        let repo = ImageRepository {
-            name: id.name,
-            created_on: now,
-            owner: actor.role.into(),
-            images: Vec::new(),
-            tags: Vec::new(),
-        };
-        match existing {
-            Some(i) => sc.image_repositories[i] = repo,
-            None => sc.image_repositories.push(repo),
-        }
-        Ok(())
-    }
-
-    pub fn fetch_image_repository(
-        &self,
-        account: &str,
-        db: &str,
-        schema: &str,
-        raw: &str,
-    ) -> Result<ImageRepository, StoreError> {
-        let id = resolve(raw)?;
-        let s = self.snowflake_read();
-        let sc = s.schema(account, db, schema)?;
-        sc.image_repositories
-            .iter()
-            .find(|r| r.name == id.name)
-            .cloned()
-            .ok_or_else(|| missing("Image repository", raw))
-    }
-
-    pub fn delete_image_repository(
-        &self,
-        account: &str,
-        db: &str,
-        schema: &str,
-        raw: &str,
-        if_exists: bool,
-    ) -> Result<(), StoreError> {
-        let id = resolve(raw)?;
-        let mut s = self.snowflake();
-        let sc = s.schema_mut(account, db, schema)?;
-        match sc.image_repositories.iter().position(|r| r.name == id.name) {
-            Some(i) => {
-                sc.image_repositories.remove(i);
-                Ok(())
-            }
-            None if if_exists => Ok(()),
-            None => Err(missing("Image repository", raw)),
-        }
-    }
-
-    /// Adds an image to a repository (the admin seeding endpoint); an image of the same name is
-    /// replaced.
-    pub fn add_image(
-        &self,
-        account: &str,
-        db: &str,
-        schema: &str,
-        repo: &str,
-        image: NewImage,
-    ) -> Result<Image, StoreError> {
-        let id = resolve(repo)?;
-        let name = image.image_name.trim();
-        if name.is_empty() || image.tags.iter().any(|t| t.trim().is_empty()) {
-            return Err(StoreError::Invalid("image_name and every tag must be non-empty".into()));
-        }
-        let digest = match image.digest {
-            Some(d) if is_digest(&d) => d,
-            Some(d) => {
-                return Err(StoreError::Invalid(format!("digest `{d}` is not sha256:<64 hex>")));
-            }
-            None => format!("sha256:{}", hex::encode(Sha256::digest(name.as_bytes()))),
-        };
-        let image = Image {
-            image_name: name.to_owned(),
-            tags: if image.tags.is_empty() { vec!["latest".into()] } else { image.tags },
-            digest,
-            created_on: image.created_on.unwrap_or_else(|| self.now()),
-        };
-        let mut s = self.snowflake();
-        let sc = s.schema_mut(account, db, schema)?;
-        let r = sc
-            .image_repositories
-            .iter_mut()
-            .find(|r| r.name == id.name)
-            .ok_or_else(|| missing("Image repository", repo))?;
-        r.images.retain(|i| i.image_name != image.image_name);
-        r.images.push(image.clone());
-        r.images.sort_by(|a, b| a.image_name.cmp(&b.image_name));
-        Ok(image)
-    }
+/// An object found in a schema, with the stored names of the schema and its database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InSchema<T> {
+    pub database: String,
+    pub schema: String,
+    pub item: T,
 }
 
 /// An image the admin endpoint adds.
@@ -428,26 +143,324 @@ pub struct NewImage {
     pub created_on: Option<OffsetDateTime>,
 }
 
-impl Store {
-    /// Stores a deferred result and returns its handle.
-    pub fn defer_result(&self, result: results::Deferred) -> String {
-        self.snowflake_results().put(result)
+/// The schema every new database starts with.
+pub const PUBLIC: &str = "PUBLIC";
+
+/// Databases.
+impl SnowflakeState {
+    pub fn list_databases(&self, account: &str, filter: &ListFilter<'_>) -> Vec<Database> {
+        let all = self.databases.iter().filter(|d| d.account == account);
+        narrow(all.cloned().collect(), |d| &d.name, filter)
     }
 
-    pub fn poll_result(&self, owner: &str, handle: &str, page: usize) -> results::Poll {
-        self.snowflake_results().poll(owner, handle, page)
+    /// Creates a database with its `PUBLIC` schema, keeping the writable `properties` only.
+    pub fn create_database(
+        &mut self,
+        actor: &Actor,
+        raw: &str,
+        mode: CreateMode,
+        properties: Properties,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let id = resolve(raw)?;
+        let existing =
+            self.databases.iter().position(|d| d.account == actor.account && d.name == id.name);
+        if !may_create(existing.is_some(), mode, &id)? {
+            return Ok(());
+        }
+        let public = Schema {
+            name: PUBLIC.into(),
+            created_on: now,
+            owner: actor.role.clone(),
+            properties: Properties::new(),
+            image_repositories: Vec::new(),
+        };
+        let db = Database {
+            account: actor.account.clone(),
+            name: id.name,
+            created_on: now,
+            owner: actor.role.clone(),
+            properties: writable(properties, DATABASE_READ_ONLY),
+            schemas: vec![public],
+        };
+        put(&mut self.databases, existing, db);
+        Ok(())
+    }
+
+    pub fn fetch_database(&self, account: &str, raw: &str) -> Result<Database> {
+        self.database(account, raw).cloned()
+    }
+
+    /// Drops a database and everything in it; absent is no error with `if_exists`.
+    pub fn delete_database(&mut self, account: &str, raw: &str, if_exists: bool) -> Result<()> {
+        let id = resolve(raw)?;
+        let found = self.databases.iter().position(|d| d.account == account && d.name == id.name);
+        remove(&mut self.databases, found, if_exists, Kind::Database, raw)
+    }
+
+    fn database(&self, account: &str, raw: &str) -> Result<&Database> {
+        let id = resolve(raw)?;
+        self.databases
+            .iter()
+            .find(|d| d.account == account && d.name == id.name)
+            .ok_or_else(|| missing(Kind::Database, raw))
+    }
+
+    fn database_mut(&mut self, account: &str, raw: &str) -> Result<&mut Database> {
+        let id = resolve(raw)?;
+        self.databases
+            .iter_mut()
+            .find(|d| d.account == account && d.name == id.name)
+            .ok_or_else(|| missing(Kind::Database, raw))
+    }
+}
+
+/// Schemas.
+impl SnowflakeState {
+    pub fn list_schemas(
+        &self,
+        account: &str,
+        db: &str,
+        filter: &ListFilter<'_>,
+    ) -> Result<InDatabase<Vec<Schema>>> {
+        let d = self.database(account, db)?;
+        let item = narrow(d.schemas.clone(), |s| &s.name, filter);
+        Ok(InDatabase { database: d.name.clone(), item })
+    }
+
+    /// Creates a schema, keeping the writable `properties` only.
+    pub fn create_schema(
+        &mut self,
+        actor: &Actor,
+        db: &str,
+        raw: &str,
+        mode: CreateMode,
+        properties: Properties,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let id = resolve(raw)?;
+        let d = self.database_mut(&actor.account, db)?;
+        let existing = d.schemas.iter().position(|x| x.name == id.name);
+        if !may_create(existing.is_some(), mode, &id)? {
+            return Ok(());
+        }
+        let schema = Schema {
+            name: id.name,
+            created_on: now,
+            owner: actor.role.clone(),
+            properties: writable(properties, SCHEMA_READ_ONLY),
+            image_repositories: Vec::new(),
+        };
+        put(&mut d.schemas, existing, schema);
+        Ok(())
+    }
+
+    pub fn fetch_schema(&self, account: &str, db: &str, raw: &str) -> Result<InDatabase<Schema>> {
+        let item = self.schema(account, db, raw)?.clone();
+        Ok(InDatabase { database: self.database(account, db)?.name.clone(), item })
+    }
+
+    pub fn delete_schema(
+        &mut self,
+        account: &str,
+        db: &str,
+        raw: &str,
+        if_exists: bool,
+    ) -> Result<()> {
+        let id = resolve(raw)?;
+        let d = self.database_mut(account, db)?;
+        let found = d.schemas.iter().position(|x| x.name == id.name);
+        remove(&mut d.schemas, found, if_exists, Kind::Schema, raw)
+    }
+
+    fn schema(&self, account: &str, db: &str, raw: &str) -> Result<&Schema> {
+        let id = resolve(raw)?;
+        let d = self.database(account, db)?;
+        d.schemas.iter().find(|s| s.name == id.name).ok_or_else(|| missing(Kind::Schema, raw))
+    }
+
+    fn schema_mut(&mut self, account: &str, db: &str, raw: &str) -> Result<&mut Schema> {
+        let id = resolve(raw)?;
+        let d = self.database_mut(account, db)?;
+        d.schemas.iter_mut().find(|s| s.name == id.name).ok_or_else(|| missing(Kind::Schema, raw))
+    }
+
+    /// A schema with the stored names of itself and its database.
+    fn in_schema<T>(&self, account: &str, db: &str, schema: &str, item: T) -> Result<InSchema<T>> {
+        let database = self.database(account, db)?.name.clone();
+        let schema = self.schema(account, db, schema)?.name.clone();
+        Ok(InSchema { database, schema, item })
+    }
+}
+
+/// Image repositories and their images.
+impl SnowflakeState {
+    /// The repositories of a schema whose name matches `like`, sorted by name.
+    pub fn list_image_repositories(
+        &self,
+        account: &str,
+        (db, schema): At<'_>,
+        like: Option<&str>,
+    ) -> Result<InSchema<Vec<ImageRepository>>> {
+        let sc = self.schema(account, db, schema)?;
+        let filter = ListFilter { like, ..ListFilter::default() };
+        let item = narrow(sc.image_repositories.clone(), |r| &r.name, &filter);
+        self.in_schema(account, db, schema, item)
+    }
+
+    /// Creates a repository; quoted names (and containers whose names need quotes) are refused.
+    pub fn create_image_repository(
+        &mut self,
+        actor: &Actor,
+        (db, schema): At<'_>,
+        raw: &str,
+        mode: CreateMode,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let id = resolve(raw)?;
+        if id.quoted {
+            return Err(SnowflakeError::QuotedRepositoryName(raw.to_owned()));
+        }
+        let d = self.database(&actor.account, db)?;
+        let sc = self.schema(&actor.account, db, schema)?;
+        if ident::needs_quotes(&d.name) || ident::needs_quotes(&sc.name) {
+            return Err(SnowflakeError::QuotedContainer);
+        }
+        let sc = self.schema_mut(&actor.account, db, schema)?;
+        let existing = sc.image_repositories.iter().position(|r| r.name == id.name);
+        if !may_create(existing.is_some(), mode, &id)? {
+            return Ok(());
+        }
+        let repo = ImageRepository {
+            name: id.name,
+            created_on: now,
+            owner: actor.role.clone(),
+            images: Vec::new(),
+            tags: Vec::new(),
+        };
+        put(&mut sc.image_repositories, existing, repo);
+        Ok(())
+    }
+
+    pub fn fetch_image_repository(
+        &self,
+        account: &str,
+        (db, schema): At<'_>,
+        raw: &str,
+    ) -> Result<InSchema<ImageRepository>> {
+        let id = resolve(raw)?;
+        let sc = self.schema(account, db, schema)?;
+        let found = sc.image_repositories.iter().find(|r| r.name == id.name);
+        let item = found.cloned().ok_or_else(|| missing(Kind::ImageRepository, raw))?;
+        self.in_schema(account, db, schema, item)
+    }
+
+    pub fn delete_image_repository(
+        &mut self,
+        account: &str,
+        (db, schema): At<'_>,
+        raw: &str,
+        if_exists: bool,
+    ) -> Result<()> {
+        let id = resolve(raw)?;
+        let sc = self.schema_mut(account, db, schema)?;
+        let found = sc.image_repositories.iter().position(|r| r.name == id.name);
+        remove(&mut sc.image_repositories, found, if_exists, Kind::ImageRepository, raw)
+    }
+
+    /// Adds an image to a repository (the admin seeding endpoint; `now` is its default
+    /// `created_on`); an image of the same name is replaced. Answers the repository after.
+    pub fn add_image(
+        &mut self,
+        account: &str,
+        (db, schema): At<'_>,
+        repo: &str,
+        image: NewImage,
+        now: OffsetDateTime,
+    ) -> Result<InSchema<ImageRepository>> {
+        let id = resolve(repo)?;
+        let image = image.complete(now)?;
+        let sc = self.schema_mut(account, db, schema)?;
+        let r = sc
+            .image_repositories
+            .iter_mut()
+            .find(|r| r.name == id.name)
+            .ok_or_else(|| missing(Kind::ImageRepository, repo))?;
+        r.images.retain(|i| i.image_name != image.image_name);
+        r.images.push(image);
+        r.images.sort_by(|a, b| a.image_name.cmp(&b.image_name));
+        let item = r.clone();
+        self.in_schema(account, db, schema, item)
+    }
+
+    /// The repository a request names, to change (tags).
+    fn repository_mut(
+        &mut self,
+        account: &str,
+        (db, schema): At<'_>,
+        raw: &str,
+    ) -> Result<Option<&mut ImageRepository>> {
+        let id = resolve(raw)?;
+        let sc = self.schema_mut(account, db, schema)?;
+        Ok(sc.image_repositories.iter_mut().find(|r| r.name == id.name))
+    }
+}
+
+impl NewImage {
+    /// The image as stored: checked, with the defaults filled in.
+    fn complete(self, now: OffsetDateTime) -> Result<Image> {
+        let name = self.image_name.trim();
+        if name.is_empty() || self.tags.iter().any(|t| t.trim().is_empty()) {
+            return Err(SnowflakeError::EmptyImageName);
+        }
+        let digest = match self.digest {
+            Some(d) if is_digest(&d) => d,
+            Some(d) => return Err(SnowflakeError::BadDigest(d)),
+            None => format!("sha256:{}", hex::encode(Sha256::digest(name.as_bytes()))),
+        };
+        Ok(Image {
+            image_name: name.to_owned(),
+            tags: if self.tags.is_empty() { vec!["latest".into()] } else { self.tags },
+            digest,
+            created_on: self.created_on.unwrap_or(now),
+        })
     }
 }
 
 /// Whether a create goes ahead (`Ok(false)`: leave the existing object alone).
-fn may_create(exists: bool, mode: CreateMode, id: &Ident) -> Result<bool, StoreError> {
+fn may_create(exists: bool, mode: CreateMode, id: &Ident) -> Result<bool> {
     match (exists, mode) {
         (false, _) | (true, CreateMode::OrReplace) => Ok(true),
         (true, CreateMode::IfNotExists) => Ok(false),
-        (true, CreateMode::ErrorIfExists) => Err(StoreError::AlreadyExists(format!(
-            "SQL compilation error:\nObject '{}' already exists.",
-            ident::display(&id.name)
-        ))),
+        (true, CreateMode::ErrorIfExists) => {
+            Err(SnowflakeError::AlreadyExists(ident::display(&id.name)))
+        }
+    }
+}
+
+/// A new object in its place: over the one it replaces, or at the end.
+fn put<T>(items: &mut Vec<T>, existing: Option<usize>, item: T) {
+    match existing {
+        Some(i) => items[i] = item,
+        None => items.push(item),
+    }
+}
+
+/// Removes the object found at `found`; absent is no error with `if_exists`.
+fn remove<T>(
+    items: &mut Vec<T>,
+    found: Option<usize>,
+    if_exists: bool,
+    kind: Kind,
+    raw: &str,
+) -> Result<()> {
+    match found {
+        Some(i) => {
+            items.remove(i);
+            Ok(())
+        }
+        None if if_exists => Ok(()),
+        None => Err(missing(kind, raw)),
     }
 }
 
@@ -456,10 +469,8 @@ fn is_digest(d: &str) -> bool {
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn missing(kind: &str, raw: &str) -> StoreError {
-    StoreError::NotFound(format!(
-        "SQL compilation error:\n{kind} '{raw}' does not exist or not authorized."
-    ))
+fn missing(kind: Kind, raw: &str) -> SnowflakeError {
+    SnowflakeError::NotFound { kind, name: raw.to_owned() }
 }
 
 /// Sorts by name, then applies the filters and the limit.

@@ -24,12 +24,11 @@ pub struct Deferred {
     pub polls_left: u32,
 }
 
-/// What a poll finds.
+/// What a poll of a stored result finds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Poll {
     Running,
     Done { status: u16, body: Value, page: usize, pages: usize },
-    Missing,
 }
 
 /// Every deferred result, by handle.
@@ -53,21 +52,16 @@ impl Results {
         handle
     }
 
-    /// One poll of `page` of `handle` by `owner`.
-    pub fn poll(&mut self, owner: &str, handle: &str, page: usize) -> Poll {
-        let Some(r) = self.by_handle.get_mut(handle).filter(|r| r.owner == owner) else {
-            return Poll::Missing;
-        };
+    /// One poll of `page` of `handle` by `owner`; `None` when there is no such result (for
+    /// that owner) or no such page.
+    pub fn poll(&mut self, owner: &str, handle: &str, page: usize) -> Option<Poll> {
+        let r = self.by_handle.get_mut(handle).filter(|r| r.owner == owner)?;
         if r.polls_left > 0 {
             r.polls_left -= 1;
-            return Poll::Running;
+            return Some(Poll::Running);
         }
-        match r.pages.get(page) {
-            Some(body) => {
-                Poll::Done { status: r.status, body: body.clone(), page, pages: r.pages.len() }
-            }
-            None => Poll::Missing,
-        }
+        let body = r.pages.get(page)?.clone();
+        Some(Poll::Done { status: r.status, body, page, pages: r.pages.len() })
     }
 }
 
@@ -81,13 +75,13 @@ mod tests {
         let mut results = Results::default();
         let pages = vec![json!([1, 2]), json!([3])];
         let h = results.put(Deferred { owner: "a".into(), status: 200, pages, polls_left: 1 });
-        assert_eq!(results.poll("b", &h, 0), Poll::Missing);
-        assert_eq!(results.poll("a", &h, 0), Poll::Running);
+        assert_eq!(results.poll("b", &h, 0), None);
+        assert_eq!(results.poll("a", &h, 0), Some(Poll::Running));
         assert_eq!(
             results.poll("a", &h, 1),
-            Poll::Done { status: 200, body: json!([3]), page: 1, pages: 2 }
+            Some(Poll::Done { status: 200, body: json!([3]), page: 1, pages: 2 })
         );
-        assert_eq!(results.poll("a", &h, 2), Poll::Missing);
-        assert_eq!(results.poll("a", "nope", 0), Poll::Missing);
+        assert_eq!(results.poll("a", &h, 2), None);
+        assert_eq!(results.poll("a", "nope", 0), None);
     }
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ident::resolve;
-use super::{Store, StoreError, missing};
+use super::{At, Kind, Result, SnowflakeError, SnowflakeState, missing};
 
 /// Tags per repository.
 pub const MAX_TAGS: usize = 50;
@@ -32,7 +32,7 @@ pub struct TagRef {
 impl TagRef {
     /// `(database, schema, name)` resolved, with the repository's database and schema as
     /// defaults.
-    fn resolve(&self, db: &str, schema: &str) -> Result<(String, String, String), StoreError> {
+    fn resolve(&self, db: &str, schema: &str) -> Result<(String, String, String)> {
         let part = |raw: &Option<String>, default: &str| match raw {
             Some(r) => resolve(r).map(|i| i.name),
             None => Ok(default.to_owned()),
@@ -41,28 +41,26 @@ impl TagRef {
     }
 }
 
-impl Store {
+impl SnowflakeState {
     /// Sets (or changes the value of) each tag; all or nothing.
     pub fn set_tags(
-        &self,
+        &mut self,
         account: &str,
-        (db, schema, repo): (&str, &str, &str),
+        (db, schema): At<'_>,
+        repo: &str,
         if_exists: bool,
         tags: &[(TagRef, String)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let (db_name, schema_name) = (resolve(db)?.name, resolve(schema)?.name);
         let mut resolved = Vec::new();
         for (r, value) in tags {
             if value.chars().count() > MAX_VALUE {
-                return Err(StoreError::Invalid(format!("a tag value is longer than {MAX_VALUE}")));
+                return Err(SnowflakeError::TagValueTooLong);
             }
             resolved.push((r.resolve(&db_name, &schema_name)?, value.clone()));
         }
-        let id = resolve(repo)?;
-        let mut s = self.snowflake();
-        let sc = s.schema_mut(account, db, schema)?;
-        let Some(r) = sc.image_repositories.iter_mut().find(|r| r.name == id.name) else {
-            return if if_exists { Ok(()) } else { Err(missing("Image repository", repo)) };
+        let Some(r) = self.repository_mut(account, (db, schema), repo)? else {
+            return if if_exists { Ok(()) } else { Err(missing(Kind::ImageRepository, repo)) };
         };
         let mut next = r.tags.clone();
         for ((d, sch, n), value) in resolved {
@@ -80,7 +78,7 @@ impl Store {
             }
         }
         if next.len() > MAX_TAGS {
-            return Err(StoreError::Invalid(format!("at most {MAX_TAGS} tags per repository")));
+            return Err(SnowflakeError::TooManyTags);
         }
         next.sort();
         r.tags = next;
@@ -89,22 +87,18 @@ impl Store {
 
     /// Removes each named tag (a tag that is not set is no error).
     pub fn unset_tags(
-        &self,
+        &mut self,
         account: &str,
-        (db, schema, repo): (&str, &str, &str),
+        (db, schema): At<'_>,
+        repo: &str,
         if_exists: bool,
         refs: &[TagRef],
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let (db_name, schema_name) = (resolve(db)?.name, resolve(schema)?.name);
-        let gone = refs
-            .iter()
-            .map(|r| r.resolve(&db_name, &schema_name))
-            .collect::<Result<Vec<_>, _>>()?;
-        let id = resolve(repo)?;
-        let mut s = self.snowflake();
-        let sc = s.schema_mut(account, db, schema)?;
-        let Some(r) = sc.image_repositories.iter_mut().find(|r| r.name == id.name) else {
-            return if if_exists { Ok(()) } else { Err(missing("Image repository", repo)) };
+        let gone =
+            refs.iter().map(|r| r.resolve(&db_name, &schema_name)).collect::<Result<Vec<_>>>()?;
+        let Some(r) = self.repository_mut(account, (db, schema), repo)? else {
+            return if if_exists { Ok(()) } else { Err(missing(Kind::ImageRepository, repo)) };
         };
         r.tags.retain(|t| {
             !gone
@@ -118,8 +112,9 @@ impl Store {
     pub fn get_tags(
         &self,
         account: &str,
-        (db, schema, repo): (&str, &str, &str),
-    ) -> Result<Vec<RepoTag>, StoreError> {
-        Ok(self.fetch_image_repository(account, db, schema, repo)?.tags)
+        (db, schema): At<'_>,
+        repo: &str,
+    ) -> Result<Vec<RepoTag>> {
+        Ok(self.fetch_image_repository(account, (db, schema), repo)?.item.tags)
     }
 }

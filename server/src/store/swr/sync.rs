@@ -5,16 +5,58 @@
 //! A sync is checked completely before anything changes, then runs to completion in one step
 //! under the store's lock, so a refused request leaves nothing behind.
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::query::{Page, descending, parse_filter, pick};
-use super::{
-    Actor, JobStatus, Repo, Result, SwrState, SwrStoreError, SyncJob, SyncRule, Tag, names,
-};
+use super::{Actor, NewRepo, Repo, Result, SwrState, SwrStoreError, Tag, names};
 
 /// The jobs a repository keeps, the most recent ones: the most one page of `show_sync_job` can
 /// show. Older jobs are forgotten.
 pub const JOBS_KEPT: usize = 1000;
+
+/// An automatic synchronization rule of a repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRule {
+    pub id: u64,
+    pub remote_region: String,
+    pub remote_namespace: String,
+    pub sync_auto: bool,
+    #[serde(rename = "override")]
+    pub override_: bool,
+    pub domain_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Success,
+    Failed,
+    Existed,
+}
+
+/// One synchronization of one tag to one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncJob {
+    pub id: u64,
+    pub tag: String,
+    pub remote_region: String,
+    pub remote_namespace: String,
+    #[serde(rename = "override")]
+    pub override_: bool,
+    pub status: JobStatus,
+    pub operator: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated: OffsetDateTime,
+}
 
 /// What a manual synchronization asks for.
 #[derive(Debug, Clone)]
@@ -25,9 +67,20 @@ pub struct ManualSync {
     pub remote_region: String,
 }
 
-/// An image pushed under a tag.
+/// What `put_rule` sets: the target (a repository has one rule per target), whether later
+/// pushes are copied there, and whether a copy replaces a different image under the same tag.
+#[derive(Debug, Clone)]
+pub struct AutoSync {
+    pub remote_region: String,
+    pub remote_namespace: String,
+    pub sync_auto: bool,
+    pub override_: bool,
+}
+
+/// An image pushed under a tag; left-out fields are made up.
 #[derive(Debug, Clone, Default)]
 pub struct Push {
+    pub tag: String,
     pub digest: Option<String>,
     pub size: Option<u64>,
     pub manifest: Option<String>,
@@ -83,17 +136,13 @@ impl SwrState {
                 continue;
             }
             seen.push(tag.clone());
-            let status = self.copy_tag(
-                region,
-                actor,
-                ns,
-                repo,
+            let job = CopyJob {
                 tag,
-                (&sync.remote_region, &sync.remote_namespace),
-                sync.override_,
-                now,
-            )?;
-            if status != JobStatus::Success {
+                remote_region: &sync.remote_region,
+                remote_namespace: &sync.remote_namespace,
+                override_: sync.override_,
+            };
+            if self.copy_tag(region, actor, ns, repo, job, now)? != JobStatus::Success {
                 unsynced.push(tag.clone());
             }
         }
@@ -101,18 +150,16 @@ impl SwrState {
     }
 
     /// Copies one tag (known to exist) to the target and records the job.
-    #[allow(clippy::too_many_arguments)] // until the SWR store takes argument structs
     fn copy_tag(
         &mut self,
         region: &str,
         actor: &Actor,
         ns: &str,
         repo: &str,
-        tag: &str,
-        (remote_region, remote_ns): (&str, &str),
-        override_: bool,
+        job: CopyJob<'_>,
         now: OffsetDateTime,
     ) -> Result<JobStatus> {
+        let CopyJob { tag, remote_region, remote_namespace: remote_ns, override_ } = job;
         let source = self.repo(region, actor, ns, repo)?;
         let image =
             source.tags.get(tag).cloned().ok_or_else(|| SwrStoreError::TagNotFound(tag.into()))?;
@@ -128,17 +175,10 @@ impl SwrState {
             None => JobStatus::Failed,
             Some(target_ns) => {
                 let target = target_ns.repos.entry(repo.to_owned()).or_insert_with(|| Repo {
-                    id: repo_id,
                     is_public: template.0,
                     category: template.1.clone(),
                     description: template.2.clone(),
-                    creator_name: actor.user.clone(),
-                    created: now,
-                    updated: now,
-                    num_download: 0,
-                    tags: Default::default(),
-                    rules: Vec::new(),
-                    jobs: Vec::new(),
+                    ..Repo::empty(repo_id, actor, now)
                 });
                 match target.tags.get(tag) {
                     Some(existing) if existing.digest == image.digest => JobStatus::Success,
@@ -205,38 +245,36 @@ impl SwrState {
     }
 
     /// Creates a rule, or updates the rule for the same target.
-    #[allow(clippy::too_many_arguments)] // until the SWR store takes argument structs
     pub fn put_rule(
         &mut self,
         region: &str,
         actor: &Actor,
         ns: &str,
         repo: &str,
-        (remote_region, remote_ns): (&str, &str),
-        sync_auto: bool,
-        override_: bool,
+        rule: &AutoSync,
         now: OffsetDateTime,
     ) -> Result<()> {
-        self.checked_target(region, remote_region, remote_ns)?;
+        let AutoSync { remote_region, remote_namespace, sync_auto, override_ } = rule;
+        self.checked_target(region, remote_region, remote_namespace)?;
         self.repo(region, actor, ns, repo)?;
         let id = self.next_id();
         let r = self.repo_mut(region, actor, ns, repo)?;
         match r
             .rules
             .iter_mut()
-            .find(|x| x.remote_region == remote_region && x.remote_namespace == remote_ns)
+            .find(|x| &x.remote_region == remote_region && &x.remote_namespace == remote_namespace)
         {
             Some(rule) => {
-                rule.sync_auto = sync_auto;
-                rule.override_ = override_;
+                rule.sync_auto = *sync_auto;
+                rule.override_ = *override_;
                 rule.updated = now;
             }
             None => r.rules.push(SyncRule {
                 id,
-                remote_region: remote_region.to_owned(),
-                remote_namespace: remote_ns.to_owned(),
-                sync_auto,
-                override_,
+                remote_region: remote_region.clone(),
+                remote_namespace: remote_namespace.clone(),
+                sync_auto: *sync_auto,
+                override_: *override_,
                 domain_name: actor.user.clone(),
                 created: now,
                 updated: now,
@@ -272,19 +310,18 @@ impl SwrState {
         Ok(())
     }
 
-    /// Stores an image under `tag` (creating the repository, private, on first push) and runs
-    /// the repository's automatic rules for it. Returns the tag and whether it is new.
-    #[allow(clippy::too_many_arguments)] // until the SWR store takes argument structs
+    /// Stores an image under its tag (creating the repository, private, on first push) and
+    /// runs the repository's automatic rules for it. Returns the tag and whether it is new.
     pub fn push(
         &mut self,
         region: &str,
         actor: &Actor,
         ns: &str,
         repo: &str,
-        tag: &str,
         push: Push,
         now: OffsetDateTime,
     ) -> Result<(Tag, bool)> {
+        let tag = push.tag.as_str();
         if !names::valid_tag(tag) {
             return Err(SwrStoreError::InvalidTag(tag.to_owned()));
         }
@@ -301,7 +338,8 @@ impl SwrState {
             Err(e) => return Err(e),
         };
         if !exists {
-            self.create_repo(region, actor, ns, repo, false, None, None, now)?;
+            let new = NewRepo { name: repo.to_owned(), ..NewRepo::default() };
+            self.create_repo(region, actor, ns, new, now)?;
         }
         let id = self.next_id();
         let manifest = push.manifest.unwrap_or_else(|| {
@@ -329,19 +367,24 @@ impl SwrState {
         r.updated = now;
         let rules: Vec<SyncRule> = r.rules.iter().filter(|x| x.sync_auto).cloned().collect();
         for rule in rules {
-            self.copy_tag(
-                region,
-                actor,
-                ns,
-                repo,
+            let job = CopyJob {
                 tag,
-                (&rule.remote_region, &rule.remote_namespace),
-                rule.override_,
-                now,
-            )?;
+                remote_region: &rule.remote_region,
+                remote_namespace: &rule.remote_namespace,
+                override_: rule.override_,
+            };
+            self.copy_tag(region, actor, ns, repo, job, now)?;
         }
         Ok((stored, previous.is_none()))
     }
+}
+
+/// One tag to copy to one target.
+struct CopyJob<'a> {
+    tag: &'a str,
+    remote_region: &'a str,
+    remote_namespace: &'a str,
+    override_: bool,
 }
 
 fn valid_digest(d: &str) -> bool {

@@ -2,7 +2,6 @@
 
 use time::OffsetDateTime;
 
-use super::sync::{ManualSync, Push};
 use super::*;
 
 fn actor(account: &str) -> Actor {
@@ -22,8 +21,21 @@ fn seeded() -> SwrState {
     let a = actor("a");
     s.create_namespace(HOME, &a, "team").expect("created");
     s.create_namespace(EAST, &a, "remote").expect("created");
-    s.push(HOME, &a, "team", "app", "v1", Push::default(), now()).expect("pushed");
+    s.push(HOME, &a, "team", "app", image("v1"), now()).expect("pushed");
     s
+}
+
+/// An image with made-up contents, pushed as `tag`.
+fn image(tag: &str) -> Push {
+    Push { tag: tag.to_owned(), ..Push::default() }
+}
+
+fn rule(sync_auto: bool, override_: bool) -> AutoSync {
+    AutoSync { remote_region: EAST.into(), remote_namespace: "remote".into(), sync_auto, override_ }
+}
+
+fn retag(source: &str, destination: &str, override_: bool) -> Retag {
+    Retag { source: source.into(), destination: destination.into(), override_ }
 }
 
 fn sync(tags: &[&str], override_: bool) -> ManualSync {
@@ -82,10 +94,12 @@ fn repository_listing_filters_sorts_and_pages() {
     s.create_namespace(HOME, &a, "team").expect("created");
     for (i, name) in ["b/one", "a/two", "c"].iter().enumerate() {
         let t = now() + time::Duration::seconds(i as i64);
-        s.create_repo(HOME, &a, "team", name, false, Some("linux"), None, t).expect("created");
+        let new =
+            NewRepo { name: (*name).into(), category: Some("linux".into()), ..NewRepo::default() };
+        s.create_repo(HOME, &a, "team", new, t).expect("created");
     }
     let q = RepoQuery {
-        filter: Some("order_column::name|order_type::asc|limit::2"),
+        filter: Some("order_column::name|order_type::asc|limit::2".into()),
         ..Default::default()
     };
     let (page, range) = s.list_repos(HOME, &a, &q).expect("lists");
@@ -93,11 +107,11 @@ fn repository_listing_filters_sorts_and_pages() {
     assert_eq!(range, "0-2/3");
     let (page, _) = s.list_repos(HOME, &a, &RepoQuery::default()).expect("lists");
     assert_eq!(page[0].name, "c", "newest update first by default");
-    let q = RepoQuery { name: Some("o"), ..Default::default() };
+    let q = RepoQuery { name: Some("o".into()), ..Default::default() };
     assert_eq!(s.list_repos(HOME, &a, &q).expect("lists").1, "0-2/2");
-    let q = RepoQuery { filter: Some("center::thirdparty"), ..Default::default() };
+    let q = RepoQuery { filter: Some("center::thirdparty".into()), ..Default::default() };
     assert_eq!(s.list_repos(HOME, &a, &q).expect("lists").1, "0-0/0");
-    let q = RepoQuery { order_column: Some("size"), ..Default::default() };
+    let q = RepoQuery { order_column: Some("size".into()), ..Default::default() };
     assert!(matches!(s.list_repos(HOME, &a, &q), Err(SwrStoreError::InvalidParameter(_))));
 }
 
@@ -111,7 +125,7 @@ fn manual_sync_copies_tags_and_honours_override() {
     assert_eq!(copied.digest, original.digest);
 
     // A different image under the same tag at home: without override the target stays.
-    s.push(HOME, &a, "team", "app", "v1", Push::default(), now()).expect("pushed again");
+    s.push(HOME, &a, "team", "app", image("v1"), now()).expect("pushed again");
     let changed = s.show_tag(HOME, &a, "team", "app", "v1").expect("exists").digest;
     assert_ne!(changed, copied.digest);
     assert_eq!(
@@ -179,11 +193,11 @@ fn a_refused_sync_changes_nothing() {
 fn automatic_rules_copy_later_pushes() {
     let mut s = seeded();
     let a = actor("a");
-    s.put_rule(HOME, &a, "team", "app", (EAST, "remote"), true, false, now()).expect("rule");
-    s.put_rule(HOME, &a, "team", "app", (EAST, "remote"), true, true, now()).expect("updated");
+    s.put_rule(HOME, &a, "team", "app", &rule(true, false), now()).expect("rule");
+    s.put_rule(HOME, &a, "team", "app", &rule(true, true), now()).expect("updated");
     assert_eq!(s.rules(HOME, &a, "team", "app").expect("rules").len(), 1);
     assert!(s.show_tag(EAST, &a, "remote", "app", "v1").is_err(), "existing tags are not copied");
-    s.push(HOME, &a, "team", "app", "v2", Push::default(), now()).expect("pushed");
+    s.push(HOME, &a, "team", "app", image("v2"), now()).expect("pushed");
     assert!(s.show_tag(EAST, &a, "remote", "app", "v2").is_ok(), "the push was synchronized");
     s.delete_rule(HOME, &a, "team", "app", (EAST, "remote")).expect("deleted");
     assert_eq!(
@@ -211,17 +225,37 @@ fn sync_job_filters_are_checked() {
 fn retag_needs_override_to_move_a_tag() {
     let mut s = seeded();
     let a = actor("a");
-    s.retag(HOME, &a, "team", "app", "v1", "latest", false, now()).expect("tagged");
-    s.push(HOME, &a, "team", "app", "v2", Push::default(), now()).expect("pushed");
+    s.retag(HOME, &a, "team", "app", &retag("v1", "latest", false), now()).expect("tagged");
+    s.push(HOME, &a, "team", "app", image("v2"), now()).expect("pushed");
     assert!(matches!(
-        s.retag(HOME, &a, "team", "app", "v2", "latest", false, now()),
+        s.retag(HOME, &a, "team", "app", &retag("v2", "latest", false), now()),
         Err(SwrStoreError::RepositoryExists(_))
     ));
-    s.retag(HOME, &a, "team", "app", "v2", "latest", true, now()).expect("moved");
+    s.retag(HOME, &a, "team", "app", &retag("v2", "latest", true), now()).expect("moved");
     let v2 = s.show_tag(HOME, &a, "team", "app", "v2").expect("v2").digest;
     assert_eq!(s.show_tag(HOME, &a, "team", "app", "latest").expect("latest").digest, v2);
     assert_eq!(
-        s.retag(HOME, &a, "team", "app", "nope", "x", false, now()),
+        s.retag(HOME, &a, "team", "app", &retag("nope", "x", false), now()),
         Err(SwrStoreError::TagNotFound("nope".into()))
     );
+}
+
+/// The handle takes the lock and reads the store's clock for each operation.
+#[test]
+fn the_handle_reads_the_store_clock() {
+    use std::sync::Arc;
+
+    use crate::store::{ManualClock, State, Store};
+
+    let clock = Arc::new(ManualClock::new(now()));
+    let store = Store::new(State::default(), clock.clone()).expect("temp dir");
+    let a = actor("a");
+    store.swr().create_namespace(HOME, &a, "team").expect("created");
+    clock.advance(time::Duration::minutes(5));
+    let (tag, created) = store.swr().push(HOME, &a, "team", "app", image("v1")).expect("pushed");
+    assert!(created);
+    assert_eq!(tag.created, now() + time::Duration::minutes(5));
+    let page = store.swr().list_tags(HOME, &a, "team", "app", &TagQuery::default()).expect("tags");
+    assert_eq!((page.repo.name.as_str(), page.range.as_str()), ("app", "0-1/1"));
+    assert_eq!(store.swr().region_ids(), DEFAULT_REGIONS);
 }

@@ -3,10 +3,12 @@
 //! schema the server itself serves.
 
 mod bad_input;
+mod bad_patch;
 mod data;
 mod images;
 mod list;
 mod members;
+mod tenancy;
 
 use std::sync::Arc;
 

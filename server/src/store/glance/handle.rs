@@ -1,0 +1,146 @@
+//! The Glance table as the handlers reach it: [`Glance`], from [`Store::glance`], whose methods
+//! take the lock and read the clock themselves, over the pure state functions of
+//! [`GlanceState`], which take `now` so unit tests drive them directly.
+//!
+//! Reads that answer with borrowed images (a show, a page) hand them to a `render` closure that
+//! runs under the read lock: the images' kept JSON is copied out, never cloned records.
+
+use super::data::DataDir;
+use super::list::{ListQuery, Page};
+use super::patch::Checked;
+use super::{
+    Caller, GlanceState, Image, Member, MemberStatus, NewImage, Result, Stored, UploadTicket,
+    Written,
+};
+use crate::store::{Store, Writing};
+
+/// The Glance family's state, reached through the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Glance<'a> {
+    store: &'a Store,
+}
+
+impl<'a> Glance<'a> {
+    pub(in crate::store) fn new(store: &'a Store) -> Self {
+        Self { store }
+    }
+
+    pub fn create(&self, caller: &Caller, new: NewImage) -> Result<Image> {
+        let now = self.store.now();
+        self.write().create(caller, new, now)
+    }
+
+    /// The image, as `render` makes it from the stored record.
+    pub fn show<R>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        render: impl FnOnce(&Image) -> R,
+    ) -> Result<R> {
+        self.store.glance_read().show(caller, id).map(render)
+    }
+
+    /// One page of the listing, as `render` makes it from the stored records.
+    pub fn list<R>(
+        &self,
+        caller: &Caller,
+        query: &ListQuery,
+        render: impl FnOnce(Page<'_>) -> R,
+    ) -> Result<R> {
+        self.store.glance_read().list(caller, query).map(render)
+    }
+
+    pub fn update(
+        &self,
+        caller: &Caller,
+        id: &str,
+        changes: &[Checked],
+        v20: bool,
+    ) -> Result<Image> {
+        let now = self.store.now();
+        self.write().update(caller, id, changes, v20, now)
+    }
+
+    /// Deletes the image, then its data if it had any.
+    pub async fn delete(&self, caller: &Caller, id: &str) -> Result<()> {
+        let had_data = self.write().delete(caller, id)?;
+        if had_data {
+            self.store.glance_data().remove(id).await;
+        }
+        Ok(())
+    }
+
+    /// Deactivates (`active: false`) or reactivates the image.
+    pub fn set_active(&self, caller: &Caller, id: &str, active: bool) -> Result<()> {
+        let now = self.store.now();
+        self.write().set_active(caller, id, active, now)
+    }
+
+    pub fn add_tag(&self, caller: &Caller, id: &str, tag: &str) -> Result<()> {
+        let now = self.store.now();
+        self.write().add_tag(caller, id, tag, now)
+    }
+
+    pub fn delete_tag(&self, caller: &Caller, id: &str, tag: &str) -> Result<()> {
+        let now = self.store.now();
+        self.write().delete_tag(caller, id, tag, now)
+    }
+
+    pub fn members(&self, caller: &Caller, id: &str) -> Result<Vec<Member>> {
+        self.store.glance_read().members(caller, id)
+    }
+
+    pub fn member(&self, caller: &Caller, id: &str, member: &str) -> Result<Member> {
+        self.store.glance_read().member(caller, id, member)
+    }
+
+    pub fn add_member(&self, caller: &Caller, id: &str, member: &str) -> Result<Member> {
+        let now = self.store.now();
+        self.write().add_member(caller, id, member, now)
+    }
+
+    pub fn set_member_status(
+        &self,
+        caller: &Caller,
+        id: &str,
+        member: &str,
+        status: MemberStatus,
+    ) -> Result<Member> {
+        let now = self.store.now();
+        self.write().set_member_status(caller, id, member, status, now)
+    }
+
+    pub fn remove_member(&self, caller: &Caller, id: &str, member: &str) -> Result<()> {
+        self.write().remove_member(caller, id, member)
+    }
+
+    /// queued → saving, for an upload about to stream its data.
+    pub fn begin_upload(&self, caller: &Caller, id: &str) -> Result<UploadTicket> {
+        let now = self.store.now();
+        self.write().begin_upload(caller, id, now)
+    }
+
+    /// saving → active, or back to queued when the data was refused.
+    pub fn finish_upload(
+        &self,
+        ticket: &UploadTicket,
+        outcome: std::result::Result<Written, ()>,
+    ) -> Result<()> {
+        let now = self.store.now();
+        self.write().finish_upload(ticket, outcome, now)
+    }
+
+    /// What a download returns: `None` when the image has no data.
+    pub fn stored(&self, caller: &Caller, id: &str) -> Result<Option<Stored>> {
+        self.store.glance_read().stored(caller, id)
+    }
+
+    /// Where image data lives.
+    pub fn data(&self) -> &'a DataDir {
+        self.store.glance_data()
+    }
+
+    fn write(&self) -> Writing<'a, GlanceState> {
+        self.store.glance_write()
+    }
+}
