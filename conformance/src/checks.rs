@@ -32,7 +32,7 @@ pub struct Check {
 }
 
 /// Every check, in the order docs/checks.md documents them.
-pub const REGISTRY: [Check; 48] = [
+pub const REGISTRY: &[Check] = &[
     every("C000", Phase::Spec),
     every("C100", Phase::Response),
     every("C101", Phase::Response),
@@ -151,7 +151,7 @@ const fn suite(family: Family, id: &'static str) -> Check {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
     use std::path::{Path, PathBuf};
 
     use super::*;
@@ -207,34 +207,113 @@ mod tests {
         }
     }
 
-    /// No module reports an id the list leaves out (a check `--check` could not select). This
-    /// file is left out: its tests name ids that do not exist.
-    #[test]
-    fn every_id_in_the_code_is_listed() {
-        let known: BTreeSet<&str> = all().into_iter().collect();
+    /// Every string literal of the sources that looks like a check id, with the first file that
+    /// uses it. This file is left out: its tests name ids that do not exist.
+    fn ids_in_code() -> BTreeMap<String, PathBuf> {
         let mut files = Vec::new();
         rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
         files.retain(|f| !f.ends_with("src/checks.rs"));
         assert!(files.len() > 20, "found the sources: {files:?}");
+        let mut ids = BTreeMap::new();
         for file in files {
             let text = std::fs::read_to_string(&file).expect("reads");
             for literal in text.split('"').filter(|s| looks_like_id(s)) {
-                assert!(known.contains(literal), "{} uses {literal}, not listed", file.display());
+                ids.entry(literal.to_owned()).or_insert_with(|| file.clone());
             }
         }
+        ids
+    }
+
+    /// No module reports an id the list leaves out (a check `--check` could not select).
+    #[test]
+    fn every_id_in_the_code_is_listed() {
+        let known: BTreeSet<&str> = all().into_iter().collect();
+        for (literal, file) in ids_in_code() {
+            assert!(
+                known.contains(literal.as_str()),
+                "{} uses {literal}, not listed",
+                file.display()
+            );
+        }
+    }
+
+    /// No listed (and documented) id is one that no module reports.
+    #[test]
+    fn every_listed_id_is_in_the_code() {
+        let used = ids_in_code();
+        for id in all() {
+            assert!(used.contains_key(id), "{id} is listed, but no source file reports it");
+        }
+    }
+
+    /// The ids docs/checks.md gives anchors to, in document order, each with the `## ` heading
+    /// of its section.
+    fn documented() -> Vec<(String, String)> {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/checks.md");
+        let text = std::fs::read_to_string(docs).expect("reads docs/checks.md");
+        let mut out = Vec::new();
+        let mut heading = String::new();
+        for line in text.lines() {
+            if let Some(h) = line.strip_prefix("## ") {
+                heading = h.to_owned();
+            }
+            for rest in line.split(r#"<a id=""#).skip(1) {
+                let id = rest.split_once('"').map_or(rest, |(id, _)| id);
+                out.push((heading.clone(), id.to_owned()));
+            }
+        }
+        out
     }
 
     #[test]
     fn the_list_is_what_docs_checks_md_documents() {
-        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/checks.md");
-        let text = std::fs::read_to_string(docs).expect("reads docs/checks.md");
-        let documented: BTreeSet<&str> = text
-            .split(r#"<a id=""#)
-            .skip(1)
-            .filter_map(|rest| rest.split_once('"').map(|(id, _)| id))
-            .collect();
+        let documented: BTreeSet<String> = documented().into_iter().map(|(_, id)| id).collect();
+        let documented: BTreeSet<&str> = documented.iter().map(String::as_str).collect();
         let listed: BTreeSet<&str> = all().into_iter().collect();
         assert_eq!(listed, documented);
         assert_eq!(all().len(), listed.len(), "an id is listed twice: {:?}", all());
+    }
+
+    /// docs/checks.md documents the registry in its order, each check in the section of its
+    /// phase (a family's suite: the family's section), so the documentation is checked from the
+    /// registry and not only against it.
+    #[test]
+    fn docs_checks_md_documents_each_check_in_order_and_in_its_section() {
+        let documented = documented();
+        let ids: Vec<&str> = documented.iter().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(ids, all(), "docs/checks.md lists the ids in another order than REGISTRY");
+        for (check, (heading, _)) in REGISTRY.iter().zip(&documented) {
+            assert_eq!(check.family.is_some(), check.phase == Phase::Suite, "{check:?}");
+            let section = match (check.phase, check.family) {
+                (Phase::Spec | Phase::Response, _) => "Response checks".to_owned(),
+                (Phase::Methods, _) => "Undeclared methods".to_owned(),
+                (Phase::Fuzz, _) => "Fuzzing".to_owned(),
+                (Phase::Suite, family) => {
+                    format!("(`--family {}`)", family.map_or("", Family::name))
+                }
+            };
+            assert!(
+                heading.contains(&section),
+                "{} is documented under `## {heading}`, not in the section with `{section}`",
+                check.id
+            );
+        }
+    }
+
+    /// Each family's suite checks are what a run over it can report besides everyone's.
+    #[test]
+    fn a_family_reports_its_own_checks_and_everyones() {
+        for family in Family::ALL {
+            let own = of_family(family);
+            assert!(!own.is_empty(), "{family:?}");
+            let reported = reported_for(&[family]);
+            assert!(own.iter().all(|id| reported.contains(id)), "{family:?}");
+            let others = Family::ALL.into_iter().filter(|f| *f != family).flat_map(of_family);
+            assert!(others.into_iter().all(|id| !reported.contains(&id)), "{family:?}");
+        }
+        // `C000` is reported on any exchange but is no response check: selecting it alone runs
+        // no phase.
+        let response: Vec<&str> = of_phase(Phase::Response).collect();
+        assert_eq!(response, ["C100", "C101", "C102", "C103", "C104", "C105"]);
     }
 }

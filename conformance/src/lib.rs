@@ -13,6 +13,17 @@
 //!
 //! A [`Report`] renders as text, JSON or JUnit XML ([`junit`]); every finding carries the exact
 //! request that showed it, so it can be saved and re-sent ([`replay`]).
+//!
+//! **Layers.** Every check id is in one registry ([`checks`]), every family's part of a run in
+//! one table ([`families`]). Modules import only from the layers before theirs, so the module
+//! graph has no cycles:
+//!
+//! 1. [`family`], [`spec`], [`exchange`] (requests and responses), `names`, [`config_file`];
+//! 2. [`checks`], [`report`], [`signing`], [`validate`], `generate` (requests from schemas);
+//! 3. [`transport`], [`junit`], [`replay`];
+//! 4. [`session`] (one connection and its response checks), [`http`], [`progress`];
+//! 5. [`config`] (one `FamilyTarget` per family), [`families`], [`methods`];
+//! 6. [`fuzz`], then [`run`].
 
 pub mod checks;
 pub mod config;

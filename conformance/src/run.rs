@@ -54,8 +54,7 @@ pub fn run_with_regions(
 
 /// Runs the family's suite with the extra sessions its entry asks for, and adds their reports
 /// to the run's (before the family's own session's, which the caller adds after the methods
-/// probe).
-/// The extra sessions borrow what the family's session borrows, so they share its lifetime.
+/// probe). The extra sessions borrow what the family's session borrows, so they share its lifetime.
 fn suite<'s>(
     target: &'s FamilyTarget<'_>,
     session: &Session<'s>,
