@@ -1,4 +1,6 @@
-//! Glance's wire errors. Glance renders every error through WebOb: the body is JSON
+//! Glance's wire errors: why a request is refused ([`Refusal`]: the store's reasons and those of
+//! the checks made before the store is asked) and the one `match` that decides each refusal's
+//! status ([`status_of`]). Glance renders every error through WebOb: the body is JSON
 //! (`{"message", "code", "title"}`), HTML or plain text, whichever the request's `Accept` prefers
 //! among `text/html`, `application/json` and `text/plain` (in that order on ties; plain text when
 //! `Accept` is absent). Handlers and [`convert`] build the JSON form; [`Negotiate`] re-renders it.
@@ -10,7 +12,6 @@ use poem::{
 };
 
 use super::generated::models::GlanceError;
-use super::{BODY_LIMIT, PATCH_MEDIA_TYPES, WrongPatchMedia};
 use crate::auth::keystone::Unauthenticated;
 use crate::contract::{FromError, Mismatch};
 use crate::faults::Injected;
@@ -38,8 +39,11 @@ pub enum Refusal {
     NoRoute,
     #[error("Invalid content type {0}")]
     MediaType(String),
-    #[error("The request body is larger than {BODY_LIMIT} bytes.")]
-    BodyTooLarge,
+    /// A PATCH whose media type is none of the `accepted` JSON-patch ones.
+    #[error("Image PATCH expects Content-Type one of: {accepted}")]
+    PatchMediaType { media: String, accepted: &'static str },
+    #[error("The request body is larger than {limit} bytes.")]
+    BodyTooLarge { limit: usize },
     #[error("reading the body: {0}")]
     BodyUnreadable(String),
     #[error("A body is not expected with this request.")]
@@ -76,8 +80,8 @@ pub fn status_of(r: &Refusal) -> u16 {
     match r {
         Refusal::Store(e) => store_status(e),
         Refusal::NoRoute => 404,
-        Refusal::BodyTooLarge => 413,
-        Refusal::MediaType(_) => 415,
+        Refusal::BodyTooLarge { .. } => 413,
+        Refusal::MediaType(_) | Refusal::PatchMediaType { .. } => 415,
         Refusal::BodyUnreadable(_)
         | Refusal::UnexpectedBody
         | Refusal::NoBody
@@ -143,8 +147,13 @@ fn store_status(e: &ImageError) -> u16 {
 /// A refusal's status and body.
 fn envelope(r: &Refusal) -> (u16, GlanceError) {
     let status = status_of(r);
-    let b = match status {
-        415 => unsupported(&r.to_string()),
+    let b = match r {
+        Refusal::PatchMediaType { media, .. } => {
+            let explanation =
+                format!("The request media type {media} is not supported by this server.");
+            body(415, &explanation, &r.to_string())
+        }
+        _ if status == 415 => unsupported(&r.to_string()),
         _ => body(status, &r.to_string(), ""),
     };
     (status, b)
@@ -194,14 +203,11 @@ pub async fn convert(err: poem::Error) -> Response {
     }
     if let Some(r) = err.downcast_ref::<Refusal>() {
         let (status, b) = envelope(r);
-        return respond(status, &b);
-    }
-    if let Some(e) = err.downcast_ref::<WrongPatchMedia>() {
-        let explanation =
-            format!("The request media type {} is not supported by this server.", e.0);
-        let mut r = respond(415, &body(415, &explanation, &e.to_string()));
-        r.headers_mut().insert("Accept-Patch", HeaderValue::from_static(PATCH_MEDIA_TYPES));
-        return r;
+        let mut resp = respond(status, &b);
+        if let Refusal::PatchMediaType { accepted, .. } = r {
+            resp.headers_mut().insert("Accept-Patch", HeaderValue::from_static(accepted));
+        }
+        return resp;
     }
     if let Some(m) = err.downcast_ref::<Mismatch>() {
         return match m {

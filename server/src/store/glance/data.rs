@@ -10,7 +10,7 @@ use md5::Md5;
 use sha2::{Digest, Sha512};
 use tokio::sync::mpsc;
 
-use super::{Written, inspect};
+use super::inspect;
 
 /// The directory holding every image's data.
 #[derive(Debug)]
@@ -79,6 +79,15 @@ impl DataDir {
     pub async fn remove(&self, image_id: &str) {
         let _ = tokio::fs::remove_file(self.path(image_id)).await;
     }
+}
+
+/// What streaming the data produced.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub size: u64,
+    pub md5: String,
+    pub sha512: String,
+    pub virtual_size: Option<u64>,
 }
 
 /// Removes the temporary data directories in `dir` whose process is gone: named

@@ -52,7 +52,7 @@ impl Glance<'_> {
         id: &str,
         wanted: Option<Wanted>,
     ) -> Result<Download> {
-        let Some(Stored { size, checksum }) = self.stored(caller, id)? else {
+        let Some(Stored { size, checksum }) = self.read().stored(caller, id)? else {
             return Ok(Download::Empty);
         };
         let span = wanted.map(|w| w.span(size)).transpose()?;

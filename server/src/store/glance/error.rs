@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::list::QueryError;
+use super::query::QueryError;
 use super::{MEMBER_QUOTA, PROPERTY_QUOTA, SIZE_CAP, Status, TAG_QUOTA, Visibility};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

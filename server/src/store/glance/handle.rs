@@ -1,17 +1,19 @@
-//! The Glance table as the handlers reach it: [`Glance`], from [`Store::glance`], whose methods
+//! The Glance table as the handlers reach it: [`Glance`], from [`Store::glance`](crate::store::Store::glance), whose methods
 //! take the lock and read the clock themselves, over the pure state functions of
 //! [`GlanceState`], which take `now` so unit tests drive them directly.
 //!
 //! Reads that answer with borrowed images (a show, a page) hand them to a `render` closure that
 //! runs under the read lock: the images' kept JSON is copied out, never cloned records.
 
+use std::sync::RwLockReadGuard;
+
+use time::OffsetDateTime;
+
 use super::data::DataDir;
-use super::list::{ListQuery, Page};
+use super::list::Page;
 use super::patch::{self, Change};
-use super::{
-    Caller, GlanceState, Image, Member, MemberStatus, NewImage, Result, Stored, UploadTicket,
-    Written,
-};
+use super::query::ListQuery;
+use super::{Caller, GlanceState, Image, Member, MemberStatus, NewImage, Result};
 use crate::store::{Store, Writing};
 
 /// The Glance family's state, reached through the store.
@@ -26,7 +28,7 @@ impl<'a> Glance<'a> {
     }
 
     pub fn create(&self, caller: &Caller, new: NewImage) -> Result<Image> {
-        let now = self.store.now();
+        let now = self.now();
         self.write().create(caller, new, now)
     }
 
@@ -37,7 +39,7 @@ impl<'a> Glance<'a> {
         id: &str,
         render: impl FnOnce(&Image) -> R,
     ) -> Result<R> {
-        self.store.glance_read().show(caller, id).map(render)
+        self.read().show(caller, id).map(render)
     }
 
     /// One page of the listing the decoded query `pairs` ask for, in their order (Glance's
@@ -50,7 +52,7 @@ impl<'a> Glance<'a> {
         render: impl FnOnce(Page<'_>) -> R,
     ) -> Result<R> {
         let query = ListQuery::parse(pairs)?;
-        self.store.glance_read().list(caller, &query).map(render)
+        self.read().list(caller, &query).map(render)
     }
 
     /// Applies a JSON patch: all its changes or none. `v20` selects the deprecated media type.
@@ -62,7 +64,7 @@ impl<'a> Glance<'a> {
         v20: bool,
     ) -> Result<Image> {
         let checked = patch::check_all(changes)?;
-        let now = self.store.now();
+        let now = self.now();
         self.write().update(caller, id, &checked, v20, now)
     }
 
@@ -77,30 +79,30 @@ impl<'a> Glance<'a> {
 
     /// Deactivates (`active: false`) or reactivates the image.
     pub fn set_active(&self, caller: &Caller, id: &str, active: bool) -> Result<()> {
-        let now = self.store.now();
+        let now = self.now();
         self.write().set_active(caller, id, active, now)
     }
 
     pub fn add_tag(&self, caller: &Caller, id: &str, tag: &str) -> Result<()> {
-        let now = self.store.now();
+        let now = self.now();
         self.write().add_tag(caller, id, tag, now)
     }
 
     pub fn delete_tag(&self, caller: &Caller, id: &str, tag: &str) -> Result<()> {
-        let now = self.store.now();
+        let now = self.now();
         self.write().delete_tag(caller, id, tag, now)
     }
 
     pub fn members(&self, caller: &Caller, id: &str) -> Result<Vec<Member>> {
-        self.store.glance_read().members(caller, id)
+        self.read().members(caller, id)
     }
 
     pub fn member(&self, caller: &Caller, id: &str, member: &str) -> Result<Member> {
-        self.store.glance_read().member(caller, id, member)
+        self.read().member(caller, id, member)
     }
 
     pub fn add_member(&self, caller: &Caller, id: &str, member: &str) -> Result<Member> {
-        let now = self.store.now();
+        let now = self.now();
         self.write().add_member(caller, id, member, now)
     }
 
@@ -111,7 +113,7 @@ impl<'a> Glance<'a> {
         member: &str,
         status: MemberStatus,
     ) -> Result<Member> {
-        let now = self.store.now();
+        let now = self.now();
         self.write().set_member_status(caller, id, member, status, now)
     }
 
@@ -119,33 +121,21 @@ impl<'a> Glance<'a> {
         self.write().remove_member(caller, id, member)
     }
 
-    /// queued → saving, for an upload about to stream its data.
-    pub(super) fn begin_upload(&self, caller: &Caller, id: &str) -> Result<UploadTicket> {
-        let now = self.store.now();
-        self.write().begin_upload(caller, id, now)
-    }
-
-    /// saving → active, or back to queued when the data was refused.
-    pub(super) fn finish_upload(
-        &self,
-        ticket: &UploadTicket,
-        outcome: std::result::Result<Written, ()>,
-    ) -> Result<()> {
-        let now = self.store.now();
-        self.write().finish_upload(ticket, outcome, now)
-    }
-
-    /// What a download returns: `None` when the image has no data.
-    pub(super) fn stored(&self, caller: &Caller, id: &str) -> Result<Option<Stored>> {
-        self.store.glance_read().stored(caller, id)
-    }
-
     /// Where image data lives.
     pub(super) fn data(&self) -> &'a DataDir {
         self.store.glance_data()
     }
 
-    fn write(&self) -> Writing<'a, GlanceState> {
+    /// The table for one write; the journal stores what it changed on release.
+    pub(super) fn write(&self) -> Writing<'a, GlanceState> {
         self.store.glance_write()
+    }
+
+    pub(super) fn read(&self) -> RwLockReadGuard<'a, GlanceState> {
+        self.store.glance_read()
+    }
+
+    pub(super) fn now(&self) -> OffsetDateTime {
+        self.store.now()
     }
 }

@@ -4,14 +4,15 @@
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::list::ListQuery;
+use super::index::Index;
 use super::patch::{Change, Op};
+use super::query::ListQuery;
 use super::*;
 
 fn q(pairs: &[(&str, &str)]) -> Result<ListQuery> {
     let owned: Vec<(String, String)> =
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-    ListQuery::parse(&owned)
+    ListQuery::parse(&owned).map_err(ImageError::from)
 }
 
 fn member(project: &str) -> Caller {

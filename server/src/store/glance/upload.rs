@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use time::OffsetDateTime;
 
-use super::data::DataDir;
+use super::data::{DataDir, Written};
 use super::{
     Caller, Glance, GlanceState, ImageError, Result, SIZE_CAP, Status, Unset, inspect, not_found,
     truncate,
@@ -23,15 +23,6 @@ pub struct UploadTicket {
     pub container_format: String,
 }
 
-/// What streaming the data produced.
-#[derive(Debug, Clone)]
-pub struct Written {
-    pub size: u64,
-    pub md5: String,
-    pub sha512: String,
-    pub virtual_size: Option<u64>,
-}
-
 impl Glance<'_> {
     /// Streams `data` into the image. `announced` is the size the client announced, if any.
     pub async fn upload(
@@ -41,11 +32,11 @@ impl Glance<'_> {
         announced: Option<i64>,
         data: impl Stream<Item = io::Result<Bytes>> + Send,
     ) -> Result<()> {
-        let ticket = self.begin_upload(caller, id)?;
+        let ticket = self.begin(caller, id)?;
         let pending = Pending { glance: *self, ticket: &ticket, settled: false };
         let outcome = stream_to_disk(self.data(), &ticket, announced, data).await;
         pending.settle();
-        let saved = self.finish_upload(&ticket, outcome.clone().map_err(drop));
+        let saved = self.finish(&ticket, outcome.clone().map_err(drop));
         match (outcome, saved) {
             (Err(e), _) => Err(e),
             (Ok(_), Ok(())) => Ok(()),
@@ -55,6 +46,22 @@ impl Glance<'_> {
                 Err(e)
             }
         }
+    }
+
+    /// queued → saving, for an upload about to stream its data.
+    fn begin(&self, caller: &Caller, id: &str) -> Result<UploadTicket> {
+        let now = self.now();
+        self.write().begin_upload(caller, id, now)
+    }
+
+    /// saving → active, or back to queued when the data was refused.
+    fn finish(
+        &self,
+        ticket: &UploadTicket,
+        outcome: std::result::Result<Written, ()>,
+    ) -> Result<()> {
+        let now = self.now();
+        self.write().finish_upload(ticket, outcome, now)
     }
 }
 
@@ -133,7 +140,7 @@ impl Pending<'_> {
 impl Drop for Pending<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            let _ = self.glance.finish_upload(self.ticket, Err(()));
+            let _ = self.glance.finish(self.ticket, Err(()));
         }
     }
 }
