@@ -6,6 +6,7 @@ mod bench;
 mod ci;
 mod codegen;
 mod fuzz;
+mod layout;
 mod lint;
 mod soak;
 mod tidy;
